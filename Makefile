@@ -1,0 +1,54 @@
+# membudget: a tiny i386 firmware core and the tool that budgets it.
+# `make` builds the firmware and checks its budgets; `make test` runs
+# every test.  `make help` lists the rest.  V=1 shows the commands.
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+SHELL := /bin/sh
+
+BUILD := build
+V ?= 0
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Resolved lazily: `make deps` may be what installs it
+PYTHON = $(shell mk/find-python)
+
+# Each fragment adds its suites to TEST_SUITES (targets that write JUnit
+# XML into $(RESULTS)) and its outputs to the targets below.
+TEST_SUITES :=
+RESULTS := $(BUILD)/test-results
+
+include mk/firmware.mk
+include mk/host.mk
+include mk/tools.mk
+
+.PHONY: all deps test help clean
+
+all: deps firmware budget-check
+
+deps:
+	$(Q)mk/deps.sh
+
+test: deps
+	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	$(Q)status=0; \
+	$(MAKE) --no-print-directory -k $(TEST_SUITES) || status=1; \
+	$(PYTHON) tests/summary.py $(RESULTS) || status=1; \
+	exit $$status
+
+help:
+	@echo "make            install missing packages, build the firmware, report and check budgets"
+	@echo "make test       run every test (C unit tests, simulators, tool tests, boot test)"
+	@echo "make firmware   build build/firmware.elf, .map, .bin"
+	@echo "make host       build the host simulators and C unit tests"
+	@echo "make report     size report of the firmware"
+	@echo "make check      budget check of the firmware"
+	@echo "make clean      remove build/"
+	@echo "Options: HEAP_SIZE=<bytes> (default 131072), V=1"
+
+clean:
+	rm -rf $(BUILD)

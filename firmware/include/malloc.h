@@ -1,0 +1,59 @@
+#ifndef MALLOC_H
+#define MALLOC_H
+
+/** @file
+ *
+ * Internal heap: malloc(), zalloc(), realloc(), free() and malloc_dma()
+ *
+ * All sizes and alignments are untrusted: any value, including SIZE_MAX,
+ * fails cleanly with NULL.  Deallocation trusts the caller: free() and
+ * free_dma() take a pointer returned by the matching allocator (or NULL).
+ */
+
+#include "compiler.h"
+#include "tables.h"
+
+#ifdef HOST_BUILD
+/* Keep the host's own allocator intact under the sanitizers */
+#define malloc fw_malloc
+#define zalloc fw_zalloc
+#define realloc fw_realloc
+#define free fw_free
+#endif
+
+/** Heap pool size in bytes (a build option) */
+#ifndef HEAP_SIZE
+#define HEAP_SIZE (128 * 1024)
+#endif
+
+/** Heap statistics (bytes unless noted) */
+struct heap_stats {
+	size_t free;		/**< Bytes in free blocks */
+	size_t used;		/**< Bytes in allocated blocks, headers included */
+	size_t peak_used;	/**< Highest value of @c used since heap_init() */
+	size_t largest_free;	/**< Largest single free block */
+	unsigned long failures;	/**< Allocations that returned NULL */
+};
+
+/** A cache discarder: frees some cached memory, returns how many objects */
+struct cache_discarder {
+	unsigned int (*discard)(void);
+};
+
+TABLE_DECLARE(struct cache_discarder, cache_discarders);
+
+/** Register a cache discarder */
+#define __cache_discarder(order) __table_entry(cache_discarders, order)
+
+void heap_init(void);
+void *malloc(size_t size);
+void *zalloc(size_t size);
+void *realloc(void *ptr, size_t size);
+void free(void *ptr);
+void *malloc_dma(size_t size, size_t phys_align);
+void free_dma(void *ptr, size_t size);
+void heap_stats(struct heap_stats *stats);
+int heap_check(void);
+void heap_discard_all(void);
+
+#endif /* MALLOC_H */

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages the build and the tests need, if missing.
+# As root this runs apt-get; otherwise it prints the command and fails,
+# so a fresh machine never half-builds with a missing tool.
+set -u
+
+packages="make gcc gcc-multilib binutils libcmocka-dev python3 python3-pyelftools
+python3-pytest python3-hypothesis qemu-system-x86 clang libclang-rt-14-dev valgrind
+gcc-arm-none-eabi gcc-riscv64-unknown-elf"
+
+missing=""
+for pkg in $packages; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $pkg" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run as root: apt-get update && $cmd" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Package lists may be absent or stale on a fresh machine: refresh once
+apt-get update -q >/dev/null || exit 1
+$cmd -q >/dev/null || exit 1

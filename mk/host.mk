@@ -1,0 +1,46 @@
+# Host build of the firmware's portable C, with sanitizers, for the C unit
+# tests (tests/firmware/test_*.c, cmocka) and the simulators (tools/sim/*.c).
+
+HOST_CC := gcc
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-builtin \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -DHOST_BUILD -DHEAP_SIZE=$(HEAP_SIZE) \
+	-Ifirmware/include
+HOST_LDFLAGS := -fsanitize=address,undefined
+
+# The firmware's own string functions are replaced by the C library's
+HOST_FW_SRCS := $(filter-out firmware/string.c,$(wildcard firmware/*.c))
+HOST_FW_OBJS := $(patsubst firmware/%.c,$(BUILD)/host/obj/%.o,$(HOST_FW_SRCS))
+HOST_TESTS := $(patsubst tests/firmware/%.c,$(BUILD)/host/%,$(wildcard tests/firmware/test_*.c))
+HOST_SIMS := $(patsubst tools/sim/%.c,$(BUILD)/host/%,$(wildcard tools/sim/*.c))
+
+.PHONY: host test-c
+host: $(HOST_TESTS) $(HOST_SIMS)
+
+$(BUILD)/host/obj/%.o: firmware/%.c $(FW_CONFIG)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/host/test_%: tests/firmware/test_%.c $(HOST_FW_OBJS)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(HOST_FW_OBJS) -o $@ \
+		$(HOST_LDFLAGS) -lcmocka
+
+$(BUILD)/host/%: tools/sim/%.c $(HOST_FW_OBJS)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $<"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(HOST_FW_OBJS) -o $@ $(HOST_LDFLAGS)
+
+# Each cmocka binary writes JUnit XML into $(RESULTS)
+test-c: $(HOST_TESTS)
+	$(Q)mkdir -p $(RESULTS); status=0; \
+	for t in $(HOST_TESTS); do \
+		CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE=$(RESULTS)/c-$$(basename $$t).xml \
+			$$t || { echo "FAILED: $$t"; status=1; }; \
+	done; exit $$status
+
+TEST_SUITES += test-c
+
+-include $(HOST_FW_OBJS:.o=.d) $(HOST_TESTS:=.d) $(HOST_SIMS:=.d)
