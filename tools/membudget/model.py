@@ -1,0 +1,125 @@
+"""The size model: plain data shared by readers, attribution and renderers.
+
+Readers (elf, dwarf, mapfile) produce an Image; attribution cuts every
+allocated section into Pieces, each owned by exactly one component or one
+named bucket; budgets and renderers only ever see these objects.  Every
+number is in bytes.
+"""
+
+from dataclasses import dataclass, field
+
+SCHEMA = 1
+
+#: Size classes, in report order (DESIGN.md "Size classes")
+CLASSES = ("code", "rodata", "data", "bss")
+
+#: Named buckets for bytes no component owns
+BUCKET_PADDING = "[padding]"
+BUCKET_MERGED_STRINGS = "[merged strings]"
+BUCKET_LINKER = "[linker-generated]"
+BUCKET_UNATTRIBUTED = "[unattributed]"
+BUCKETS = (BUCKET_PADDING, BUCKET_MERGED_STRINGS, BUCKET_LINKER, BUCKET_UNATTRIBUTED)
+
+#: Attribution sources, best first (DESIGN.md "Attribution")
+SOURCE_BOUNDARY = "boundary symbols"
+SOURCE_DWARF = "dwarf"
+SOURCE_FILE_SYMBOLS = "file symbols"
+SOURCE_MAP = "map file"
+SOURCE_GLOBS = "symbol globs"
+SOURCES = (SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS, SOURCE_MAP, SOURCE_GLOBS)
+
+KIB = 1024
+
+
+class InputError(Exception):
+    """Bad input (file, ELF, map, budgets): the CLI prints it and exits 2.
+
+    str(err) is the message without the file name; err.path names the file.
+    """
+
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path = str(path)
+
+
+@dataclass(frozen=True)
+class Section:
+    index: int
+    name: str
+    cls: str            # one of CLASSES
+    addr: int
+    size: int           # bytes in memory (sh_size)
+    offset: int         # file offset
+    flags: int
+    type: int
+    align: int
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    addr: int           # Thumb bit already cleared
+    size: int
+    section: int        # section index (st_shndx)
+    kind: str           # "func", "object", "section", "file", "notype", ...
+    binding: str        # "local", "global", "weak"
+    file: str | None    # STT_FILE that precedes this local symbol, if any
+
+
+@dataclass
+class Image:
+    path: str
+    elfclass: int       # 32 or 64
+    endian: str         # "little" or "big"
+    machine: str        # e.g. "EM_386"
+    type: str           # "ET_EXEC", "ET_DYN", "ET_REL"
+    sections: list[Section]
+    symbols: list[Symbol]
+    build_id: str | None
+    sha256: str
+    has_dwarf: bool
+
+    def allocated(self):
+        """Allocated sections, the ones that count."""
+        return [s for s in self.sections if s.cls in CLASSES]
+
+
+@dataclass(frozen=True)
+class ComponentDef:
+    """A component as the budgets file defines it (globs are fnmatch-style)."""
+
+    name: str
+    paths: tuple[str, ...] = ()      # source paths relative to the project
+    symbols: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    catch_all: bool = False
+    budgets: dict = field(default_factory=dict)  # class/rom/ram -> bytes
+    creep: dict = field(default_factory=dict)    # reserved for `diff`
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of bytes of one section with one owner.
+
+    Exactly one of component and bucket is set.  offset is relative to
+    the section start, so relocatable objects (all addresses 0) work.
+    """
+
+    section: str
+    cls: str
+    offset: int
+    size: int
+    component: str | None
+    bucket: str | None
+    source: str | None       # which SOURCES entry decided it (None: bucket default)
+    file: str | None = None  # source file path, when known
+    symbol: str | None = None
+
+
+@dataclass
+class Attribution:
+    image: Image
+    pieces: list[Piece]
+    source_bytes: dict[str, int]     # bytes each source decided
+    unavailable: dict[str, str]      # source -> why it was not usable
+    warnings: list[str] = field(default_factory=list)
