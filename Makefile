@@ -25,6 +25,7 @@ RESULTS := $(BUILD)/test-results
 include mk/firmware.mk
 include mk/host.mk
 include mk/tools.mk
+include mk/fuzz.mk
 
 .PHONY: all deps test help clean
 

@@ -1,0 +1,40 @@
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the firmware's portable C,
+# built with clang, ASan and UBSan.  `make fuzz FUZZ_SECONDS=N` fuzzes each
+# harness for N seconds; `make test` runs a short pass plus the committed
+# corpora and crashers as regression tests.
+
+FUZZ_CC := clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-builtin \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-DHOST_BUILD -DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
+FUZZ_OBJS := $(patsubst firmware/%.c,$(BUILD)/fuzz/obj/%.o,$(HOST_FW_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+# The short pass inside `make test`, per harness
+FUZZ_TEST_SECONDS ?= 20
+
+.PHONY: fuzz test-fuzz fuzz-build
+
+fuzz-build: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/obj/%.o: firmware/%.c $(FW_CONFIG)
+	@mkdir -p $(@D)
+	@echo "  FUZZCC  $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	@echo "  FUZZLD  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)$(PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+test-fuzz: $(FUZZ_BINS)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)$(PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_TEST_SECONDS) \
+		--junit $(RESULTS)/fuzz.xml $(FUZZ_BINS)
+
+TEST_SUITES += test-fuzz
+
+-include $(FUZZ_OBJS:.o=.d)
