@@ -1,0 +1,159 @@
+"""Shared fixtures for membudget's tests: real ELF files built at test time.
+
+`build_elf` is a session-scoped factory: build_elf("name", ["heap.c", ...],
+arch="i386", ...) compiles the named sources from tests/tools/fixtures/
+(each to its own .o, from the repository root so DWARF names read
+"tests/tools/fixtures/heap.c"), links them, and returns a Built with the
+ELF, the map file and the objects.  The same name returns the cached
+build.  A missing cross compiler skips the test with the reason.
+
+Each Built carries its Toolchain, whose methods run the matching binutils
+(`size -A`, `nm -S`) and parse their output: those are the oracles.
+"""
+
+import pathlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "tools" / "fixtures"
+sys.path.insert(0, str(ROOT / "tools"))
+
+#: Firmware-like sources used by most tests
+FIRMWARE_SOURCES = ("heap.c", "e820.c", "main.c")
+
+
+@dataclass
+class Toolchain:
+    """A compiler driver and the binutils that go with it."""
+
+    arch: str
+    cc: tuple
+    prefix: str
+    hosted: bool        # can link against a C library
+
+    def missing(self):
+        """Return why this toolchain cannot be used, or None."""
+        for tool in (self.cc[0], self.prefix + "size", self.prefix + "nm"):
+            if shutil.which(tool) is None:
+                return f"{tool} not installed"
+        return None
+
+    def run(self, *args, cwd=ROOT):
+        proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+        if proc.returncode:
+            raise AssertionError(f"{' '.join(map(str, args))} failed:\n{proc.stderr}")
+        return proc.stdout
+
+    def size_sections(self, elf):
+        """Parse `size -A`: {section name: size} (every section it lists)."""
+        out = self.run(self.prefix + "size", "-A", str(elf))
+        sizes = {}
+        for line in out.splitlines()[2:]:
+            fields = line.split()
+            if len(fields) == 3 and fields[0] != "Total":
+                sizes[fields[0]] = int(fields[1])
+        return sizes
+
+    def nm_sizes(self, elf):
+        """Parse `nm -S`: {(name, address): size} for symbols with a size."""
+        out = self.run(self.prefix + "nm", "-S", "--defined-only", str(elf))
+        sizes = {}
+        for line in out.splitlines():
+            fields = line.split()
+            if len(fields) == 4:
+                sizes[(fields[3], int(fields[0], 16))] = int(fields[1], 16)
+        return sizes
+
+
+TOOLCHAINS = {
+    "i386": Toolchain("i386", ("gcc", "-m32"), "", True),
+    "x86_64": Toolchain("x86_64", ("gcc", "-m64"), "", True),
+    "arm": Toolchain("arm", ("arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3"),
+                     "arm-none-eabi-", False),
+    "armbe": Toolchain("armbe", ("arm-none-eabi-gcc", "-mthumb", "-mbig-endian"),
+                       "arm-none-eabi-", False),
+    "riscv64": Toolchain("riscv64", ("riscv64-unknown-elf-gcc", "-march=rv64imac",
+                                     "-mabi=lp64", "-mcmodel=medany"),
+                         "riscv64-unknown-elf-", False),
+}
+
+
+@dataclass
+class Built:
+    """One linked (or relocatable) fixture and where its pieces are."""
+
+    name: str
+    elf: pathlib.Path
+    map: pathlib.Path | None
+    objects: list
+    sources: list           # paths relative to ROOT
+    tools: Toolchain
+    workdir: pathlib.Path
+    extra: dict = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def build_elf(tmp_path_factory):
+    """Factory building fixture ELFs once per session (see module docstring).
+
+    Keyword options: arch, cflags, ldflags, debug (-g, default True),
+    freestanding (-nostdlib + start.c; forced for cross toolchains),
+    script (a linker script in fixtures/), shared, relocatable (return
+    the first source's .o), strip (strip --strip-all the result),
+    map (write -Map, default True).
+    """
+    cache = {}
+    top = tmp_path_factory.mktemp("elves")
+
+    def build(name, sources=FIRMWARE_SOURCES, arch="i386", cflags=(),
+              ldflags=(), debug=True, freestanding=False, script=None,
+              shared=False, relocatable=False, strip=False, map=True):
+        if name in cache:
+            return cache[name]
+        tools = TOOLCHAINS[arch]
+        reason = tools.missing()
+        if reason:
+            pytest.skip(f"{arch}: {reason}")
+        freestanding = freestanding or not tools.hosted or script is not None
+        work = top / name
+        work.mkdir(exist_ok=True)
+        sources = list(sources)
+        if freestanding and not shared and not relocatable:
+            sources.append("start.c")
+        flags = list(tools.cc) + ["-O1", "-fno-asynchronous-unwind-tables"]
+        flags += ["-g"] if debug else []
+        flags += ["-fPIC"] if shared else []
+        flags += ["-ffreestanding", "-fno-pic"] if freestanding else []
+        flags += list(cflags)
+        objects = []
+        rel = [str(FIXTURES.relative_to(ROOT) / s) for s in sources]
+        for src in rel:
+            obj = work / (pathlib.Path(src).stem + ".o")
+            tools.run(*flags, "-c", src, "-o", str(obj))
+            objects.append(obj)
+        mapfile = None
+        if relocatable:
+            elf = objects[0]
+        else:
+            elf = work / (name + (".so" if shared else ".elf"))
+            link = list(tools.cc) + ["-o", str(elf)]
+            link += ["-shared"] if shared else []
+            link += ["-nostdlib", "-static", "-Wl,-e,_start"] if freestanding else []
+            if script:
+                link += ["-Wl,-T," + str(FIXTURES / script)]
+            if map:
+                mapfile = work / (name + ".map")
+                link.append("-Wl,-Map=" + str(mapfile))
+            link += list(ldflags) + [str(o) for o in objects]
+            tools.run(*link)
+        if strip:
+            tools.run(tools.prefix + "strip", "--strip-all", str(elf))
+        cache[name] = Built(name, elf, mapfile, objects, rel, tools, work)
+        return cache[name]
+
+    return build
