@@ -1,0 +1,46 @@
+"""Launcher: `python3 tools/membudget ARGS` or `python3 -m membudget ARGS`.
+
+The python3 first on PATH may not see Debian's python3-pyelftools, so
+when elftools (or tomllib) cannot be imported this re-executes the same
+command under /usr/bin/python3, once.  Run as a directory, it puts tools/
+on the import path so the package imports as `membudget`.
+"""
+
+import os
+import sys
+
+FALLBACK_PYTHON = "/usr/bin/python3"
+REEXEC_MARK = "MEMBUDGET_REEXEC"
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _use_package_path():
+    """Import from tools/, not from inside the package directory."""
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != PACKAGE_DIR]
+    sys.path.insert(0, os.path.dirname(PACKAGE_DIR))
+
+
+def _need_python():
+    """Make sure this interpreter has elftools and tomllib, or re-exec."""
+    try:
+        import elftools  # noqa: F401
+        import tomllib  # noqa: F401
+        return
+    except ImportError as err:
+        missing = err.name
+    same = os.path.realpath(sys.executable) == os.path.realpath(FALLBACK_PYTHON)
+    if not same and not os.environ.get(REEXEC_MARK) and os.access(FALLBACK_PYTHON, os.X_OK):
+        os.environ[REEXEC_MARK] = "1"
+        os.execv(FALLBACK_PYTHON, [FALLBACK_PYTHON, PACKAGE_DIR, *sys.argv[1:]])
+    print(f"membudget: {sys.executable}: cannot import {missing}; "
+          "install python3-pyelftools (make deps) or set MEMBUDGET_PYTHON",
+          file=sys.stderr)
+    sys.exit(2)
+
+
+if __name__ == "__main__":
+    _use_package_path()
+    _need_python()
+    from membudget.cli import main
+    sys.exit(main())

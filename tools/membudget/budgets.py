@@ -1,0 +1,282 @@
+"""Read and validate a budgets file (TOML).
+
+The file defines the components (globs over source paths, symbols and
+sections, or a catch-all) and their budgets.  Validation is strict: any
+unknown key, wrong type, bad size or overlap raises model.InputError with
+a one-line message naming the table and key.  Sizes are stored in bytes.
+
+    [image]
+    name = "firmware"
+    root = ".."             # project root, relative to this file
+    rom = "16 KiB"          # image-level caps
+    ram = "160 KiB"
+
+    [components.heap]
+    paths = ["firmware/heap.c"]
+    budget = { code = 0.75, bss = "129 KiB" }   # plain numbers are KiB
+    creep = "64 B"
+
+    [components.other]
+    catch_all = true
+"""
+
+import fnmatch
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import CLASSES, KIB, ComponentDef, InputError
+
+#: Keys a budget table may cap: the four classes and the two derived sums
+BUDGET_KEYS = CLASSES + ("rom", "ram")
+
+IMAGE_KEYS = ("name", "root", "rom", "ram", "creep")
+COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
+GLOB_KINDS = ("paths", "symbols", "sections")
+
+#: Files the overlap check considers part of the project's sources
+SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".asm", ".cc", ".cpp", ".cxx", ".rs")
+
+_UNITS = {"B": 1, "KiB": KIB, "MiB": KIB * KIB}
+_SIZE_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB)\s*")
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+_TOML_END_RE = re.compile(r"\s*\(at end of document\)$")
+
+
+@dataclass
+class Budgets:
+    path: str
+    name: str
+    root: str                       # project root the path globs are relative to
+    image: dict[str, int]           # "rom"/"ram" -> bytes
+    image_creep: dict[str, int]
+    components: list[ComponentDef]
+    warnings: list[str] = field(default_factory=list)
+
+    def component(self, name):
+        """Return the component called name, or None."""
+        for comp in self.components:
+            if comp.name == name:
+                return comp
+        return None
+
+
+def parse_size(value, where, path):
+    """Convert a size to bytes.
+
+    @v value    a number (KiB) or a string "N B", "N KiB", "N MiB"
+    @v where    what is being parsed, for the error message
+    @v path     the budgets file, for the error message
+    @ret bytes  whole bytes; fractions of a byte are rounded down
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(path, f"{where}: expected a size, got {_type_name(value)}")
+    if isinstance(value, str):
+        match = _SIZE_RE.fullmatch(value)
+        if not match:
+            raise InputError(path, f"{where}: bad size {value!r} "
+                             "(expected e.g. \"512 B\", \"1.5 KiB\", \"2 MiB\")")
+        number, unit = float(match.group(1)), _UNITS[match.group(2)]
+        if "." not in match.group(1):
+            return int(match.group(1)) * unit
+        return int(number * unit)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InputError(path, f"{where}: bad size {value!r}")
+    if value < 0:
+        raise InputError(path, f"{where}: negative size {value!r}")
+    if isinstance(value, int):
+        return value * KIB
+    return int(value * KIB)
+
+
+def _type_name(value):
+    """Name a TOML value's type the way a user writes it."""
+    names = {bool: "a boolean", int: "an integer", float: "a number",
+             str: "a string", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _check_keys(table, allowed, where, path):
+    """Reject keys outside allowed, naming the first one and its table."""
+    for key in table:
+        if key not in allowed:
+            raise InputError(path, f"unknown key '{key}' in [{where}] "
+                             f"(allowed: {', '.join(allowed)})")
+
+
+def _size_table(value, where, path):
+    """Parse a table of budget keys -> sizes, e.g. budget = { code = 1 }."""
+    if not isinstance(value, dict):
+        raise InputError(path, f"{where}: expected a table, got {_type_name(value)}")
+    _check_keys(value, BUDGET_KEYS, where, path)
+    return {key: parse_size(value[key], f"{where}.{key}", path)
+            for key in BUDGET_KEYS if key in value}
+
+
+def _creep(value, where, path):
+    """Parse a creep cap: one size for every key, or a table per key."""
+    if isinstance(value, dict):
+        return _size_table(value, where, path)
+    size = parse_size(value, where, path)
+    return {key: size for key in BUDGET_KEYS}
+
+
+def _globs(value, where, path):
+    """Parse a list of glob strings."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(path, f"{where}: expected an array of strings")
+    for glob in value:
+        if not glob.strip():
+            raise InputError(path, f"{where}: empty glob")
+    return tuple(value)
+
+
+def _component(name, table, path):
+    """Build one ComponentDef from its [components.NAME] table."""
+    where = f"components.{name}"
+    if not _NAME_RE.fullmatch(name):
+        raise InputError(path, f"[{where}]: a component name is a C identifier")
+    if not isinstance(table, dict):
+        raise InputError(path, f"{where}: expected a table, got {_type_name(table)}")
+    _check_keys(table, COMPONENT_KEYS, where, path)
+    globs = {kind: _globs(table.get(kind, []), f"{where}.{kind}", path)
+             for kind in GLOB_KINDS}
+    catch_all = table.get("catch_all", False)
+    if not isinstance(catch_all, bool):
+        raise InputError(path, f"{where}.catch_all: expected true or false")
+    if not catch_all and not any(globs.values()):
+        raise InputError(path, f"[{where}]: no paths, symbols or sections, "
+                         "and not a catch_all")
+    budgets = _size_table(table.get("budget", {}), f"{where}.budget", path)
+    creep = _creep(table["creep"], f"{where}.creep", path) if "creep" in table else {}
+    return ComponentDef(name=name, catch_all=catch_all, budgets=budgets,
+                        creep=creep, **globs)
+
+
+def _check_overlaps(components, root, path):
+    """Two components may not share a glob, nor both claim a source file.
+
+    @ret warnings   one line per path glob that matches no project file
+    """
+    owner = {}
+    for comp in components:
+        for kind in GLOB_KINDS:
+            for glob in getattr(comp, kind):
+                other = owner.setdefault((kind, glob), comp.name)
+                if other != comp.name:
+                    raise InputError(path, f"components '{other}' and '{comp.name}' "
+                                     f"both list {kind[:-1]} glob '{glob}'")
+    warnings = []
+    sources = project_sources(root)
+    claimed = {}
+    for comp in components:
+        for glob in comp.paths:
+            hits = fnmatch.filter(sources, glob)
+            if not hits:
+                warnings.append(f"components.{comp.name}: path glob '{glob}' "
+                                "matches no file under the project root")
+            for hit in hits:
+                other = claimed.setdefault(hit, comp.name)
+                if other != comp.name:
+                    raise InputError(path, f"components '{other}' and '{comp.name}' "
+                                     f"both match source file '{hit}'")
+    return warnings
+
+
+def project_sources(root):
+    """Source files under root, as sorted POSIX paths relative to root.
+
+    Hidden directories and build/ are skipped: they hold no sources.
+    """
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "build")
+        rel = Path(dirpath).relative_to(root)
+        for name in filenames:
+            if name.endswith(SOURCE_SUFFIXES):
+                found.append((rel / name).as_posix())
+    return sorted(found)
+
+
+def default_root(path):
+    """The project root: the nearest ancestor holding .git, else the file's directory."""
+    start = Path(path).resolve().parent
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return start
+
+
+def _toml_error(err, text, path):
+    """Turn a TOMLDecodeError into 'line N: message'."""
+    message = str(err)
+    match = _TOML_POS_RE.search(message)
+    if match:
+        line = int(match.group(1))
+        message = message[:match.start()]
+    else:
+        line = max(1, len(text.splitlines()))
+        message = _TOML_END_RE.sub("", message)
+    return InputError(path, f"line {line}: {message}")
+
+
+def parse(text, path, root=None):
+    """Parse and validate a budgets file's text.
+
+    @v text     the TOML text
+    @v path     the file it came from (messages, and the default root)
+    @v root     project root override (tests); default from [image].root
+    @ret Budgets
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise _toml_error(err, text, path) from None
+    _check_keys(doc, ("image", "components"), "top level", path)
+    image = doc.get("image", {})
+    if not isinstance(image, dict):
+        raise InputError(path, f"image: expected a table, got {_type_name(image)}")
+    _check_keys(image, IMAGE_KEYS, "image", path)
+    name = image.get("name", Path(path).stem)
+    if not isinstance(name, str) or not name:
+        raise InputError(path, "image.name: expected a non-empty string")
+    if root is None:
+        if "root" in image:
+            if not isinstance(image["root"], str):
+                raise InputError(path, "image.root: expected a string")
+            root = Path(path).resolve().parent / image["root"]
+            if not root.is_dir():
+                raise InputError(path, f"image.root: '{image['root']}' is not a directory")
+        else:
+            root = default_root(path)
+    caps = {key: parse_size(image[key], f"image.{key}", path)
+            for key in ("rom", "ram") if key in image}
+    creep = _creep(image["creep"], "image.creep", path) if "creep" in image else {}
+
+    tables = doc.get("components", {})
+    if not isinstance(tables, dict):
+        raise InputError(path, f"components: expected a table, got {_type_name(tables)}")
+    components = [_component(cname, table, path) for cname, table in tables.items()]
+    catch_alls = [c.name for c in components if c.catch_all]
+    if len(catch_alls) > 1:
+        raise InputError(path, f"components '{catch_alls[0]}' and '{catch_alls[1]}' "
+                         "are both catch_all")
+    warnings = _check_overlaps(components, str(root), path)
+    return Budgets(path=str(path), name=name, root=str(root), image=caps,
+                   image_creep=creep, components=components, warnings=warnings)
+
+
+def load(path, root=None):
+    """Read and parse a budgets file; OSError and bad UTF-8 become InputError."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise InputError(path, err.strerror or str(err)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"not UTF-8 text (byte {err.start})") from None
+    return parse(text, path, root)

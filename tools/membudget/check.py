@@ -1,0 +1,102 @@
+"""Budget verdicts for `membudget check`, as text, GitHub annotations or JUnit.
+
+A verdict is a summary.BudgetLine: every component budget and image cap
+the budgets file sets.  The exit status is 1 when any is exceeded.
+"""
+
+import xml.etree.ElementTree as ET
+
+from .summary import fmt_bytes, fmt_excess_percent, fmt_percent, fmt_signed
+
+EXIT_OK = 0
+EXIT_OVER = 1
+
+FORMATS = ("text", "github", "junit")
+
+
+def excess_line(line):
+    """The one-line verdict of an exceeded budget.
+
+    heap: code 1,104 B > budget 1,024 B (+80 B, +7.8 %)
+    A zero budget has no percentage: (+80 B).
+    """
+    extra = f"{fmt_signed(line.excess)} B"
+    percent = fmt_excess_percent(line)
+    if percent:
+        extra += f", {percent}"
+    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B > "
+            f"budget {fmt_bytes(line.budget)} B ({extra})")
+
+
+def ok_line(line):
+    """The one-line description of a budget within its limit."""
+    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B <= "
+            f"budget {fmt_bytes(line.budget)} B ({fmt_percent(line)})")
+
+
+def exit_status(summary):
+    """0 when every budget holds, 1 when any is exceeded."""
+    return EXIT_OVER if any(l.over for l in summary.budget_lines()) else EXIT_OK
+
+
+def _tally(summary):
+    lines = summary.budget_lines()
+    over = [l for l in lines if l.over]
+    return lines, over, f"{len(lines)} budgets checked, {len(over)} exceeded"
+
+
+def render_text(summary):
+    """One line per exceeded budget, then a tally naming the tightest budget."""
+    lines, over, tally = _tally(summary)
+    out = [excess_line(l) for l in over]
+    tally = f"membudget check: {summary.elf}: {tally}"
+    if lines and not over:
+        tightest = max(lines, key=lambda l: l.ratio())
+        tally += f" (tightest: {tightest.owner} {tightest.key} {fmt_percent(tightest)})"
+    out.append(tally)
+    return "\n".join(out) + "\n"
+
+
+def _gh_escape(text, prop=False):
+    """Escape a workflow command value (properties also escape ':' and ',')."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_github(summary):
+    """::error per exceeded budget and a ::notice tally (GitHub Actions)."""
+    lines, over, tally = _tally(summary)
+    out = []
+    for line in over:
+        title = _gh_escape(f"membudget: {line.owner} {line.key} over budget", prop=True)
+        out.append(f"::error title={title}::{_gh_escape(excess_line(line))}")
+    title = _gh_escape("membudget check", prop=True)
+    out.append(f"::notice title={title}::{_gh_escape(summary.elf + ': ' + tally)}")
+    return "\n".join(out) + "\n"
+
+
+def render_junit(summary):
+    """A JUnit XML document: one testcase per component budget and image cap."""
+    lines, over, _ = _tally(summary)
+    suites = ET.Element("testsuites")
+    suite = ET.SubElement(suites, "testsuite", {
+        "name": f"membudget.{summary.image_name or 'image'}",
+        "tests": str(len(lines)), "failures": str(len(over)),
+        "errors": "0", "skipped": "0"})
+    for line in lines:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"membudget.{line.owner}", "name": line.key, "time": "0"})
+        if line.over:
+            failure = ET.SubElement(case, "failure", {
+                "message": excess_line(line), "type": "over-budget"})
+            failure.text = excess_line(line)
+        else:
+            ET.SubElement(case, "system-out").text = ok_line(line)
+    ET.indent(suites)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(suites, encoding="unicode") + "\n")
+
+
+RENDERERS = {"text": render_text, "github": render_github, "junit": render_junit}

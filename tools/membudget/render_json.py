@@ -1,0 +1,54 @@
+"""Render a Summary as JSON for machines.
+
+Every size is an integer number of bytes.  The layout is versioned by
+model.SCHEMA; README.md documents each field.
+"""
+
+import json
+
+from . import __version__
+from .model import SCHEMA
+
+
+def _budget(line):
+    return {"class": line.key, "used": line.used, "budget": line.budget,
+            "headroom": line.headroom, "over": line.over}
+
+
+def _row(row):
+    out = {"name": row.name}
+    out.update(row.sizes.as_dict())
+    if row.kind == "component":
+        out["budgets"] = [_budget(line) for line in row.budgets]
+    return out
+
+
+def document(summary):
+    """The report as plain JSON-ready data."""
+    doc = {
+        "schema": SCHEMA,
+        "tool": {"name": "membudget", "version": __version__},
+        "elf": {"path": summary.elf, "class": summary.elfclass,
+                "endian": summary.endian, "machine": summary.machine,
+                "type": summary.type, "build_id": summary.build_id,
+                "sha256": summary.sha256},
+        "budgets": ({"path": summary.budgets_path, "name": summary.image_name}
+                    if summary.budgets_path else None),
+        "totals": summary.total.sizes.as_dict(),
+        "image_budgets": [_budget(line) for line in summary.image_budgets],
+        "components": [_row(r) for r in summary.components],
+        "buckets": [_row(r) for r in summary.buckets],
+        "sources": [{"name": name, "bytes": size} for name, size in summary.sources],
+        "unavailable": [{"name": name, "reason": why} for name, why in summary.unavailable],
+        "warnings": list(summary.warnings),
+    }
+    if summary.by != "component":
+        doc["details"] = {
+            "by": summary.by,
+            "rows": [dict({"name": d.key, "component": d.owner}, **d.sizes.as_dict())
+                     for d in summary.details]}
+    return doc
+
+
+def render(summary):
+    return json.dumps(document(summary), indent=2) + "\n"

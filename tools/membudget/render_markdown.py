@@ -1,0 +1,73 @@
+"""Render a Summary as GitHub-flavoured markdown (pull-request comments)."""
+
+from . import __version__
+from .model import CLASSES
+from .summary import BUDGET_ORDER, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def _table(header, rows, align):
+    """A markdown table; align is "l" or "r" per column."""
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |",
+             "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _sizes(summary):
+    rows = [[f"`{r.name}`" if r.kind == "component" else r.name]
+            + [fmt_bytes(r.sizes.get(k)) for k in BUDGET_ORDER]
+            for r in summary.components + summary.buckets]
+    total = summary.total.sizes
+    rows.append(["**total**"] + [f"**{fmt_bytes(total.get(k))}**" for k in BUDGET_ORDER])
+    rows.append(["total KiB"] + [fmt_kib(total.get(k)) for k in BUDGET_ORDER])
+    return _table(["component (bytes)", *BUDGET_ORDER], rows, "l" + "r" * 6)
+
+
+def _budgets(summary):
+    rows = [[line.owner, line.key, fmt_bytes(line.used), fmt_bytes(line.budget),
+             fmt_signed(line.headroom), fmt_percent(line),
+             f"{fmt_kib(line.used)} / {fmt_kib(line.budget)}",
+             ":x: over" if line.over else "ok"]
+            for line in summary.budget_lines()]
+    if not rows:
+        return []
+    header = ["budget", "class", "used", "budget", "headroom", "% used",
+              "KiB used / budget", ""]
+    return ["", "### Budgets", ""] + _table(header, rows, "llrrrrrl")
+
+
+def _details(summary):
+    if summary.by == "component":
+        return []
+    rows = [[f"`{d.key}`", d.owner] + [fmt_bytes(d.sizes.get(k)) for k in CLASSES]
+            + [fmt_bytes(d.sizes.ram)] for d in summary.details]
+    header = [summary.by, "component", *CLASSES, "total"]
+    return ["", f"### By {summary.by}", ""] + _table(header, rows, "llrrrrr")
+
+
+def _sources(summary):
+    unavailable = dict(summary.unavailable)
+    rows = [[name, fmt_bytes(size), unavailable.pop(name, "")]
+            for name, size in summary.sources]
+    rows += [[name, "-", why] for name, why in unavailable.items()]
+    return ["", "### Attribution sources", ""] + _table(
+        ["source", "bytes", "unavailable because"], rows, "lrl")
+
+
+def render(summary):
+    build_id = f"`{summary.build_id}`" if summary.build_id else "none"
+    lines = [f"## membudget report: `{summary.elf}`", "",
+             f"ELF{summary.elfclass} {summary.endian}-endian {summary.machine} "
+             f"{summary.type}, build-id {build_id}, sha256 `{summary.sha256}`"]
+    if summary.budgets_path:
+        lines[-1] += f", budgets `{summary.budgets_path}`"
+    lines += [""] + _sizes(summary)
+    lines += _budgets(summary) + _details(summary) + _sources(summary)
+    if summary.warnings:
+        lines += ["", "### Warnings", ""] + [f"- {w}" for w in summary.warnings]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,107 @@
+"""Render a Summary as aligned text for people (at most 100 columns)."""
+
+from . import __version__
+from .model import CLASSES
+from .summary import BUDGET_ORDER, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+
+WIDTH = 100
+
+
+def _fit(text, width):
+    """Cut text to width, marking the cut with '~'."""
+    return text if len(text) <= width else text[:width - 1] + "~"
+
+
+def table(header, rows, align=None):
+    """Align rows under header in at most WIDTH columns.
+
+    @v align    "l" or "r" per column (default: first left, rest right);
+                the first column is shortened when the table is too wide
+    @ret lines  list of strings without trailing blanks
+    """
+    align = align or "l" + "r" * (len(header) - 1)
+    rows = [header] + rows
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    spare = WIDTH - (sum(widths) + 2 * (len(widths) - 1))
+    if spare < 0:
+        widths[0] = max(len(header[0]), widths[0] + spare)
+    lines = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            cell = _fit(cell, widths[i])
+            cells.append(cell.ljust(widths[i]) if align[i] == "l" else cell.rjust(widths[i]))
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _size_cells(sizes, keys=BUDGET_ORDER):
+    return [fmt_bytes(sizes.get(k)) for k in keys]
+
+
+def _heading(summary):
+    kind = f"ELF{summary.elfclass} {summary.endian}-endian {summary.machine} {summary.type}"
+    lines = [f"membudget {__version__} report: {summary.elf}",
+             f"  image     {kind}",
+             f"  build-id  {summary.build_id or '(none)'}",
+             f"  sha256    {summary.sha256}"]
+    if summary.budgets_path:
+        lines.append(f"  budgets   {summary.budgets_path} (image '{summary.image_name}')")
+    return lines
+
+
+def _sizes_table(summary):
+    rows = [[r.name] + _size_cells(r.sizes) for r in summary.components + summary.buckets]
+    rows.append(["total"] + _size_cells(summary.total.sizes))
+    rows.append(["total KiB"] + [fmt_kib(summary.total.sizes.get(k)) for k in BUDGET_ORDER])
+    return table(["component (bytes)", *BUDGET_ORDER], rows)
+
+
+def _budget_table(summary):
+    rows = []
+    previous = None
+    for line in summary.budget_lines():
+        owner = line.owner if line.owner != previous else ""
+        previous = line.owner
+        rows.append([owner, line.key, fmt_bytes(line.used), fmt_bytes(line.budget),
+                     fmt_signed(line.headroom), fmt_percent(line),
+                     f"{fmt_kib(line.used)} / {fmt_kib(line.budget)}",
+                     "OVER" if line.over else ""])
+    if not rows:
+        return []
+    header = ["budget", "class", "used", "budget", "headroom", "% used",
+              "KiB used / budget", ""]
+    return [""] + table(header, rows, "llrrrrrl")
+
+
+def _sources(summary):
+    unavailable = dict(summary.unavailable)
+    rows = []
+    for name, size in summary.sources:
+        note = f"unavailable: {unavailable.pop(name)}" if name in unavailable else ""
+        rows.append([name, fmt_bytes(size), note])
+    rows += [[name, "-", f"unavailable: {why}"] for name, why in unavailable.items()]
+    lines = table(["attribution source", "bytes", ""], rows, "lrl")
+    return [""] + [_fit(line, WIDTH) for line in lines]
+
+
+def _details(summary):
+    if summary.by == "component":
+        return []
+    rows = [[d.key, d.owner] + _size_cells(d.sizes, CLASSES + ("ram",))
+            for d in summary.details]
+    header = [summary.by, "component", *CLASSES, "total"]
+    if not rows:
+        return ["", f"(no {summary.by} detail)"]
+    return [""] + table(header, rows, "llrrrrr")
+
+
+def render(summary):
+    """The whole report as one string."""
+    lines = _heading(summary) + [""]
+    lines += _sizes_table(summary)
+    lines += _budget_table(summary)
+    lines += _details(summary)
+    lines += _sources(summary)
+    lines += [f"warning: {w}" for w in summary.warnings]
+    return "\n".join(lines) + "\n"

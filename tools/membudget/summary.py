@@ -1,0 +1,260 @@
+"""Aggregate an Attribution into the tables every renderer prints.
+
+summarize() is the only consumer of Pieces on the report side: it sums
+them per component and bucket, applies the budgets, and builds the
+per-file, per-symbol or per-section detail.  The format_* helpers at the
+bottom are the one place bytes are turned into display strings (thousands
+separators, KiB = 1024 bytes, percentages).
+"""
+
+from dataclasses import dataclass, field
+
+from .model import BUCKETS, CLASSES, KIB, SOURCES
+
+BUDGET_ORDER = CLASSES + ("rom", "ram")
+BY_CHOICES = ("component", "file", "symbol", "section")
+
+#: Detail rows per owner for --by symbol when --top is not given
+DEFAULT_TOP = 10
+
+NO_KEY = {"file": "(no file)", "symbol": "(no symbol)", "section": "(no section)"}
+
+
+@dataclass
+class Sizes:
+    """Bytes per size class; rom and ram are derived (DESIGN.md)."""
+
+    code: int = 0
+    rodata: int = 0
+    data: int = 0
+    bss: int = 0
+
+    @property
+    def rom(self):
+        return self.code + self.rodata + self.data
+
+    @property
+    def ram(self):
+        return self.rom + self.bss
+
+    def get(self, key):
+        """Bytes for a class or for rom/ram."""
+        return getattr(self, key)
+
+    def add(self, cls, size):
+        setattr(self, cls, getattr(self, cls) + size)
+
+    def as_dict(self):
+        return {key: self.get(key) for key in BUDGET_ORDER}
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    """One budget applied: owner is a component name or "image"."""
+
+    owner: str
+    key: str            # a class, "rom" or "ram"
+    used: int
+    budget: int
+
+    @property
+    def headroom(self):
+        return self.budget - self.used
+
+    @property
+    def over(self):
+        return self.used > self.budget
+
+    @property
+    def excess(self):
+        return max(0, self.used - self.budget)
+
+    def ratio(self):
+        """used / budget; a zero budget is infinitely used once anything is in it."""
+        if self.budget:
+            return self.used / self.budget
+        return float("inf") if self.used else 0.0
+
+
+@dataclass
+class Row:
+    """A component, a bucket or the total, with its budget lines."""
+
+    name: str
+    kind: str           # "component", "bucket" or "total"
+    sizes: Sizes
+    budgets: list[BudgetLine] = field(default_factory=list)
+
+    def binding(self):
+        """The budget closest to (or furthest over) its cap, or None."""
+        if not self.budgets:
+            return None
+        return max(self.budgets, key=BudgetLine.ratio)
+
+
+@dataclass
+class DetailRow:
+    """Bytes of one file, symbol or section that one owner holds."""
+
+    key: str
+    owner: str
+    sizes: Sizes
+
+
+@dataclass
+class Summary:
+    elf: str
+    elfclass: int
+    endian: str
+    machine: str
+    type: str
+    build_id: str | None
+    sha256: str
+    budgets_path: str | None
+    image_name: str | None
+    components: list[Row]
+    buckets: list[Row]
+    total: Row
+    image_budgets: list[BudgetLine]
+    sources: list[tuple[str, int]]
+    unavailable: list[tuple[str, str]]
+    by: str
+    details: list[DetailRow]
+    warnings: list[str]
+
+    def budget_lines(self):
+        """Every budget applied, components first, then the image caps."""
+        lines = [line for row in self.components for line in row.budgets]
+        return lines + self.image_budgets
+
+
+def _owner(piece):
+    return piece.component if piece.component is not None else piece.bucket
+
+
+def _detail_key(piece, by):
+    value = {"file": piece.file, "symbol": piece.symbol, "section": piece.section}[by]
+    return value if value else NO_KEY[by]
+
+
+def _details(pieces, by, top, owner_order):
+    """Group pieces by (key, owner); keep the largest top rows per owner."""
+    groups = {}
+    first_offset = {}
+    for piece in pieces:
+        ident = (_detail_key(piece, by), _owner(piece))
+        groups.setdefault(ident, Sizes()).add(piece.cls, piece.size)
+        first_offset.setdefault(ident, len(first_offset))
+    rows = [DetailRow(key, owner, sizes) for (key, owner), sizes in groups.items()]
+    rank = {name: i for i, name in enumerate(owner_order)}
+    if by == "section":
+        # Sections read best in image order, as the pieces come
+        rows.sort(key=lambda r: first_offset[(r.key, r.owner)])
+    else:
+        rows.sort(key=lambda r: (rank.get(r.owner, len(rank)), -r.sizes.ram, r.key))
+    if top is None and by == "symbol":
+        top = DEFAULT_TOP
+    if top is not None:
+        kept, count = [], {}
+        for row in rows:
+            count[row.owner] = count.get(row.owner, 0) + 1
+            if count[row.owner] <= top:
+                kept.append(row)
+        rows = kept
+    return rows
+
+
+def _budget_lines(owner, caps, sizes):
+    return [BudgetLine(owner, key, sizes.get(key), caps[key])
+            for key in BUDGET_ORDER if key in caps]
+
+
+def summarize(attribution, budgets=None, by="component", top=None):
+    """Build the Summary of an Attribution.
+
+    @v attribution  model.Attribution (pieces tile every allocated section)
+    @v budgets      budgets.Budgets or None (no budget columns)
+    @v by           detail grouping: one of BY_CHOICES
+    @v top          rows per owner in the detail table (None: all; 10 for symbols)
+    @ret Summary
+    """
+    image = attribution.image
+    per_owner = {}
+    total = Sizes()
+    for piece in attribution.pieces:
+        per_owner.setdefault(_owner(piece), Sizes()).add(piece.cls, piece.size)
+        total.add(piece.cls, piece.size)
+
+    defs = budgets.components if budgets else []
+    names = [c.name for c in defs]
+    names += sorted(p.component for p in attribution.pieces
+                    if p.component is not None and p.component not in names)
+    names = list(dict.fromkeys(names))
+    caps = {c.name: c.budgets for c in defs}
+    components = []
+    for name in names:
+        sizes = per_owner.get(name, Sizes())
+        components.append(Row(name, "component", sizes,
+                              _budget_lines(name, caps.get(name, {}), sizes)))
+    bucket_names = list(BUCKETS) + sorted(
+        p.bucket for p in attribution.pieces
+        if p.bucket is not None and p.bucket not in BUCKETS)
+    buckets = [Row(name, "bucket", per_owner.get(name, Sizes()))
+               for name in dict.fromkeys(bucket_names)]
+
+    image_caps = _budget_lines("image", budgets.image, total) if budgets else []
+    sources = [(name, attribution.source_bytes.get(name, 0)) for name in SOURCES]
+    sources += sorted((k, v) for k, v in attribution.source_bytes.items()
+                      if k not in SOURCES)
+    details = []
+    if by != "component":
+        details = _details(attribution.pieces, by, top, names + bucket_names)
+    warnings = list(budgets.warnings) if budgets else []
+    return Summary(
+        elf=image.path, elfclass=image.elfclass, endian=image.endian,
+        machine=image.machine, type=image.type, build_id=image.build_id,
+        sha256=image.sha256,
+        budgets_path=budgets.path if budgets else None,
+        image_name=budgets.name if budgets else None,
+        components=components, buckets=buckets,
+        total=Row("total", "total", total, image_caps),
+        image_budgets=image_caps, sources=sources,
+        unavailable=sorted(attribution.unavailable.items(),
+                           key=lambda kv: _source_rank(kv[0])),
+        by=by, details=details,
+        warnings=warnings + list(attribution.warnings))
+
+
+def _source_rank(name):
+    return SOURCES.index(name) if name in SOURCES else len(SOURCES)
+
+
+# Display helpers: the only place bytes become strings.
+
+def fmt_bytes(n):
+    """1104 -> '1,104'."""
+    return f"{n:,}"
+
+
+def fmt_signed(n):
+    """80 -> '+80', -80 -> '-80' (thousands separators)."""
+    return f"{n:+,}"
+
+
+def fmt_kib(n):
+    """Bytes as KiB with two decimals: 1536 -> '1.50'."""
+    return f"{n / KIB:,.2f}"
+
+
+def fmt_percent(line):
+    """Percentage of the budget used: '107.8 %', or '-' for a zero budget."""
+    if not line.budget:
+        return "-" if line.used else "0.0 %"
+    return f"{line.used * 100 / line.budget:,.1f} %"
+
+
+def fmt_excess_percent(line):
+    """Excess over budget as a percentage: '+7.8 %' (None for a zero budget)."""
+    if not line.budget:
+        return None
+    return f"+{line.excess * 100 / line.budget:,.1f} %"
