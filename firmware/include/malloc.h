@@ -26,6 +26,26 @@
 #define HEAP_SIZE (128 * 1024)
 #endif
 
+/**
+ * Heap granularity: the size of a free-block header (two words)
+ *
+ * Every block, free or allocated, is aligned to and a multiple of this, so
+ * it differs between i386 (8) and x86-64 hosts (16).  malloc(), zalloc()
+ * and realloc() return pointers aligned to it.
+ */
+#define HEAP_ALIGN (2 * sizeof(size_t))
+
+/** heap_check() results: the first broken invariant */
+enum heap_check_error {
+	HEAP_OK = 0,		/**< All invariants hold */
+	HEAP_ERR_RANGE = 1,	/**< A free block lies outside the pool or wraps */
+	HEAP_ERR_ALIGN = 2,	/**< A free block is empty or not granular */
+	HEAP_ERR_ORDER = 3,	/**< Free list unsorted or blocks overlap */
+	HEAP_ERR_MERGE = 4,	/**< Two free blocks touch (missed merge) */
+	HEAP_ERR_TOTAL = 5,	/**< Free + used bytes != pool size */
+	HEAP_ERR_PEAK = 6,	/**< Peak below current use */
+};
+
 /** Heap statistics (bytes unless noted) */
 struct heap_stats {
 	size_t free;		/**< Bytes in free blocks */
@@ -55,5 +75,9 @@ void free_dma(void *ptr, size_t size);
 void heap_stats(struct heap_stats *stats);
 int heap_check(void);
 void heap_discard_all(void);
+
+/* The block allocator under malloc() and malloc_dma(), as in iPXE */
+void *alloc_memblock(size_t size, size_t align);
+void free_memblock(void *ptr, size_t size);
 
 #endif /* MALLOC_H */

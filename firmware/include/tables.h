@@ -21,16 +21,20 @@
 #define __table_section(table, order) "tbl_" #table
 #define __table_start(table) __start_tbl_##table
 #define __table_end(table) __stop_tbl_##table
+/* GNU ld defines __start_/__stop_ only for a section that exists: a host
+ * program with no entry gets a weak NULL pair, i.e. an empty table */
+#define __table_bound __attribute__((weak))
 #else
 #define __table_section(table, order) ".tbl." #table "." #order
 #define __table_start(table) __tbl_start_##table
 #define __table_end(table) __tbl_end_##table
+#define __table_bound
 #endif
 
 /** Declare a table of entries of a given type */
 #define TABLE_DECLARE(type, table)                                             \
-	extern type __table_start(table)[];                                    \
-	extern type __table_end(table)[]
+	extern type __table_start(table)[] __table_bound;                      \
+	extern type __table_end(table)[] __table_bound
 
 /** Define one table entry (order: a decimal digit, lower runs first) */
 #define __table_entry(table, order)                                            \
