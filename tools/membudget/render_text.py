@@ -16,15 +16,20 @@ def table(header, rows, align=None):
     """Align rows under header in at most WIDTH columns.
 
     @v align    "l" or "r" per column (default: first left, rest right);
-                the first column is shortened when the table is too wide
+                text columns are shortened when the table is too wide
     @ret lines  list of strings without trailing blanks
     """
     align = align or "l" + "r" * (len(header) - 1)
     rows = [header] + rows
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     spare = WIDTH - (sum(widths) + 2 * (len(widths) - 1))
-    if spare < 0:
-        widths[0] = max(len(header[0]), widths[0] + spare)
+    # Too wide: shorten the text columns, first one first, to at least 12
+    for i in (i for i, a in enumerate(align) if a == "l"):
+        if spare >= 0:
+            break
+        cut = min(-spare, max(0, widths[i] - max(len(header[i]), 12)))
+        widths[i] -= cut
+        spare += cut
     lines = []
     for row in rows:
         cells = []

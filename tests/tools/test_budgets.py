@@ -1,0 +1,203 @@
+"""budgets.py: the budgets file format, its units and every validation error."""
+
+import pytest
+
+from membudget import budgets
+from membudget.model import InputError
+
+GOOD = """
+[image]
+name = "firmware"
+rom = "16 KiB"
+ram = 160
+creep = "64 B"
+
+[components.heap]
+paths = ["src/heap.c"]
+symbols = ["heap_*"]
+budget = { code = 0.75, rodata = "100 B", bss = "129 KiB" }
+creep = { code = "32 B" }
+
+[components.dma]
+paths = ["src/dma*.c"]
+sections = [".dma*"]
+budget = { rom = "1 MiB", ram = 1.5 }
+
+[components.other]
+catch_all = true
+"""
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project root with a few sources and a budgets/ directory."""
+    (tmp_path / "src").mkdir()
+    for name in ("heap.c", "dma.c", "dma_pool.c", "main.c"):
+        (tmp_path / "src" / name).write_text("int x;\n")
+    (tmp_path / "budgets").mkdir()
+    return tmp_path
+
+
+def parse(project, text):
+    path = project / "budgets" / "b.toml"
+    path.write_text(text)
+    return budgets.load(path, root=project)
+
+
+def error(project, text):
+    with pytest.raises(InputError) as info:
+        parse(project, text)
+    assert "\n" not in str(info.value)
+    assert info.value.path.endswith("b.toml")
+    return str(info.value)
+
+
+def test_good_file(project):
+    b = parse(project, GOOD)
+    assert b.name == "firmware"
+    assert b.image == {"rom": 16384, "ram": 160 * 1024}
+    assert b.image_creep["rom"] == 64
+    heap, dma, other = b.components
+    assert heap.name == "heap" and heap.paths == ("src/heap.c",)
+    assert heap.symbols == ("heap_*",)
+    assert heap.budgets == {"code": 768, "rodata": 100, "bss": 129 * 1024}
+    assert heap.creep == {"code": 32}
+    assert dma.budgets == {"rom": 1024 * 1024, "ram": 1536}
+    assert dma.sections == (".dma*",)
+    assert other.catch_all and not other.paths
+    assert b.warnings == []
+    assert b.component("dma") is dma and b.component("nope") is None
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0, 0), (1, 1024), (0.5, 512), (0.1, 102), ('"7 B"', 7), ('"1.5 KiB"', 1536),
+    ('"2 MiB"', 2 * 1024 * 1024), ('" 3 KiB "', 3072),
+])
+def test_size_units(project, value, expected):
+    b = parse(project, f"[components.a]\npaths = ['src/main.c']\nbudget = {{ code = {value} }}\n")
+    assert b.components[0].budgets["code"] == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = -1 }\n",
+     "components.a.budget.code: negative size -1"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = -0.5 }\n",
+     "components.a.budget.code: negative size -0.5"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = 'lots' }\n",
+     "components.a.budget.code: bad size 'lots'"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = '3 KB' }\n",
+     "components.a.budget.code: bad size '3 KB'"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = true }\n",
+     "components.a.budget.code: expected a size, got a boolean"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = [1] }\n",
+     "components.a.budget.code: expected a size, got an array"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { code = nan }\n",
+     "components.a.budget.code: bad size nan"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = 5\n",
+     "components.a.budget: expected a table, got an integer"),
+    ("[components.a]\npaths = ['src/main.c']\nbudget = { stack = 1 }\n",
+     "unknown key 'stack' in [components.a.budget]"),
+    ("[components.a]\npaths = ['src/main.c']\nsize = 1\n",
+     "unknown key 'size' in [components.a]"),
+    ("[image]\nflash = 1\n", "unknown key 'flash' in [image]"),
+    ("[images]\nrom = 1\n", "unknown key 'images' in [top level]"),
+    ("[image]\nrom = '-1 KiB'\n", "image.rom: bad size '-1 KiB'"),
+    ("[image]\nname = 3\n", "image.name: expected a non-empty string"),
+    ("[components.a]\npaths = 'src/main.c'\n",
+     "components.a.paths: expected an array of strings"),
+    ("[components.a]\npaths = ['']\n", "components.a.paths: empty glob"),
+    ("[components.a]\ncatch_all = 1\n", "components.a.catch_all: expected true or false"),
+    ("[components.a]\nbudget = { code = 1 }\n",
+     "[components.a]: no paths, symbols or sections, and not a catch_all"),
+    ("[components.'a b']\ncatch_all = true\n", "[components.a b]: a component name is"),
+    ("[components.a]\ncatch_all = true\n[components.b]\ncatch_all = true\n",
+     "components 'a' and 'b' are both catch_all"),
+    ("[components.a]\npaths = ['src/main.c']\ncreep = -3\n",
+     "components.a.creep: negative size -3"),
+    ("components = 3\n", "components: expected a table, got an integer"),
+])
+def test_bad_files(project, text, message):
+    assert error(project, text).startswith(message)
+
+
+def test_unknown_key_names_the_allowed_ones(project):
+    msg = error(project, "[components.a]\npaths = ['src/main.c']\nbudgets = {}\n")
+    assert "allowed: paths, symbols, sections, catch_all, budget, creep" in msg
+
+
+@pytest.mark.parametrize("kind, a, b", [
+    ("paths", "src/heap.c", "src/heap.c"),
+    ("symbols", "heap_*", "heap_*"),
+    ("sections", ".text.heap*", ".text.heap*"),
+])
+def test_identical_glob_in_two_components(project, kind, a, b):
+    text = (f"[components.heap]\n{kind} = ['{a}']\n"
+            f"[components.dma]\n{kind} = ['{b}']\n")
+    assert error(project, text) == (
+        f"components 'heap' and 'dma' both list {kind[:-1]} glob '{a}'")
+
+
+def test_source_file_matched_by_two_components(project):
+    text = ("[components.dma]\npaths = ['src/dma*.c']\n"
+            "[components.pool]\npaths = ['src/*_pool.c']\n")
+    assert error(project, text) == (
+        "components 'dma' and 'pool' both match source file 'src/dma_pool.c'")
+
+
+def test_glob_matching_nothing_is_a_warning(project):
+    b = parse(project, "[components.a]\npaths = ['src/gone.c', 'src/main.c']\n")
+    assert b.warnings == [
+        "components.a: path glob 'src/gone.c' matches no file under the project root"]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("[image]\nrom = \n", 2),
+    ("[image]\nname = 'x'\n[image]\n", 3),
+    ("[components.a]\npaths = ['a',\n", 2),
+])
+def test_toml_syntax_error_names_the_line(project, text, line):
+    assert error(project, text).startswith(f"line {line}: ")
+
+
+def test_missing_and_binary_files(project, tmp_path):
+    with pytest.raises(InputError) as info:
+        budgets.load(tmp_path / "missing.toml")
+    assert str(info.value) == "No such file or directory"
+    path = tmp_path / "bin.toml"
+    path.write_bytes(b"\xff\xfe[image]\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        budgets.load(path)
+
+
+def test_root_default_and_explicit(project):
+    (project / ".git").mkdir()
+    path = project / "budgets" / "b.toml"
+    path.write_text("[components.a]\npaths = ['src/main.c']\n")
+    assert budgets.load(path).root == str(project)
+    path.write_text("[image]\nroot = '../src'\n[components.a]\npaths = ['main.c']\n")
+    b = budgets.load(path)
+    assert b.warnings == [] and b.root.endswith("src")
+    path.write_text("[image]\nroot = 'nowhere'\n")
+    with pytest.raises(InputError, match="image.root: 'nowhere' is not a directory"):
+        budgets.load(path)
+
+
+def test_project_sources_skip_hidden_and_build(project):
+    (project / "build").mkdir()
+    (project / "build" / "gen.c").write_text("")
+    (project / ".git").mkdir()
+    (project / ".git" / "x.c").write_text("")
+    (project / "README.md").write_text("")
+    assert budgets.project_sources(project) == [
+        "src/dma.c", "src/dma_pool.c", "src/heap.c", "src/main.c"]
+
+
+def test_repository_budgets_file_is_valid():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "budgets" / "firmware.toml"
+    if not path.exists():
+        pytest.skip("budgets/firmware.toml not written yet")
+    b = budgets.load(path)
+    assert [c.name for c in b.components if c.catch_all] == ["other"]
+    assert {"rom", "ram"} <= set(b.image)
