@@ -26,7 +26,8 @@
  */
 void *malloc_dma(size_t size, size_t phys_align)
 {
-	return alloc_memblock(size, phys_align);
+	/* A zero size still takes a granule: the block must be distinct */
+	return alloc_memblock(size + !size, phys_align);
 }
 
 /**
@@ -37,5 +38,5 @@ void *malloc_dma(size_t size, size_t phys_align)
  */
 void free_dma(void *ptr, size_t size)
 {
-	free_memblock(ptr, size);
+	free_memblock(ptr, size + !size);
 }

@@ -48,8 +48,14 @@ _Static_assert(HEAP_SIZE <= SIZE_MAX / 4, "HEAP_SIZE too large");
 /** The pool */
 static char heap_pool[HEAP_SIZE] __attribute__((aligned(HEAP_ALIGN)));
 
-/** Free blocks, by ascending address */
-static struct heap_block *heap_free_list;
+/**
+ * Head of the free list, by ascending address
+ *
+ * A sentinel block of size zero outside the pool: every free block has a
+ * predecessor, and the sentinel never touches a pool block, so searches
+ * and merges need no special case for the first block.
+ */
+static struct heap_block heap_head;
 
 /** Counters (the free-byte fields are computed from the list) */
 static struct heap_stats heap_counters;
@@ -72,7 +78,7 @@ void heap_init(void)
 
 	block->size = HEAP_SIZE;
 	block->next = NULL;
-	heap_free_list = block;
+	heap_head.next = block;
 	memset(&heap_counters, 0, sizeof(heap_counters));
 }
 
@@ -80,12 +86,27 @@ void heap_init(void)
  * Round a block size up to the granularity
  *
  * @v size		Size in bytes, at most HEAP_SIZE
- * @ret size		Block size; a zero size still takes one granule, so
- *			every allocation is a distinct, freeable block
+ * @ret size		Block size
  */
 static size_t heap_round(size_t size)
 {
-	return ALIGN_UP(size ? size : 1, HEAP_ALIGN);
+	return ALIGN_UP(size, HEAP_ALIGN);
+}
+
+/**
+ * Find the last free block below an address
+ *
+ * @v addr		Address within the pool
+ * @ret prev		Last free block below @c addr, or the sentinel head;
+ *			its successor is the first free block at or above
+ */
+static struct heap_block *heap_find(void *addr)
+{
+	struct heap_block *prev = &heap_head;
+
+	while (prev->next && (void *)prev->next < addr)
+		prev = prev->next;
+	return prev;
 }
 
 /**
@@ -119,15 +140,15 @@ void heap_discard_all(void)
 /**
  * Take part of a free block
  *
- * @v link		Link to the free block
+ * @v prev		Predecessor of the free block
  * @v offset		Offset of the part, a multiple of HEAP_ALIGN
  * @v size		Size of the part, a multiple of HEAP_ALIGN, which
  *			must fit within the block after @c offset
  * @ret ptr		The part
  */
-static void *heap_take(struct heap_block **link, size_t offset, size_t size)
+static void *heap_take(struct heap_block *prev, size_t offset, size_t size)
 {
-	struct heap_block *block = *link;
+	struct heap_block *block = prev->next;
 	struct heap_block *next = block->next;
 	struct heap_block *tail;
 	size_t tail_size = block->size - offset - size;
@@ -143,9 +164,9 @@ static void *heap_take(struct heap_block **link, size_t offset, size_t size)
 	/* Leave the head free, or unlink the block */
 	if (offset) {
 		block->size = offset;
-		link = &block->next;
+		prev = block;
 	}
-	*link = next;
+	prev->next = next;
 
 	heap_counters.used += size;
 	if (heap_counters.peak_used < heap_counters.used)
@@ -157,7 +178,7 @@ static void *heap_take(struct heap_block **link, size_t offset, size_t size)
 /**
  * Allocate a block (first fit)
  *
- * @v size		Size in bytes (untrusted)
+ * @v size		Size in bytes, non-zero (untrusted)
  * @v align		Alignment: a power of two, or 0 for none (untrusted)
  * @ret ptr		Block, or NULL
  *
@@ -166,7 +187,7 @@ static void *heap_take(struct heap_block **link, size_t offset, size_t size)
  */
 void *alloc_memblock(size_t size, size_t align)
 {
-	struct heap_block **link;
+	struct heap_block *prev;
 	struct heap_block *block;
 	size_t offset;
 
@@ -178,12 +199,11 @@ void *alloc_memblock(size_t size, size_t align)
 		align = HEAP_ALIGN;
 
 	do {
-		for (link = &heap_free_list; (block = *link);
-		     link = &block->next) {
+		for (prev = &heap_head; (block = prev->next); prev = block) {
 			/* Both terms are below SIZE_MAX / 2: no wrap */
 			offset = -(uintptr_t)block & (align - 1);
 			if (offset + size <= block->size)
-				return heap_take(link, offset, size);
+				return heap_take(prev, offset, size);
 		}
 	} while (heap_discard());
 
@@ -201,8 +221,7 @@ fail:
 void free_memblock(void *ptr, size_t size)
 {
 	struct heap_block *block = ptr;
-	struct heap_block *prev = NULL;
-	struct heap_block **link = &heap_free_list;
+	struct heap_block *prev;
 	struct heap_block *next;
 
 	if (!ptr)
@@ -211,10 +230,8 @@ void free_memblock(void *ptr, size_t size)
 	heap_counters.used -= size;
 
 	/* Find the free neighbours */
-	while ((next = *link) && next < block) {
-		prev = next;
-		link = &next->next;
-	}
+	prev = heap_find(block);
+	next = prev->next;
 
 	/* Absorb a free block that follows directly */
 	if ((char *)block + size == (char *)next) {
@@ -223,11 +240,11 @@ void free_memblock(void *ptr, size_t size)
 	}
 
 	/* Extend a free block that precedes directly, or link in */
-	if (prev && (char *)prev + prev->size == (char *)block) {
+	if ((char *)prev + prev->size == (char *)block) {
 		size += prev->size;
 		block = prev;
 	} else {
-		*link = block;
+		prev->next = block;
 	}
 	block->size = size;
 	block->next = next;
@@ -295,55 +312,53 @@ void free(void *ptr)
  * @v new_size		New size in bytes (untrusted)
  * @ret new_ptr		Resized memory, or NULL
  *
- * realloc(NULL, size) is malloc(size); realloc(ptr, 0) frees and returns
- * NULL.  Shrinking, and growing into a directly following free block,
+ * realloc(NULL, size) is malloc(size), even for size 0; realloc(ptr, 0)
+ * frees and returns NULL.  Shrinking, and growing into a directly following free block,
  * happen in place; otherwise the contents move.  If NULL is returned for
  * a non-zero size, the old memory is untouched and still allocated.
  */
 void *realloc(void *old_ptr, size_t new_size)
 {
 	size_t *header;
-	struct heap_block **link;
-	struct heap_block *next;
+	struct heap_block *prev;
+	char *end;
 	size_t old_block;
 	size_t new_block;
 	void *new_ptr;
 
+	if (!old_ptr)
+		return malloc(new_size);
 	if (!new_size) {
 		free(old_ptr);
 		return NULL;
 	}
-	if (!old_ptr)
-		return malloc(new_size);
 
 	header = (void *)((char *)old_ptr - HEAP_ALIGN);
 	old_block = heap_round(*header);
-	if (new_size <= HEAP_SIZE) {
-		new_block = heap_round(new_size + HEAP_ALIGN);
+	end = (char *)header + old_block;
+	/* As in malloc(): nothing beyond the pool fits, and no wrap */
+	if (new_size > HEAP_SIZE)
+		new_size = HEAP_SIZE;
+	new_block = heap_round(new_size + HEAP_ALIGN);
 
+	if (new_block <= old_block) {
 		/* Shrink in place, freeing the tail */
-		if (new_block <= old_block) {
-			if (new_block < old_block)
-				free_memblock((char *)header + new_block,
-					      old_block - new_block);
-			*header = new_block;
-			return old_ptr;
-		}
-
+		if (new_block < old_block)
+			free_memblock((char *)header + new_block,
+				      old_block - new_block);
+	} else {
 		/* Grow in place into a directly following free block */
-		for (link = &heap_free_list; (next = *link);
-		     link = &next->next) {
-			if ((char *)next == (char *)header + old_block) {
-				if (new_block - old_block > next->size)
-					break;
-				heap_take(link, 0, new_block - old_block);
-				*header = new_block;
-				return old_ptr;
-			}
-		}
+		prev = heap_find(end);
+		if ((char *)prev->next != end ||
+		    new_block - old_block > prev->next->size)
+			goto move;
+		heap_take(prev, 0, new_block - old_block);
 	}
+	*header = new_block;
+	return old_ptr;
 
-	/* Move; on failure the old block stays as it was */
+move:
+	/* On failure the old block stays as it was */
 	new_ptr = malloc(new_size);
 	if (new_ptr) {
 		memcpy(new_ptr, old_ptr, old_block - HEAP_ALIGN);
@@ -362,7 +377,7 @@ void heap_stats(struct heap_stats *stats)
 	struct heap_block *block;
 
 	*stats = heap_counters;
-	for (block = heap_free_list; block; block = block->next) {
+	for (block = heap_head.next; block; block = block->next) {
 		stats->free += block->size;
 		if (stats->largest_free < block->size)
 			stats->largest_free = block->size;
@@ -386,7 +401,7 @@ int heap_check(void)
 	uintptr_t offset;
 	size_t free = 0;
 
-	for (block = heap_free_list; block; block = block->next) {
+	for (block = heap_head.next; block; block = block->next) {
 		offset = (uintptr_t)block - (uintptr_t)heap_pool;
 		if (offset >= HEAP_SIZE || block->size > HEAP_SIZE - offset)
 			return HEAP_ERR_RANGE;
