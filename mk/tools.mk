@@ -3,7 +3,12 @@
 MEMBUDGET = $(PYTHON) tools/membudget
 FW_BUDGETS := budgets/firmware.toml
 
-.PHONY: test-py budget-check
+# The firmware's report and check read the link map too (merged strings,
+# fill); REPORT_FLAGS adds options, e.g. REPORT_FLAGS="--by symbol"
+FW_MEMBUDGET_ARGS = $(BUILD)/firmware.elf -b $(FW_BUDGETS) --map $(BUILD)/firmware.map
+REPORT_FLAGS ?=
+
+.PHONY: test-py budget-check report check
 
 # pytest covers the tool and drives the host simulators
 test-py: host
@@ -12,6 +17,14 @@ test-py: host
 
 TEST_SUITES += test-py
 
-# Until membudget lands, show binutils' view of the image
+report: firmware
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
+
+check: firmware
+	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)
+
+# Part of `make`: the report for people, then the verdict; an exceeded
+# budget (exit 1) or bad input (exit 2) fails the build
 budget-check: firmware
-	$(Q)size -A $(BUILD)/firmware.elf
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
+	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)

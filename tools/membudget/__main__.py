@@ -2,11 +2,12 @@
 
 The python3 first on PATH may not see Debian's python3-pyelftools, so
 when elftools (or tomllib) cannot be imported this re-executes the same
-command under /usr/bin/python3, once.  Run as a directory, it puts tools/
+command, once, under $MEMBUDGET_PYTHON if set, else /usr/bin/python3.  Run as a directory, it puts tools/
 on the import path so the package imports as `membudget`.
 """
 
 import os
+import shutil
 import sys
 
 FALLBACK_PYTHON = "/usr/bin/python3"
@@ -29,12 +30,14 @@ def _need_python():
         return
     except ImportError as err:
         missing = err.name
-    same = os.path.realpath(sys.executable) == os.path.realpath(FALLBACK_PYTHON)
-    if not same and not os.environ.get(REEXEC_MARK) and os.access(FALLBACK_PYTHON, os.X_OK):
+    fallback = shutil.which(os.environ.get("MEMBUDGET_PYTHON") or FALLBACK_PYTHON)
+    # The mark stops a loop when the fallback cannot import them either
+    if fallback and not os.environ.get(REEXEC_MARK):
         os.environ[REEXEC_MARK] = "1"
-        os.execv(FALLBACK_PYTHON, [FALLBACK_PYTHON, PACKAGE_DIR, *sys.argv[1:]])
+        os.execv(fallback, [fallback, PACKAGE_DIR, *sys.argv[1:]])
     print(f"membudget: {sys.executable}: cannot import {missing}; "
-          "install python3-pyelftools (make deps) or set MEMBUDGET_PYTHON",
+          "install python3-pyelftools (make deps) or set MEMBUDGET_PYTHON "
+          "to a python3 that has it",
           file=sys.stderr)
     sys.exit(2)
 

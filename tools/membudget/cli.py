@@ -85,10 +85,12 @@ def _glob_warnings(budgets, image):
 
 def analyze(args, by="component", top=None):
     """Read budgets and ELF, attribute, summarize: the shared pipeline."""
-    from . import attribute, elf
+    from . import elf
 
     budgets = budgets_mod.load(args.budgets) if args.budgets else None
     image = elf.read_image(args.elf)
+    from . import attribute
+
     if budgets:
         _glob_warnings(budgets, image)
         components, root = budgets.components, budgets.root

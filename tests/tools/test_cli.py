@@ -1,0 +1,265 @@
+"""End to end: `python3 tools/membudget ...` on ELFs compiled by the tests.
+
+Every bad input must give exit 2, exactly one `membudget:` line on stderr,
+no traceback, and no output file.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = ROOT / "tools" / "membudget"
+HAVE_ATTRIBUTE = (ROOT / "tools" / "membudget" / "attribute.py").exists()
+needs_attribute = pytest.mark.skipif(not HAVE_ATTRIBUTE, reason="attribute.py not written yet")
+
+BUDGETS = """
+[image]
+name = "fixture"
+root = "{root}"
+rom = "64 KiB"
+ram = "64 KiB"
+
+[components.heap]
+paths = ["tests/tools/fixtures/heap.c"]
+budget = {{ code = {heap_code}, bss = "1 KiB" }}
+
+[components.e820]
+paths = ["tests/tools/fixtures/e820.c"]
+
+[components.other]
+catch_all = true
+"""
+
+
+def run(*args, python=sys.executable, env=None, cwd=ROOT):
+    """Run the launcher; return the CompletedProcess (text)."""
+    return subprocess.run([python, str(LAUNCHER), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def assert_bad_input(proc, *fragments):
+    """Exit 2 with exactly one membudget: line and no traceback."""
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("membudget: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def write_budgets(tmp_path, heap_code='"4 KiB"', text=BUDGETS):
+    path = tmp_path / "fixture.toml"
+    path.write_text(text.format(root=ROOT, heap_code=heap_code))
+    return path
+
+
+@pytest.fixture
+def fixture_elf(build_elf):
+    return build_elf("cli", ("heap.c", "e820.c", "main.c"))
+
+
+# Launcher and usage: these need no ELF
+
+def test_version_and_help():
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("membudget ")
+    proc = run("--help")
+    assert proc.returncode == 0
+    assert "report" in proc.stdout and "check" in proc.stdout
+
+
+def test_python_dash_m(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "membudget", "--version"],
+                          cwd=ROOT / "tools", capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("membudget ")
+
+
+def test_launcher_reexecs_when_elftools_is_missing():
+    if not os.access("/usr/bin/python3", os.X_OK):
+        pytest.skip("no /usr/bin/python3 to fall back to")
+    env = dict(os.environ)
+    env.pop("MEMBUDGET_REEXEC", None)
+    env.pop("MEMBUDGET_PYTHON", None)
+    # -S hides site-packages, so elftools cannot be imported at first
+    proc = subprocess.run([sys.executable, "-S", str(LAUNCHER), "--version"],
+                          env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    env["MEMBUDGET_REEXEC"] = "1"
+    proc = subprocess.run([sys.executable, "-S", str(LAUNCHER), "--version"],
+                          env=env, capture_output=True, text=True)
+    assert_bad_input(proc, "cannot import elftools")
+
+
+@pytest.mark.parametrize("args", [
+    (), ("frobnicate",), ("report", "--format", "yaml"), ("report", "--by", "colour"),
+    ("report", "--top", "0"), ("check", "x.elf"),
+])
+def test_usage_errors_exit_2(args):
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert "usage:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# Bad input files
+
+def _bad_elf(tmp_path, kind, fixture_elf):
+    if kind == "missing":
+        return tmp_path / "missing.elf"
+    if kind == "directory":
+        return tmp_path
+    path = tmp_path / f"{kind}.elf"
+    if kind == "not-elf":
+        path.write_text("hello, world\n")
+    elif kind == "truncated":
+        path.write_bytes(fixture_elf.elf.read_bytes()[:100])
+    elif kind == "unreadable":
+        path.write_bytes(fixture_elf.elf.read_bytes())
+        path.chmod(0)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "not-elf", "truncated",
+                                  "unreadable"])
+@pytest.mark.parametrize("command", ["report", "check"])
+def test_bad_elf(tmp_path, fixture_elf, kind, command):
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode")
+    elf = _bad_elf(tmp_path, kind, fixture_elf)
+    out = tmp_path / "out" / "report.txt"
+    out.parent.mkdir()
+    proc = run(command, elf, "-b", write_budgets(tmp_path), "-o", out)
+    assert_bad_input(proc, f"membudget: {elf}: ")
+    assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[components.heap]\npaths = ['x.c']\nbudget = { stack = 1 }\n",
+     "unknown key 'stack' in [components.heap.budget]"),
+    ("[components.heap]\npaths = ['x.c']\nbudget = { code = -1 }\n",
+     "components.heap.budget.code: negative size -1"),
+    ("[components.heap]\npaths = ['x.c']\nbudget = { code = 'big' }\n",
+     "components.heap.budget.code: bad size 'big'"),
+    ("[components.heap]\npaths = ['x.c'\n", "line 2: "),
+    ("[components.heap]\nsymbols = ['heap_*']\n[components.pool]\nsymbols = ['heap_*']\n",
+     "components 'heap' and 'pool' both list symbol glob 'heap_*'"),
+    ("[image]\nroot = '{root}'\n[components.heap]\npaths = ['tests/tools/fixtures/*.c']\n"
+     "[components.e820]\npaths = ['tests/tools/fixtures/e820.c']\n",
+     "components 'heap' and 'e820' both match source file 'tests/tools/fixtures/e820.c'"),
+])
+@pytest.mark.parametrize("command", ["report", "check"])
+def test_bad_budgets(tmp_path, fixture_elf, text, message, command):
+    budgets = write_budgets(tmp_path, text=text.replace("{root}", str(ROOT))
+                            .replace("{", "{{").replace("}", "}}"))
+    out = tmp_path / "out.json"
+    out.write_text("previous\n")
+    proc = run(command, fixture_elf.elf, "-b", budgets, "-o", out, "--format",
+               "json" if command == "report" else "junit")
+    assert_bad_input(proc, f"membudget: {budgets}: {message}")
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fixture.toml", "out.json"]
+
+
+def test_missing_budgets_file(tmp_path, fixture_elf):
+    proc = run("check", fixture_elf.elf, "-b", tmp_path / "none.toml")
+    assert_bad_input(proc, f"membudget: {tmp_path / 'none.toml'}: No such file")
+
+
+# Reports and checks on a real ELF (need attribute.py)
+
+def _report_json(fixture_elf, budgets, *extra):
+    proc = run("report", fixture_elf.elf, "-b", budgets, "--format", "json", *extra)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@needs_attribute
+def test_report_json_adds_up(tmp_path, fixture_elf):
+    from membudget import elf
+
+    doc = _report_json(fixture_elf, write_budgets(tmp_path), "--map", fixture_elf.map)
+    image = elf.read_image(fixture_elf.elf)
+    assert doc["totals"] == dict(elf.class_totals(image),
+                                 rom=doc["totals"]["rom"], ram=doc["totals"]["ram"])
+    rows = doc["components"] + doc["buckets"]
+    for key in ("code", "rodata", "data", "bss", "rom", "ram"):
+        assert sum(r[key] for r in rows) == doc["totals"][key]
+    assert [c["name"] for c in doc["components"]] == ["heap", "e820", "other"]
+    assert doc["elf"]["sha256"] == image.sha256
+    heap = doc["components"][0]
+    assert heap["code"] > 0 and heap["bss"] >= 512
+
+
+@needs_attribute
+@pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "json"])
+@pytest.mark.parametrize("by", ["component", "file", "symbol", "section"])
+def test_report_formats(tmp_path, fixture_elf, fmt, by):
+    out = tmp_path / "sub" / f"report.{fmt}"
+    out.parent.mkdir()
+    proc = run("report", fixture_elf.elf, "-b", write_budgets(tmp_path), "--format", fmt,
+               "--by", by, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert [p.name for p in out.parent.iterdir()] == [out.name]
+    text = out.read_text()
+    assert "heap" in text
+    if fmt == "text":
+        assert max(len(line) for line in text.splitlines()) <= 100
+    if fmt == "json":
+        assert json.loads(text)["schema"] == 1
+
+
+@needs_attribute
+def test_report_without_budgets_and_stripped(build_elf):
+    stripped = build_elf("cli-stripped", ("heap.c", "main.c"), strip=True)
+    proc = run("report", stripped.elf)
+    assert proc.returncode == 0, proc.stderr
+    assert "unavailable" in proc.stdout
+
+
+@needs_attribute
+def test_check_one_byte_too_small(tmp_path, fixture_elf):
+    doc = _report_json(fixture_elf, write_budgets(tmp_path))
+    code = doc["components"][0]["code"]
+    exact = write_budgets(tmp_path, heap_code=f'"{code} B"')
+    proc = run("check", fixture_elf.elf, "-b", exact)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 exceeded" in proc.stdout
+    tight = write_budgets(tmp_path, heap_code=f'"{code - 1} B"')
+    proc = run("check", fixture_elf.elf, "-b", tight)
+    assert proc.returncode == 1, proc.stderr
+    percent = f"{100 / (code - 1):.1f}"
+    assert proc.stdout.splitlines()[0] == (
+        f"heap: code {code:,} B > budget {code - 1:,} B (+1 B, +{percent} %)")
+
+
+@needs_attribute
+def test_check_github_and_junit(tmp_path, fixture_elf):
+    budgets = write_budgets(tmp_path, heap_code='"1 B"')
+    proc = run("check", fixture_elf.elf, "-b", budgets, "--format", "github")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("::error title=membudget%3A heap code over budget::heap:")
+    assert "::notice " in proc.stdout
+    out = tmp_path / "junit.xml"
+    proc = run("check", fixture_elf.elf, "-b", budgets, "--format", "junit", "-o", out)
+    assert proc.returncode == 1 and proc.stdout == ""
+    cases = ET.parse(out).getroot().iter("testcase")
+    failed = [c.get("classname") + "." + c.get("name") for c in cases
+              if c.find("failure") is not None]
+    assert failed == ["membudget.heap.code"]
+
+
+@needs_attribute
+def test_glob_matching_nothing_warns(tmp_path, fixture_elf):
+    text = BUDGETS + "\n[components.ghost]\nsymbols = ['no_such_symbol_*']\n"
+    proc = run("check", fixture_elf.elf, "-b", write_budgets(tmp_path, text=text))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: components.ghost: symbol glob 'no_such_symbol_*' matches nothing" \
+        in proc.stderr
+    assert "Traceback" not in proc.stderr
