@@ -25,6 +25,7 @@ RESULTS := $(BUILD)/test-results
 include mk/firmware.mk
 include mk/host.mk
 include mk/tools.mk
+include mk/bench.mk
 include mk/fuzz.mk
 
 .PHONY: all deps test help clean
@@ -48,6 +49,7 @@ help:
 	@echo "make host       build the host simulators and C unit tests"
 	@echo "make report     size report of the firmware"
 	@echo "make check      budget check of the firmware"
+	@echo "make bench      time membudget against nm/size on large ELFs, heap on traces (reports/bench.json)"
 	@echo "make clean      remove build/"
 	@echo "Options: HEAP_SIZE=<bytes> (default 131072), V=1"
 

@@ -1,0 +1,47 @@
+# `make bench`: times membudget against binutils on large ELFs and runs
+# the heap simulator on the recorded traces under callgrind.  Not part of
+# `make test`; a missing subject is skipped with its reason, never a failure.
+
+BENCH := $(BUILD)/bench
+BENCH_UNITS ?= 2000
+BENCH_RUNS ?= 5
+BENCH_JOBS ?= $(shell nproc)
+
+# A BENCH_UNITS change must regenerate the synthetic ELFs
+BENCH_CONFIG := $(BENCH)/config-$(BENCH_UNITS)
+BENCH_ELFS := $(BENCH)/synthetic.elf $(BENCH)/synthetic-head.elf
+
+# heapsim without sanitizers (ASan does not run under valgrind), optimised
+# as a release build would be, from the same sources as build/host/heapsim
+BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -fno-builtin -DHOST_BUILD \
+	-DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
+BENCH_HEAPSIM := $(if $(wildcard tools/sim/heapsim.c),$(BENCH)/heapsim-bench)
+
+.PHONY: bench bench-elfs
+
+bench: deps bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM)
+	$(Q)$(MAKE) --no-print-directory firmware >$(BENCH)/firmware-build.log 2>&1 || \
+		echo "bench: firmware did not build (see $(BENCH)/firmware-build.log)"
+	$(Q)$(PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \
+		--out reports/bench.json
+
+bench-elfs: $(BENCH_ELFS)
+
+$(BENCH_CONFIG):
+	$(Q)mkdir -p $(@D) && rm -f $(BENCH)/config-* && touch $@
+
+$(BENCH_ELFS) &: tests/bench/gen_synthetic.py $(BENCH_CONFIG)
+	@echo "  GEN     $(BENCH)/synthetic.elf ($(BENCH_UNITS) units)"
+	$(Q)$(PYTHON) tests/bench/gen_synthetic.py --units $(BENCH_UNITS) \
+		--jobs $(BENCH_JOBS) --out $(BENCH)
+
+# Forks the measured commands so their peak RSS is their own
+$(BENCH)/rusage: tests/bench/rusage.c
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
+
+$(BENCH)/heapsim-bench: tools/sim/heapsim.c $(HOST_FW_SRCS) $(FW_CONFIG)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(BENCH_CFLAGS) tools/sim/heapsim.c $(HOST_FW_SRCS) -o $@

@@ -1,0 +1,113 @@
+"""Run heapsim on a trace under callgrind and read the instruction counts.
+
+Two figures come out of one run.  The raw one is every instruction the
+process executed (parsing the trace, filling and verifying patterns, the
+C library) divided by the trace's operations.  The allocator's own is the
+inclusive cost of the calls the simulator's code makes into the heap API,
+read from callgrind's call records, so parsing and pattern work are left
+out without a second "parse only" run.
+"""
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The heap API as the host build names it (firmware/include/malloc.h)
+API = ("fw_malloc", "fw_zalloc", "fw_realloc", "fw_free", "malloc_dma",
+       "free_dma")
+
+
+@dataclass
+class ApiCost:
+    """Calls into one API function and their inclusive instructions."""
+    calls: int = 0
+    ir: int = 0
+
+
+@dataclass
+class Profile:
+    """What one callgrind output file says about a heapsim run."""
+    total_ir: int = 0
+    api: dict = field(default_factory=dict)
+
+    @property
+    def api_ir(self):
+        """Instructions spent inside the heap API, inclusive."""
+        return sum(cost.ir for cost in self.api.values())
+
+    @property
+    def api_calls(self):
+        """Calls made into the heap API."""
+        return sum(cost.calls for cost in self.api.values())
+
+
+class CallgrindError(Exception):
+    """The run or its output file could not be used."""
+
+
+def _name(table, value):
+    """Resolve callgrind's name compression: "(n) name" defines, "(n)" reuses."""
+    value = value.strip()
+    if value.startswith("("):
+        ident, _, rest = value.partition(")")
+        rest = rest.strip()
+        if rest:
+            table[ident] = rest
+            return rest
+        return table.get(ident, value)
+    return value
+
+
+def parse(text, driver="heapsim.c"):
+    """Read a callgrind output file (one event, Ir).
+
+    @v text     the file's contents
+    @v driver   file name of the simulator's own code: calls from it count
+    @ret Profile
+    """
+    profile = Profile()
+    files, funcs = {}, {}
+    caller_file = callee = ""
+    pending = None          # callee name of a calls= line just read
+    for line in text.splitlines():
+        if pending is not None:
+            if line and (line[0].isdigit() or line[0] in "+-*"):
+                cost = profile.api.setdefault(pending[0], ApiCost())
+                cost.calls += pending[1]
+                cost.ir += int(line.split()[1])
+            pending = None
+            continue
+        key, _, value = line.partition("=")
+        if key == "fl":
+            caller_file = _name(files, value)
+        elif key in ("fi", "fe", "cfi", "cfl"):
+            _name(files, value)
+        elif key == "fn":
+            _name(funcs, value)
+        elif key == "cfn":
+            callee = _name(funcs, value)
+        elif key == "calls":
+            if caller_file.endswith(driver) and callee in API:
+                pending = (callee, int(value.split()[0]))
+        elif line.startswith(("summary:", "totals:")):
+            profile.total_ir = int(line.split(":")[1].split()[0])
+    if not profile.total_ir:
+        raise CallgrindError("no totals in callgrind output")
+    return profile
+
+
+def profile_trace(heapsim, trace, out_file):
+    """Run @heapsim on @trace under callgrind.
+
+    @ret (Profile, heapsim's stdout, its exit status, its stderr)
+    """
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    argv = ["valgrind", "--tool=callgrind", "--quiet",
+            f"--callgrind-out-file={out_file}", str(heapsim), str(trace)]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    try:
+        text = out_file.read_text()
+    except OSError as err:
+        raise CallgrindError(f"{out_file}: {err.strerror}") from None
+    return parse(text), proc.stdout, proc.returncode, proc.stderr
