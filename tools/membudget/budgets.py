@@ -247,7 +247,7 @@ def parse(text, path, root=None):
         if "root" in image:
             if not isinstance(image["root"], str):
                 raise InputError(path, "image.root: expected a string")
-            root = Path(path).resolve().parent / image["root"]
+            root = (Path(path).resolve().parent / image["root"]).resolve()
             if not root.is_dir():
                 raise InputError(path, f"image.root: '{image['root']}' is not a directory")
         else:
