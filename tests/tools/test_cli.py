@@ -263,3 +263,37 @@ def test_glob_matching_nothing_warns(tmp_path, fixture_elf):
     assert "warning: components.ghost: symbol glob 'no_such_symbol_*' matches nothing" \
         in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# Output files
+
+def test_write_output_is_atomic(tmp_path):
+    from membudget import cli
+    from membudget.model import InputError
+
+    out = tmp_path / "report.txt"
+    cli.write_output("first\n", out)
+    cli.write_output("second\n", out)
+    assert out.read_text() == "second\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+    assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    (tmp_path / "dir").mkdir()
+    for bad in (tmp_path / "dir", tmp_path / "missing" / "r.txt"):
+        with pytest.raises(InputError) as info:
+            cli.write_output("x\n", bad)
+        assert info.value.path == str(bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "report.txt"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@needs_attribute
+def test_output_into_a_directory_fails_cleanly(tmp_path, fixture_elf):
+    proc = run("report", fixture_elf.elf, "-o", tmp_path)
+    assert_bad_input(proc, f"membudget: {tmp_path}: Is a directory")
+    assert list(tmp_path.iterdir()) == []

@@ -43,8 +43,11 @@ def write_output(text, path):
             os.dup2(devnull, sys.stdout.fileno())
         return
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=directory)
+    except OSError as err:
+        raise InputError(path, err.strerror or str(err)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -52,8 +55,10 @@ def write_output(text, path):
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         os.unlink(tmp)
+        if isinstance(err, OSError):
+            raise InputError(path, err.strerror or str(err)) from None
         raise
 
 
@@ -98,10 +103,11 @@ def analyze(args, by="component", top=None):
         components, root = [], os.getcwd()
     attribution = attribute.attribute(image, components, map_path=args.map,
                                       objects=args.objects or None, project_root=root)
-    result = summary_mod.summarize(attribution, budgets, by=by, top=top)
-    for message in result.warnings:
-        warn(budgets.path if budgets else args.elf, message)
-    return result
+    for message in budgets.warnings if budgets else []:
+        warn(budgets.path, message)
+    for message in attribution.warnings:
+        warn(args.elf, message)
+    return summary_mod.summarize(attribution, budgets, by=by, top=top)
 
 
 def register_report(subparsers):
