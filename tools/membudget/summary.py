@@ -85,12 +85,6 @@ class Row:
     sizes: Sizes
     budgets: list[BudgetLine] = field(default_factory=list)
 
-    def binding(self):
-        """The budget closest to (or furthest over) its cap, or None."""
-        if not self.budgets:
-            return None
-        return max(self.budgets, key=BudgetLine.ratio)
-
 
 @dataclass
 class DetailRow:
