@@ -11,7 +11,8 @@ FW_CFLAGS := -std=gnu11 -Os -m32 -march=i386 -mregparm=3 -mrtd \
 	-fno-pic -fno-stack-protector -ffunction-sections -fdata-sections \
 	-g -Wall -Wextra -Werror -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
 FW_ASFLAGS := -m32 -g -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
-FW_LDFLAGS := -m elf_i386 --gc-sections -nostdlib
+FW_LDFLAGS := -m elf_i386 --gc-sections -nostdlib --orphan-handling=error \
+	--no-warn-rwx-segments
 
 FW_C_SRCS := $(wildcard firmware/*.c firmware/arch/i386/*.c)
 FW_S_SRCS := $(wildcard firmware/arch/i386/*.S)
@@ -22,7 +23,7 @@ FW_LDS := firmware/arch/i386/firmware.lds
 FW_CONFIG := $(BUILD)/fw/config-$(HEAP_SIZE)
 
 .PHONY: firmware
-firmware: $(BUILD)/firmware.elf $(BUILD)/firmware.bin
+firmware: $(BUILD)/firmware.elf $(BUILD)/firmware.bin $(BUILD)/firmware.img
 
 $(FW_CONFIG):
 	$(Q)mkdir -p $(@D) && rm -f $(BUILD)/fw/config-* && touch $@
@@ -31,6 +32,13 @@ $(BUILD)/fw/%.o: firmware/%.c $(FW_CONFIG)
 	@mkdir -p $(@D)
 	@echo "  CC      $<"
 	$(Q)$(FW_CC) $(FW_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(FW_CHECK)
+
+# The test payload runs in real mode: 16-bit code, still flat below 64 KiB
+$(BUILD)/fw/arch/i386/payload.o: FW_CFLAGS := $(filter-out -m32,$(FW_CFLAGS)) -m16
+
+# ...so it must not call the 32-bit string functions gcc may emit
+$(BUILD)/fw/arch/i386/payload.o: FW_CHECK = ! nm -u $@ | grep -E ' (mem|str)'
 
 $(BUILD)/fw/%.o: firmware/%.S $(FW_CONFIG)
 	@mkdir -p $(@D)
@@ -45,4 +53,39 @@ $(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS)
 $(BUILD)/firmware.bin: $(BUILD)/firmware.elf
 	$(Q)objcopy -O binary $< $@
 
--include $(FW_OBJS:.o=.d)
+
+# Bootable raw disk image: the flat image in whole sectors, the boot
+# sector first (see firmware/arch/i386/prefix.S)
+$(BUILD)/firmware.img: $(BUILD)/firmware.bin
+	$(Q)cp $< $@ && truncate -s %512 $@
+
+# The same image with the heap left visible, for the boot test to prove
+# that it notices (a test of the test); only main.o differs
+FW_BREAK_OBJS := $(filter-out %/main.o,$(FW_OBJS)) $(BUILD)/break/arch/i386/main.o
+
+$(BUILD)/break/arch/i386/main.o: firmware/arch/i386/main.c $(FW_CONFIG)
+	@mkdir -p $(@D)
+	@echo "  CC      $< (BREAK_HIDE_HEAP)"
+	$(Q)$(FW_CC) $(FW_CFLAGS) -DBREAK_HIDE_HEAP -MMD -MP -c $< -o $@
+
+$(BUILD)/break/firmware.elf: $(FW_BREAK_OBJS) $(FW_LDS)
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -o $@ $(FW_BREAK_OBJS)
+
+$(BUILD)/break/firmware.img: $(BUILD)/break/firmware.elf
+	$(Q)objcopy -O binary $< $@ && truncate -s %512 $@
+
+.PHONY: image boot-test test-boot
+image: $(BUILD)/firmware.img
+
+# Boot under QEMU + SeaBIOS at each size in BOOT_MEMORY (MiB), check the
+# INT 15h answers; the broken image must fail the same checks
+BOOT_MEMORY ?= 64 3584
+boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)$(PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
+		--break-image $(BUILD)/break/firmware.img \
+		$(BUILD)/firmware.img $(BOOT_MEMORY)
+
+test-boot: boot-test
+
+-include $(FW_OBJS:.o=.d) $(BUILD)/break/arch/i386/main.d

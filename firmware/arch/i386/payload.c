@@ -1,0 +1,296 @@
+/** @file
+ *
+ * Test payload: a stand-in OS loader
+ *
+ * Built with -m16: real mode, CS=DS=ES=SS=0, everything it touches
+ * below 64 KiB.  It asks INT 15h for the memory map exactly as a kernel
+ * does (E820h with 20- and 24-byte buffers until EBX=0 or CF, then
+ * E801h and 88h), prints every answer to QEMU's debug console together
+ * with the firmware's own view (image, heap, umalloc blocks, hidden
+ * regions) and the original BIOS answers, then exits QEMU.
+ * tests/boot/boot_test.py parses the transcript; one line per fact:
+ *
+ *   fw <what> <values...>
+ *   bios <ecx> <start> <len> <type> <attrs> (original vector)
+ *   e820 <bufsize> <n> <cf> <eax> <ebx> <ecx> <kept> <over>
+ *        <start> <len> <type> <attrs>
+ *   e801 <how> <cf> <ax> <bx> <cx> <dx>     (how: hook or bios)
+ *   e88 <how> <cf> <ax>
+ *   done
+ *
+ * All numbers are hexadecimal without a prefix.  Must not call the
+ * firmware's 32-bit functions (string.c): it only uses its own code.
+ */
+
+#include "compiler.h"
+#include "hidemem.h"
+#include "int15.h"
+#include "boot.h"
+
+/** QEMU debug console and isa-debug-exit ports */
+#define DEBUGCON_PORT 0xe9
+#define DEBUG_EXIT_PORT 0xf4
+
+#define SMAP 0x534d4150
+
+/** Register values the hook must give back unchanged */
+#define PAYLOAD_ESI 0x5e5e1234
+#define PAYLOAD_EBP 0xb0b05678
+#define PAYLOAD_DS 0x1234
+
+/** Caller-owned E820 buffer: larger than any answer, to catch overruns */
+#define PAYLOAD_BUF 32
+#define PAYLOAD_FILL 0xa5
+
+/** Longest sequence accepted before declaring it endless */
+#define PAYLOAD_MAX_CALLS 64
+
+/** Registers in and out of one INT 15h call (payloadcall.S's layout) */
+struct payload_regs {
+	uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;
+	uint16_t es, ds, flags;
+} __attribute__((packed));
+
+void payload_int15(struct payload_regs *regs, int original);
+void payload_main(void);
+
+/** E820 buffer */
+static uint8_t payload_buf[PAYLOAD_BUF];
+
+/**
+ * Write a byte to an I/O port
+ *
+ * @v value		Byte
+ * @v port		Port
+ */
+static inline void payload_outb(uint8_t value, uint16_t port)
+{
+	__asm__ __volatile__("outb %b0, %w1" : : "a"(value), "Nd"(port));
+}
+
+/**
+ * Print a string
+ *
+ * @v text		String
+ */
+static void put(const char *text)
+{
+	while (*text)
+		payload_outb(*text++, DEBUGCON_PORT);
+}
+
+/**
+ * Print a space and a number in hexadecimal
+ *
+ * @v value		Number
+ */
+static void put_hex(uint64_t value)
+{
+	char digits[17];
+	char *digit = &digits[16];
+
+	*digit = '\0';
+	do {
+		*(--digit) = "0123456789abcdef"[value & 0xf];
+		value >>= 4;
+	} while (value);
+	payload_outb(' ', DEBUGCON_PORT);
+	put(digit);
+}
+
+/**
+ * Print a labelled range
+ *
+ * @v what		Label
+ * @v start		Start
+ * @v end		End (exclusive)
+ */
+static void put_range(const char *what, uint64_t start, uint64_t end)
+{
+	put("fw ");
+	put(what);
+	put_hex(start);
+	put_hex(end);
+	put("\n");
+}
+
+/**
+ * Print the firmware's own view of the memory it uses
+ */
+static void payload_firmware(void)
+{
+	const struct boot_report *report = &boot_report;
+	unsigned int i;
+
+	put_range("image", (uintptr_t)__image_start,
+		  (uintptr_t)__mb_heap_bss_start);
+	put_range("heap", (uintptr_t)__mb_heap_bss_start,
+		  (uintptr_t)__mb_heap_bss_end);
+	for (i = 0; i < BOOT_UBLOCKS; i++) {
+		put_range("ublock", report->ublock[i].start,
+			  (uint64_t)report->ublock[i].start +
+				  report->ublock[i].size);
+	}
+	for (i = 0; i < HIDE_SLOTS; i++) {
+		put_range("hide", hidden_regions[i].start,
+			  hidden_regions[i].end);
+	}
+	put("fw big");
+	put_hex(report->big_size);
+	put_hex(report->big_ptr);
+	put_hex(report->big_unchanged);
+	put("\nfw checks");
+	put_hex(report->umalloc_rc & 0xff);
+	put_hex(report->heap_ok);
+	put_hex(report->ublock_ok);
+	put("\n");
+}
+
+/**
+ * Make one E820h call into payload_buf
+ *
+ * @v regs		Registers (EBX and ECX set by the caller)
+ * @v original		Call the original vector
+ */
+static void payload_e820_call(struct payload_regs *regs, int original)
+{
+	uint32_t linear = (uintptr_t)payload_buf;
+	unsigned int i;
+
+	for (i = 0; i < PAYLOAD_BUF; i++)
+		payload_buf[i] = PAYLOAD_FILL;
+	regs->eax = 0xe820;
+	regs->edx = SMAP;
+	regs->es = (linear >> 4);
+	regs->edi = (linear & 0xf);
+	regs->esi = PAYLOAD_ESI;
+	regs->ebp = PAYLOAD_EBP;
+	regs->ds = PAYLOAD_DS;
+	/* CF set on entry: the hook must clear it itself */
+	regs->flags = 0x0003;
+	payload_int15(regs, original);
+}
+
+/**
+ * Print four E820 entry fields
+ */
+static void put_entry(void)
+{
+	const uint32_t *field = (const uint32_t *)payload_buf;
+
+	put_hex(((uint64_t)field[1] << 32) | field[0]);
+	put_hex(((uint64_t)field[3] << 32) | field[2]);
+	put_hex(field[4]);
+	put_hex(field[5]);
+	put("\n");
+}
+
+/**
+ * Print the original BIOS map, read through the saved vector
+ */
+static void payload_bios_map(void)
+{
+	struct payload_regs regs;
+	unsigned int n = 0;
+
+	regs.ebx = 0;
+	do {
+		regs.ecx = E820_MAX_SIZE;
+		payload_e820_call(&regs, 1);
+		if ((regs.flags & 1) || regs.eax != SMAP)
+			break;
+		put("bios");
+		put_hex(regs.ecx);
+		put_entry();
+	} while (regs.ebx && ++n < PAYLOAD_MAX_CALLS);
+}
+
+/**
+ * Read the whole hooked map with one buffer size
+ *
+ * @v size		Buffer size the caller announces in ECX
+ */
+static void payload_e820(uint32_t size)
+{
+	struct payload_regs regs;
+	unsigned int n = 0;
+	unsigned int over;
+	unsigned int i;
+	int kept;
+
+	regs.ebx = 0;
+	do {
+		regs.ecx = size;
+		payload_e820_call(&regs, 0);
+		kept = (regs.esi == PAYLOAD_ESI && regs.ebp == PAYLOAD_EBP &&
+			regs.ds == PAYLOAD_DS &&
+			regs.es == ((uintptr_t)payload_buf >> 4) &&
+			regs.edi == ((uintptr_t)payload_buf & 0xf) &&
+			regs.edx == SMAP);
+		/* Bytes written past what ECX claims, or past the buffer */
+		over = 0;
+		for (i = ((regs.ecx < size) ? regs.ecx : size);
+		     i < PAYLOAD_BUF; i++) {
+			over += (payload_buf[i] != PAYLOAD_FILL);
+		}
+		put("e820");
+		put_hex(size);
+		put_hex(n);
+		put_hex(regs.flags & 1);
+		put_hex(regs.eax);
+		put_hex(regs.ebx);
+		put_hex(regs.ecx);
+		put_hex(kept);
+		put_hex(over);
+		put_entry();
+		if ((regs.flags & 1) || regs.eax != SMAP)
+			break;
+	} while (regs.ebx && ++n < PAYLOAD_MAX_CALLS);
+}
+
+/**
+ * Ask E801h and 88h, through the hook and from the BIOS itself
+ *
+ * @v original		Call the original vector
+ */
+static void payload_legacy(int original)
+{
+	const char *how = (original ? " bios" : " hook");
+	struct payload_regs regs;
+
+	/* As Linux does: CX/DX zeroed, since some BIOSes leave them */
+	regs.eax = 0xe801;
+	regs.ebx = regs.ecx = regs.edx = 0;
+	regs.flags = 0x0002;
+	payload_int15(&regs, original);
+	put("e801");
+	put(how);
+	put_hex(regs.flags & 1);
+	put_hex(regs.eax & 0xffff);
+	put_hex(regs.ebx & 0xffff);
+	put_hex(regs.ecx & 0xffff);
+	put_hex(regs.edx & 0xffff);
+	put("\ne88");
+	put(how);
+	regs.eax = 0x8800;
+	regs.flags = 0x0002;
+	payload_int15(&regs, original);
+	put_hex(regs.flags & 1);
+	put_hex(regs.eax & 0xffff);
+	put("\n");
+}
+
+/**
+ * Play the OS loader, then leave QEMU
+ */
+void payload_main(void)
+{
+	payload_firmware();
+	payload_bios_map();
+	payload_e820(E820_MIN_SIZE);
+	payload_e820(E820_MAX_SIZE);
+	payload_legacy(0);
+	payload_legacy(1);
+	put("done\n");
+	payload_outb(0, DEBUG_EXIT_PORT);
+}

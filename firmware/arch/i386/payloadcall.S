@@ -1,0 +1,74 @@
+/** @file
+ *
+ * Test payload: make one INT 15h call with chosen registers
+ *
+ * Part of the payload (the stand-in OS loader), not of the firmware.
+ * Real mode, DS=ES=SS=0, called from payload.c (built with -m16, so
+ * with a 32-bit call and return).
+ */
+
+	.code16
+
+/** sizeof(struct payload_regs) in payload.c: pushal, ES, DS, FLAGS */
+#define REGS_SIZE 38
+
+/**
+ * Call INT 15h with every register chosen, and record every register
+ *
+ * @v %eax		struct payload_regs (below 64 KiB), in and out
+ * @v %edx		Nonzero to call the original vector, bypassing the hook
+ */
+	.section ".text.payload_int15", "ax", @progbits
+	.globl	payload_int15
+payload_int15:
+	pushal
+	pushw	%ds
+	pushw	%es
+	movw	%ax, payload_regs
+	movb	%dl, payload_orig
+	/* Load the registers from a copy on the stack */
+	subw	$REGS_SIZE, %sp
+	movw	%ax, %si
+	movw	%sp, %di
+	movw	$REGS_SIZE, %cx
+	cld
+	rep movsb
+	popal
+	popw	%es
+	popw	%ds
+	cmpb	$0, %cs:payload_orig
+	jne	1f
+	popfw
+	int	$0x15
+	jmp	2f
+1:	popfw
+	pushfw
+	lcallw	*%cs:int15_orig
+	/* Store the registers through a copy on the stack */
+2:	pushfw
+	pushw	%ds
+	pushw	%es
+	pushal
+	xorw	%ax, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	cld
+	movw	%sp, %si
+	movw	payload_regs, %di
+	movw	$REGS_SIZE, %cx
+	rep movsb
+	addw	$REGS_SIZE, %sp
+	popw	%es
+	popw	%ds
+	popal
+	retl
+	.size	payload_int15, . - payload_int15
+
+	.section ".bss.payload_int15", "aw", @nobits
+payload_regs:
+	.space	2
+payload_orig:
+	.space	1
+
+	/* No executable stack needed (silences ld) */
+	.section ".note.GNU-stack", "", @progbits
