@@ -27,6 +27,9 @@ SOURCE_FILE_SYMBOLS = "file symbols"
 SOURCE_MAP = "map file"
 SOURCE_GLOBS = "symbol globs"
 SOURCES = (SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS, SOURCE_MAP, SOURCE_GLOBS)
+#: Merged strings matched in the link's object files (ranks after the map)
+SOURCE_OBJECTS = "object strings"
+SOURCES = SOURCES + (SOURCE_OBJECTS,)
 
 KIB = 1024
 

@@ -1,0 +1,520 @@
+"""Attribute every byte of every allocated section to a component or bucket.
+
+Each source turns what it knows into claims: "bytes [start, end) of
+section S belong to component C (or bucket B), come from file F, are
+symbol Y".  Claims carry a rank (sources best first, as DESIGN.md orders
+them); one sweep over the change points of each section then picks, for
+every run of bytes, the best-ranked claim that names an owner, and
+independently the best-ranked claim that names a file and a symbol, so a
+boundary-symbol range still shows the files and symbols inside it.
+
+Ranks and what each source claims:
+  0 boundary   __mb_<component>_<class>_start/_end symbols from our linker
+               script: the bytes between them in the sections of <class>
+               (component names may contain underscores);
+  1 dwarf      code ranges of each unit (.debug_aranges, else the unit DIE)
+               and its top-level variables (size from the symbol at that
+               address, else from the DWARF type); a relocatable object
+               with one unit: all its sections;
+  2 file sym.  sized local symbols under an STT_FILE symbol; a sized global
+               symbol whose nearest sized neighbours in its section (before
+               and after, by address) are locals of one same file is taken
+               to come from that file too (ld keeps each object's sections
+               together);
+  3 map        input sections of a GNU ld map (objects -> files, see
+               objects.py; input section names also match `sections`
+               globs), `*fill*` -> padding, BYTE/LONG/... -> linker;
+  4 objects    with object files: merged strings found by content (objects.py);
+  5 globs      `sections` globs over output section names (whole sections);
+  6 globs      `symbols` globs over symbol names;
+  7 labels     every sized symbol, naming bytes (no owner).
+A file maps to a component through its `paths` globs (fnmatch over the
+project-relative path; a bare base name such as an unresolved STT_FILE
+"heap.c" matches when exactly one component has a glob whose last part
+matches it).  A file or symbol matched by two components is an InputError.
+
+Bytes no claim owns: in a linker-generated section (.got, .plt, .dynsym,
+.rel*, .note.*, ...; there only boundary symbols and `sections` globs
+count) -> [linker-generated]; with a file or symbol known and a catch-all
+component -> the catch-all; merged-string input sections of no component
+(map) or .rodata.str*/.rodata.cst* sections, or read-only bytes that are
+all NUL-terminated text -> [merged strings]; a run nothing describes that
+is shorter than the alignment of the address it ends at (at most
+max(64, section alignment)) -> [padding]; anything else -> [unattributed].
+
+After every run the pieces must tile each allocated section exactly and
+sum to the class totals; otherwise AttributionError (a bug, exit 2).
+"""
+
+import bisect
+import fnmatch
+import heapq
+import os
+import re
+from collections import namedtuple
+
+from . import dwarf, elf, mapfile, model
+from . import objects as objfiles
+
+RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_OBJECTS, \
+    RANK_SECTIONS, RANK_SYMBOLS, RANK_LABEL = range(8)
+
+LINKER_SECTIONS = (".interp", ".note*", ".hash", ".gnu.hash", ".dynsym",
+                   ".dynstr", ".gnu.version*", ".rel.*", ".rela.*", ".relr.dyn",
+                   ".rel", ".rela", ".plt", ".plt.*", ".iplt", ".got", ".got.*",
+                   ".igot*", ".dynamic", ".eh_frame_hdr", ".sframe")
+MERGED_SECTIONS = (".rodata.str*", ".rodata.cst*")
+BOUNDARY = re.compile(r"__mb_(.+)_(code|rodata|data|bss)_(start|end)")
+SYMBOL_KINDS = ("func", "object", "tls", "ifunc")
+TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
+
+Claim = namedtuple("Claim", "start end rank seq component bucket file symbol source")
+
+
+class AttributionError(Exception):
+    """The attribution broke its own invariant: a bug, never bad input."""
+
+
+def _matches(name, globs):
+    return any(fnmatch.fnmatchcase(name, g) for g in globs)
+
+
+class _Resolver:
+    """Files, symbols and section names to component names, with caches."""
+
+    def __init__(self, components):
+        self.components = components
+        self.catch_all = next((c.name for c in components if c.catch_all), None)
+        self.used = set()
+        self.cache = {}
+        self.paths_seen = 0
+        self.has_symbols = any(c.symbols for c in components)
+        self.has_sections = any(c.sections for c in components)
+
+    def _lookup(self, kind, name):
+        key = (kind, name)
+        if key in self.cache:
+            return self.cache[key]
+        found = []
+        for comp in self.components:
+            for glob in getattr(comp, kind):
+                hit = fnmatch.fnmatchcase(name, glob)
+                if not hit and kind == "paths" and "/" not in name:
+                    hit = fnmatch.fnmatchcase(name, glob.rsplit("/", 1)[-1])
+                    hit = hit and "base"
+                if hit:
+                    found.append((comp.name, glob, hit == "base"))
+        exact = [f for f in found if not f[2]]
+        found = exact or found
+        names = sorted({f[0] for f in found})
+        if len(names) > 1:
+            if not exact:       # an ambiguous base name decides nothing
+                names, found = [], []
+            else:
+                raise model.InputError(name, f"{kind[:-1]} matched by components "
+                                       f"'{names[0]}' and '{names[1]}'")
+        for comp, glob, _ in found:
+            self.used.add((comp, kind, glob))
+        self.cache[key] = names[0] if names else None
+        return self.cache[key]
+
+    def path(self, path):
+        if not path:
+            return None
+        self.paths_seen += 1
+        return self._lookup("paths", path)
+
+    def symbol(self, name):
+        return self._lookup("symbols", name) if self.has_symbols else None
+
+    def section(self, name):
+        return self._lookup("sections", name) if self.has_sections else None
+
+
+class _Claims:
+    """Claims per section, and the ways sources address bytes."""
+
+    def __init__(self, image):
+        self.image = image
+        self.sections = {s.index: s for s in image.allocated() if s.size}
+        self.lists = {index: [] for index in self.sections}
+        self.linker = {i for i, s in self.sections.items()
+                       if _matches(s.name, LINKER_SECTIONS)}
+        self.seq = 0
+        self.relocatable = image.type == "ET_REL"
+        spans = sorted((s.addr, s.index) for s in self.sections.values()
+                       if not s.flags & elf.SHF_TLS or s.type != elf.SHT_NOBITS)
+        self.starts = [a for a, _ in spans]
+        self.order = [i for _, i in spans]
+        tls = [s.addr for s in image.sections if s.flags & elf.SHF_TLS and s.cls]
+        self.tls_base = min(tls) if tls else 0
+        self.bytes_by_source = {}
+
+    def add(self, index, start, end, rank, source, component=None, bucket=None,
+            file=None, symbol=None):
+        """Claim [start, end) of section index (clipped to the section)."""
+        sec = self.sections.get(index)
+        if sec is None:
+            return
+        if index in self.linker and rank not in (RANK_BOUNDARY, RANK_SECTIONS):
+            return
+        start, end = max(start, 0), min(end, sec.size)
+        if start >= end:
+            return
+        self.seq += 1
+        self.lists[index].append(Claim(start, end, rank, self.seq, component,
+                                       bucket, file, symbol, source))
+
+    def add_addr(self, lo, hi, rank, source, cls=None, **what):
+        """Claim the address range [lo, hi) wherever sections hold it."""
+        if self.relocatable:
+            return
+        at = max(bisect.bisect_right(self.starts, lo) - 1, 0)
+        while at < len(self.order) and self.starts[at] < hi:
+            sec = self.sections[self.order[at]]
+            if sec.addr + sec.size > lo and (cls is None or sec.cls == cls):
+                self.add(sec.index, lo - sec.addr, hi - sec.addr, rank, source, **what)
+            at += 1
+
+    def add_symbol(self, sym, rank, source, **what):
+        """Claim a symbol's bytes in its own section."""
+        sec = self.sections.get(sym.section)
+        if sec is None or sym.size == 0:
+            return
+        offset = sym.addr
+        if not self.relocatable:
+            offset -= sec.addr - self.tls_base if sym.kind == "tls" else sec.addr
+        self.add(sec.index, offset, offset + sym.size, rank, source, **what)
+
+
+def _boundary(image, claims, names, warnings):
+    """Source 0: __mb_ boundary symbols; returns True if any was found."""
+    ends = {}
+    for sym in image.symbols:
+        m = BOUNDARY.fullmatch(sym.name)
+        if m:
+            ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
+    for (comp, cls), pair in sorted(ends.items()):
+        if comp not in names:
+            warnings.append(f"boundary symbols __mb_{comp}_{cls}_* name no component")
+        elif set(pair) != {"start", "end"}:
+            warnings.append(f"boundary symbol __mb_{comp}_{cls}_"
+                            f"{'end' if 'start' in pair else 'start'} is missing")
+        else:
+            claims.add_addr(pair["start"], pair["end"], RANK_BOUNDARY,
+                            model.SOURCE_BOUNDARY, cls=cls, component=comp)
+    return bool(ends)
+
+
+def _dwarf(image, claims, resolver, root, units):
+    """Source 1: unit code ranges and top-level variables."""
+    sizes = {}
+    for sym in image.symbols:
+        if sym.kind == "object" and sym.size:
+            sizes.setdefault(sym.addr, sym.size)
+    paths = []
+    for unit in units:
+        path = objfiles.unit_path(unit.name, unit.comp_dir, root)
+        paths.append(path)
+        comp = resolver.path(path)
+        what = dict(component=comp, file=path)
+        if image.type == "ET_REL":
+            if len(units) == 1:
+                for sec in claims.sections.values():
+                    claims.add(sec.index, 0, sec.size, RANK_DWARF, model.SOURCE_DWARF, **what)
+            continue
+        for lo, hi in unit.ranges:
+            claims.add_addr(lo, hi, RANK_DWARF, model.SOURCE_DWARF, **what)
+        for addr, size in unit.variables:
+            size = sizes.get(addr, size)
+            if size:
+                claims.add_addr(addr, addr + size, RANK_DWARF, model.SOURCE_DWARF, **what)
+    return paths
+
+
+def _file_symbols(image, claims, resolver, names):
+    """Source 2: locals under STT_FILE, and globals sandwiched by one file."""
+    usable = [s for s in image.symbols
+              if s.size and s.kind in SYMBOL_KINDS and s.section in claims.sections]
+    files = {}
+    by_section = {}
+    for sym in usable:
+        if sym.file:
+            files.setdefault(sym.file, names.base(sym.file))
+        by_section.setdefault(sym.section, []).append(sym)
+    if image.type == "ET_REL" and len(files) == 1:
+        path = next(iter(files.values()))
+        for sec in claims.sections.values():
+            claims.add(sec.index, 0, sec.size, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
+                       component=resolver.path(path), file=path)
+        return bool(files)
+    for syms in by_section.values():
+        syms.sort(key=lambda s: (s.addr, s.binding != "local"))
+        known = [i for i, s in enumerate(syms) if s.file]
+        for i, sym in enumerate(syms):
+            file = sym.file
+            if file is None and known and sym.binding != "local":
+                k = bisect.bisect_left(known, i)
+                if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
+                    file = syms[known[k]].file
+            if file:
+                path = files[file]
+                claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
+                                  component=resolver.path(path), file=path, symbol=sym.name)
+    return bool(files)
+
+
+def _map(image, claims, resolver, root, map_path, units, unit_paths):
+    """Source 3: input sections of a GNU ld map; returns object -> file."""
+    entries = mapfile.read_map(map_path)
+    spans = sorted((lo, hi, path) for unit, path in zip(units, unit_paths)
+                   for lo, hi in unit.ranges)
+    starts = [s[0] for s in spans]
+    sources = {}
+    for entry in entries:       # rule 1: the unit whose code the object holds
+        if entry.object and entry.size and entry.object not in sources:
+            k = bisect.bisect_right(starts, entry.addr) - 1
+            if k >= 0 and spans[k][0] <= entry.addr < spans[k][1]:
+                sources[entry.object] = spans[k][2]
+    by_name = {}
+    for sec in claims.sections.values():
+        by_name.setdefault(sec.name, []).append(sec)
+    for entry in entries:
+        if not entry.size:
+            continue
+        what = {}
+        if entry.fill:
+            what = dict(bucket=model.BUCKET_PADDING)
+        elif entry.linker:
+            what = dict(bucket=model.BUCKET_LINKER)
+        else:
+            path = None
+            if entry.object:
+                if entry.object not in sources:
+                    sources[entry.object] = objfiles.object_source(entry.object, root)
+                path = sources[entry.object]
+            comp = resolver.section(entry.name) or resolver.path(path)
+            what = dict(component=comp, file=path)
+            if comp is None and resolver.catch_all is None \
+                    and _matches(entry.name, MERGED_SECTIONS):
+                what["bucket"] = model.BUCKET_MERGED_STRINGS
+        home = [s for s in by_name.get(entry.output, ())
+                if s.addr <= entry.addr < s.addr + s.size]
+        if home:
+            sec = home[0]
+            claims.add(sec.index, entry.addr - sec.addr, entry.addr - sec.addr + entry.size,
+                       RANK_MAP, model.SOURCE_MAP, **what)
+        else:
+            claims.add_addr(entry.addr, entry.addr + entry.size, RANK_MAP,
+                            model.SOURCE_MAP, **what)
+    return sources
+
+
+def _object_strings(image, claims, resolver, root, paths, data, known):
+    """Source 4: merged strings found in the given objects' string sections."""
+    owners = objfiles.StringOwners(paths)
+    for sec in claims.sections.values():
+        if sec.cls != "rodata" or sec.type == elf.SHT_NOBITS or sec.index in claims.linker:
+            continue
+        blob = data[sec.offset:sec.offset + sec.size]
+        for offset, length, obj in owners.claims(blob):
+            if obj not in known:
+                known[obj] = objfiles.object_source(obj, root)
+            path = known[obj]
+            claims.add(sec.index, offset, offset + length, RANK_OBJECTS,
+                       model.SOURCE_OBJECTS, component=resolver.path(path), file=path)
+
+
+def _globs(image, claims, resolver):
+    """Sources 5 and 6: section globs, symbol globs; then symbol labels."""
+    for sec in claims.sections.values():
+        comp = resolver.section(sec.name)
+        if comp:
+            claims.add(sec.index, 0, sec.size, RANK_SECTIONS, model.SOURCE_GLOBS,
+                       component=comp)
+    ordered = sorted((s for s in image.symbols if s.size and s.kind in SYMBOL_KINDS),
+                     key=lambda s: s.binding == "local")
+    for sym in ordered:
+        comp = resolver.symbol(sym.name)
+        if comp:
+            claims.add_symbol(sym, RANK_SYMBOLS, model.SOURCE_GLOBS,
+                              component=comp, symbol=sym.name)
+        claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS, symbol=sym.name)
+
+
+def _sweep(size, claims):
+    """Yield (start, end, owner, file, symbol) runs; the last three are Claims."""
+    claims.sort(key=lambda c: c.start)
+    points = sorted({0, size}.union(c.start for c in claims).union(c.end for c in claims))
+    heaps = ([], [], [])
+    i = 0
+    for p, q in zip(points, points[1:]):
+        while i < len(claims) and claims[i].start <= p:
+            c = claims[i]
+            entry = (c.rank, c.seq, c)
+            if c.component or c.bucket:
+                heapq.heappush(heaps[0], entry)
+            if c.file:
+                heapq.heappush(heaps[1], entry)
+            if c.symbol:
+                heapq.heappush(heaps[2], entry)
+            i += 1
+        tops = []
+        for heap in heaps:
+            while heap and heap[0][2].end <= p:
+                heapq.heappop(heap)
+            tops.append(heap[0][2] if heap else None)
+        yield p, q, tops[0], tops[1], tops[2]
+
+
+def _is_padding(sec, start, end, relocatable):
+    """A short run before an aligned address (module docstring)."""
+    at = end if relocatable else sec.addr + end
+    align = at & -at if at else 1 << 62
+    return end - start < min(align, max(64, sec.align))
+
+
+def _unowned(sec, start, end, file, symbol, ctx):
+    """Owner of a run no claim owns: (component, bucket, source)."""
+    if sec.index in ctx.claims.linker:
+        return None, model.BUCKET_LINKER, None
+    if (file or symbol) and ctx.resolver.catch_all:
+        return ctx.resolver.catch_all, None, (file or symbol).source
+    if _matches(sec.name, MERGED_SECTIONS) or sec.flags & objfiles.SHF_MERGE:
+        return None, model.BUCKET_MERGED_STRINGS, None
+    if sec.cls == "rodata" and sec.type != elf.SHT_NOBITS and ctx.data is not None \
+            and not (file or symbol):
+        blob = ctx.data[sec.offset + start:sec.offset + end]
+        if blob.endswith(b"\0") and blob.strip(b"\0") \
+                and not blob.translate(None, TEXT_BYTES):
+            return None, model.BUCKET_MERGED_STRINGS, None
+    if not (file or symbol) and _is_padding(sec, start, end, ctx.claims.relocatable):
+        return None, model.BUCKET_PADDING, None
+    return None, model.BUCKET_UNATTRIBUTED, None
+
+
+def _pieces(ctx):
+    """Run the sweep on every section and merge equal neighbours."""
+    pieces = []
+    for index, sec in sorted(ctx.claims.sections.items()):
+        last = None
+        for start, end, owner, file, symbol in _sweep(sec.size, ctx.claims.lists[index]):
+            if owner:
+                comp, bucket, source = owner.component, owner.bucket, owner.source
+            else:
+                comp, bucket, source = _unowned(sec, start, end, file, symbol, ctx)
+            key = (comp, bucket, source, file and file.file, symbol and symbol.symbol)
+            if last and last[0] == key and last[2] == start:
+                last[2] = end
+                continue
+            last = [key, start, end]
+            pieces.append(last)
+            last.append(sec)
+    return [model.Piece(section=sec.name, cls=sec.cls, offset=start, size=end - start,
+                        component=key[0], bucket=key[1], source=key[2],
+                        file=key[3], symbol=key[4])
+            for key, start, end, sec in pieces]
+
+
+def check_invariant(image, pieces):
+    """Pieces tile every allocated section; components + buckets == totals.
+
+    Pieces must come in section-table order (as attribute() makes them),
+    which also keeps sections that share a name (relocatable objects) apart.
+    """
+    totals = dict.fromkeys(model.CLASSES, 0)
+    pos = 0
+    for sec in image.allocated():
+        at = 0
+        while at < sec.size and pos < len(pieces):
+            piece = pieces[pos]
+            if (piece.section, piece.cls, piece.offset) != (sec.name, sec.cls, at) \
+                    or piece.size <= 0:
+                raise AttributionError(f"{sec.name}: pieces do not tile the section "
+                                       f"at offset {at:#x}")
+            if (piece.component is None) == (piece.bucket is None):
+                raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
+                                       "one of component and bucket")
+            at += piece.size
+            pos += 1
+        if at != sec.size:
+            raise AttributionError(f"{sec.name}: pieces cover {at} of {sec.size} bytes")
+        totals[sec.cls] += at
+    if pos != len(pieces):
+        raise AttributionError(f"piece for {pieces[pos].section} outside every section")
+    if totals != elf.class_totals(image):
+        raise AttributionError(f"class sums {totals} != section totals")
+
+
+class _Context:
+    def __init__(self, image, components):
+        self.claims = _Claims(image)
+        self.resolver = _Resolver(components)
+        self.data = None
+
+
+def attribute(image, components, map_path=None, objects=None, project_root=None):
+    """Cut every allocated section of image into owned Pieces.
+
+    @v image            model.Image (elf.read_image)
+    @v components       list of model.ComponentDef
+    @v map_path         GNU ld map file of the link, or None
+    @v objects          object files of the link (merged strings), or None
+    @v project_root     directory source paths are made relative to, or None
+    @ret attribution    model.Attribution
+    @raises InputError  unreadable map/objects, or a file claimed twice
+    @raises AttributionError  the invariant failed (a bug)
+    """
+    names = {c.name for c in components}
+    ctx = _Context(image, components)
+    claims, resolver = ctx.claims, ctx.resolver
+    warnings, unavailable = [], {}
+    root = os.path.abspath(project_root) if project_root else None
+    if not _boundary(image, claims, names, warnings):
+        unavailable[model.SOURCE_BOUNDARY] = "no __mb_ boundary symbols"
+    units = []
+    if not image.has_dwarf:
+        unavailable[model.SOURCE_DWARF] = "no DWARF"
+    else:
+        try:
+            units = dwarf.read_units(image)
+        except model.InputError as err:
+            unavailable[model.SOURCE_DWARF] = str(err)
+            warnings.append(f"DWARF ignored: {err}")
+    unit_paths = _dwarf(image, claims, resolver, root, units)
+    if image.has_dwarf and not units and model.SOURCE_DWARF not in unavailable:
+        unavailable[model.SOURCE_DWARF] = "no compile units in DWARF"
+    known = {}
+    names_by_base = objfiles.FileNames([p for p in unit_paths if p])
+    if map_path:
+        known = _map(image, claims, resolver, root, map_path, units, unit_paths)
+        names_by_base = objfiles.FileNames([p for p in unit_paths if p] +
+                                          [p for p in known.values() if p])
+    else:
+        unavailable[model.SOURCE_MAP] = "no map given"
+    if not image.symbols:
+        unavailable[model.SOURCE_FILE_SYMBOLS] = "no symbol table"
+    elif not _file_symbols(image, claims, resolver, names_by_base):
+        unavailable[model.SOURCE_FILE_SYMBOLS] = "no STT_FILE symbols"
+    with open(image.path, "rb") as f:
+        ctx.data = f.read()
+    if objects_given := list(objects or ()):
+        _object_strings(image, claims, resolver, root, objects_given, ctx.data, known)
+    else:
+        unavailable[model.SOURCE_OBJECTS] = "no object files given"
+    _globs(image, claims, resolver)
+    if not (resolver.has_symbols or resolver.has_sections):
+        unavailable[model.SOURCE_GLOBS] = "no symbol or section globs in the budgets"
+    pieces = _pieces(ctx)
+    check_invariant(image, pieces)
+    source_bytes = dict.fromkeys(model.SOURCES, 0)
+    for piece in pieces:
+        if piece.source:
+            source_bytes[piece.source] += piece.size
+    for comp in components:
+        for glob in comp.paths:
+            if (comp.name, "paths", glob) not in resolver.used and resolver.paths_seen:
+                warnings.append(f"component {comp.name}: path glob '{glob}' "
+                                "matches no file of the image")
+    return model.Attribution(image=image, pieces=pieces, source_bytes=source_bytes,
+                             unavailable=unavailable, warnings=warnings)

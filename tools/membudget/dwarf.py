@@ -1,0 +1,569 @@
+"""Compile units of an ELF's DWARF: which file owns which addresses.
+
+For a linked image (ET_EXEC, ET_DYN) this module reads the few DWARF
+pieces attribution needs straight from the section bytes, because a full
+DIE tree is far too slow on large images (libpython: 851k DIEs):
+
+  * code ranges of each unit from .debug_aranges, or, for units it does
+    not list, the unit DIE's DW_AT_low_pc/high_pc/ranges;
+  * data from the unit's top-level DW_TAG_variable DIEs whose location is
+    DW_OP_addr.  Only top-level DIEs are visited: a DIE with children is
+    stepped over with its DW_AT_sibling (GCC emits it), and only walked
+    when it has none.
+
+Relocatable objects need relocations applied before their DWARF makes
+sense, so for ET_REL only the unit names are read, with pyelftools, which
+does that.  Every failure becomes model.InputError (corrupt DWARF in an
+otherwise valid ELF); a missing DWARF is not an error: read_units()
+returns an empty list.
+"""
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from . import model
+
+SHF_COMPRESSED = 0x800
+ELFCOMPRESS_ZLIB = 1
+
+TAG_COMPILE_UNIT = 0x11
+TAG_PARTIAL_UNIT = 0x3C
+TAG_VARIABLE = 0x34
+TAG_SUBRANGE = 0x21
+TAG_ARRAY = 0x01
+TYPE_WRAPPERS = (0x16, 0x26, 0x35, 0x37, 0x47)  # typedef, const, volatile, ...
+
+AT_SIBLING = 0x01
+AT_LOCATION = 0x02
+AT_NAME = 0x03
+AT_BYTE_SIZE = 0x0B
+AT_LOW_PC = 0x11
+AT_HIGH_PC = 0x12
+AT_COMP_DIR = 0x1B
+AT_UPPER_BOUND = 0x2F
+AT_COUNT = 0x37
+AT_DECLARATION = 0x3C
+AT_SPECIFICATION = 0x47
+AT_TYPE = 0x49
+AT_RANGES = 0x55
+AT_STR_OFFSETS_BASE = 0x72
+AT_ADDR_BASE = 0x73
+AT_RNGLISTS_BASE = 0x74
+
+OP_ADDR = 0x03
+
+# Forms of a fixed size whatever the unit (sizes of the others below)
+FIXED_FORMS = {0x05: 2, 0x06: 4, 0x07: 8, 0x0B: 1, 0x0C: 1, 0x11: 1, 0x12: 2,
+               0x13: 4, 0x14: 8, 0x19: 0, 0x1C: 4, 0x1E: 16, 0x20: 8, 0x21: 0,
+               0x24: 8, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2A: 2,
+               0x2B: 3, 0x2C: 4}
+OFFSET_FORMS = (0x0E, 0x17, 0x1D, 0x1F, 0x1F20, 0x1F21)   # offset_size bytes
+ULEB_FORMS = (0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23, 0x1F01, 0x1F02)
+BLOCK_FORMS = {0x03: 2, 0x04: 4, 0x09: 0, 0x0A: 1, 0x18: 0}  # length prefix
+FORM_ADDR, FORM_STRING, FORM_SDATA, FORM_REF_ADDR, FORM_INDIRECT = \
+    0x01, 0x08, 0x0D, 0x10, 0x16
+REF_FORMS = (0x11, 0x12, 0x13, 0x14, 0x15)
+DATA_FORMS = (0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)
+
+
+class DwarfError(Exception):
+    """Malformed DWARF; read_units() turns it into model.InputError."""
+
+
+@dataclass
+class Unit:
+    """One compile unit and the addresses it owns."""
+
+    offset: int
+    name: str | None
+    comp_dir: str | None
+    ranges: list = field(default_factory=list)     # [(lo, hi)] code
+    variables: list = field(default_factory=list)  # [(addr, size or None)]
+
+
+def _uleb(data, pos):
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _sleb(data, pos):
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            if byte & 0x40:
+                result -= 1 << shift
+            return result, pos
+
+
+def _cstring(data, pos):
+    end = data.index(b"\0", pos)
+    return data[pos:end].decode("utf-8", "replace"), end + 1
+
+
+class _Debug:
+    """The DWARF sections of one linked image and the readers over them."""
+
+    def __init__(self, image, data):
+        self.e = "<" if image.endian == "little" else ">"
+        self.sections = {}
+        for sec in image.sections:
+            if sec.name.startswith(".debug_") and sec.type != 8:
+                self.sections[sec.name] = self._contents(image, data, sec)
+        self.info = self.sections.get(".debug_info", b"")
+        self.abbrevs = {}
+
+    def _contents(self, image, data, sec):
+        raw = data[sec.offset:sec.offset + sec.size]
+        if not sec.flags & SHF_COMPRESSED:
+            return raw
+        fmt = self.e + ("IIQQ" if image.elfclass == 64 else "III")
+        head = struct.calcsize(fmt)
+        if len(raw) < head:
+            raise DwarfError(f"{sec.name}: truncated compression header")
+        kind = struct.unpack_from(fmt, raw)[0]
+        if kind != ELFCOMPRESS_ZLIB:
+            raise DwarfError(f"{sec.name}: unsupported compression {kind}")
+        try:
+            return zlib.decompress(raw[head:])
+        except zlib.error as err:
+            raise DwarfError(f"{sec.name}: {err}") from None
+
+    def abbrev_table(self, offset):
+        """Decode the abbreviation table at offset: {code: Abbrev}."""
+        table = self.abbrevs.get(offset)
+        if table is not None:
+            return table
+        data = self.sections.get(".debug_abbrev", b"")
+        table = {}
+        pos = offset
+        while True:
+            code, pos = _uleb(data, pos)
+            if code == 0:
+                break
+            tag, pos = _uleb(data, pos)
+            children = data[pos]
+            pos += 1
+            attrs = []
+            while True:
+                attr, pos = _uleb(data, pos)
+                form, pos = _uleb(data, pos)
+                if attr == 0 and form == 0:
+                    break
+                const = None
+                if form == 0x21:
+                    const, pos = _sleb(data, pos)
+                attrs.append((attr, form, const))
+            table[code] = (tag, bool(children), tuple(attrs))
+        self.abbrevs[offset] = table
+        return table
+
+
+class _Unit:
+    """Decoding state for one unit header: sizes, bases, abbreviations."""
+
+    def __init__(self, dbg, offset):
+        self.dbg = dbg
+        info = dbg.info
+        e = dbg.e
+        self.offset = offset
+        length, = struct.unpack_from(e + "I", info, offset)
+        pos = offset + 4
+        self.offset_size = 4
+        if length == 0xFFFFFFFF:
+            length, = struct.unpack_from(e + "Q", info, pos)
+            pos += 8
+            self.offset_size = 8
+        self.end = pos + length
+        if self.end > len(info):
+            raise DwarfError(f"unit at {offset:#x} runs past .debug_info")
+        self.version, = struct.unpack_from(e + "H", info, pos)
+        pos += 2
+        osz = "I" if self.offset_size == 4 else "Q"
+        if self.version >= 5:
+            unit_type, self.addr_size = info[pos], info[pos + 1]
+            abbrev, = struct.unpack_from(e + osz, info, pos + 2)
+            pos += 2 + self.offset_size
+            if unit_type in (4, 5):         # skeleton, split_compile
+                pos += 8
+            elif unit_type in (2, 6):       # type, split_type units
+                pos += 8 + self.offset_size
+        elif 2 <= self.version <= 4:
+            abbrev, = struct.unpack_from(e + osz, info, pos)
+            self.addr_size = info[pos + self.offset_size]
+            pos += self.offset_size + 1
+        else:
+            raise DwarfError(f"unit at {offset:#x}: DWARF version {self.version}")
+        if self.addr_size not in (2, 4, 8):
+            raise DwarfError(f"unit at {offset:#x}: address size {self.addr_size}")
+        self.first_die = pos
+        self.abbrev = dbg.abbrev_table(abbrev)
+        self.addr_fmt = e + {2: "H", 4: "I", 8: "Q"}[self.addr_size]
+        self.off_fmt = e + osz
+        self.str_offsets_base = self.addr_base = self.rnglists_base = None
+
+    def form_value(self, form, pos, const):
+        """Decode one attribute value: (value, next position).
+
+        Blocks and expressions come back as bytes, strings as (form, x)
+        pairs resolved by string().
+        """
+        data = self.dbg.info
+        if form in FIXED_FORMS:
+            size = FIXED_FORMS[form]
+            if form == 0x21:
+                return const, pos
+            if size in (1, 2, 4, 8):
+                fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[size]
+                return struct.unpack_from(fmt, data, pos)[0], pos + size
+            return int.from_bytes(data[pos:pos + size],
+                                  "little" if self.dbg.e == "<" else "big"), pos + size
+        if form == FORM_ADDR:
+            return struct.unpack_from(self.addr_fmt, data, pos)[0], pos + self.addr_size
+        if form in OFFSET_FORMS or (form == FORM_REF_ADDR and self.version >= 3):
+            return struct.unpack_from(self.off_fmt, data, pos)[0], pos + self.offset_size
+        if form == FORM_REF_ADDR:
+            return struct.unpack_from(self.addr_fmt, data, pos)[0], pos + self.addr_size
+        if form in ULEB_FORMS:
+            return _uleb(data, pos)
+        if form == FORM_SDATA:
+            return _sleb(data, pos)
+        if form == FORM_STRING:
+            return _cstring(data, pos)
+        if form in BLOCK_FORMS:
+            prefix = BLOCK_FORMS[form]
+            if prefix == 0:
+                length, pos = _uleb(data, pos)
+            else:
+                fmt = self.dbg.e + {1: "B", 2: "H", 4: "I"}[prefix]
+                length = struct.unpack_from(fmt, data, pos)[0]
+                pos += prefix
+            return data[pos:pos + length], pos + length
+        if form == FORM_INDIRECT:
+            real, pos = _uleb(data, pos)
+            return self.form_value(real, pos, None)
+        raise DwarfError(f"unit at {self.offset:#x}: unknown form {form:#x}")
+
+    def die(self, pos):
+        """Decode the DIE at pos: (tag, children, {attr: (form, value)}, end)."""
+        code, pos = _uleb(self.dbg.info, pos)
+        if code == 0:
+            return None, False, {}, pos
+        entry = self.abbrev.get(code)
+        if entry is None:
+            raise DwarfError(f"unit at {self.offset:#x}: unknown abbreviation {code}")
+        tag, children, specs = entry
+        attrs = {}
+        for attr, form, const in specs:
+            value, pos = self.form_value(form, pos, const)
+            attrs[attr] = (form, value)
+        return tag, children, attrs, pos
+
+    def skip_children(self, pos):
+        """Return the position after the children list starting at pos."""
+        depth = 1
+        while depth:
+            if pos >= self.end:
+                raise DwarfError(f"unit at {self.offset:#x}: unterminated children")
+            tag, children, attrs, pos = self.die(pos)
+            if tag is None:
+                depth -= 1
+            elif children:
+                sibling = attrs.get(AT_SIBLING)
+                if sibling and sibling[0] in REF_FORMS:
+                    pos = self.offset + sibling[1]
+                else:
+                    depth += 1
+        return pos
+
+    def string(self, form, value):
+        """Resolve a string attribute's value to text, or None."""
+        secs = self.dbg.sections
+        if form == FORM_STRING:
+            return value
+        if form == 0x0E:
+            table = secs.get(".debug_str", b"")
+        elif form == 0x1F:
+            table = secs.get(".debug_line_str", b"")
+        elif form in (0x1A, 0x25, 0x26, 0x27, 0x28, 0x1F02):
+            offsets = secs.get(".debug_str_offsets", b"")
+            base = self.str_offsets_base or 0
+            at = base + value * self.offset_size
+            if at + self.offset_size > len(offsets):
+                return None
+            value = struct.unpack_from(self.off_fmt, offsets, at)[0]
+            table = secs.get(".debug_str", b"")
+        else:
+            return None
+        if value >= len(table):
+            return None
+        return _cstring(table, value)[0]
+
+    def address(self, form, value):
+        """Resolve an address attribute (addr or addrx forms)."""
+        if form == FORM_ADDR:
+            return value
+        if form in (0x1B, 0x29, 0x2A, 0x2B, 0x2C, 0x1F01):
+            table = self.dbg.sections.get(".debug_addr", b"")
+            at = (self.addr_base or 0) + value * self.addr_size
+            if at + self.addr_size > len(table):
+                raise DwarfError(f"unit at {self.offset:#x}: address index {value}")
+            return struct.unpack_from(self.addr_fmt, table, at)[0]
+        return None
+
+    def type_size(self, ref, depth=0):
+        """Byte size of the type DIE at unit offset ref, or None."""
+        if depth > 8 or ref is None:
+            return None
+        tag, children, attrs, pos = self.die(self.offset + ref)
+        if AT_BYTE_SIZE in attrs and attrs[AT_BYTE_SIZE][0] in DATA_FORMS:
+            return attrs[AT_BYTE_SIZE][1]
+        inner = attrs.get(AT_TYPE)
+        inner = inner[1] if inner and inner[0] in REF_FORMS else None
+        if tag in TYPE_WRAPPERS:
+            return self.type_size(inner, depth + 1)
+        if tag == TAG_ARRAY and children:
+            size = self.type_size(inner, depth + 1)
+            while size is not None:
+                sub, _, sattrs, pos = self.die(pos)
+                if sub != TAG_SUBRANGE:
+                    break
+                if AT_COUNT in sattrs and sattrs[AT_COUNT][0] in DATA_FORMS:
+                    size *= sattrs[AT_COUNT][1]
+                elif AT_UPPER_BOUND in sattrs and sattrs[AT_UPPER_BOUND][0] in DATA_FORMS:
+                    size *= sattrs[AT_UPPER_BOUND][1] + 1
+                else:
+                    return None
+            return size
+        return None
+
+
+def _aranges(dbg):
+    """Parse .debug_aranges: {unit offset: [(lo, hi)]}."""
+    data = dbg.sections.get(".debug_aranges", b"")
+    e = dbg.e
+    result = {}
+    pos = 0
+    while pos + 4 <= len(data):
+        start = pos
+        length, = struct.unpack_from(e + "I", data, pos)
+        pos += 4
+        osz = "I"
+        if length == 0xFFFFFFFF:
+            length, = struct.unpack_from(e + "Q", data, pos)
+            pos += 8
+            osz = "Q"
+        end = pos + length
+        if end > len(data):
+            raise DwarfError(".debug_aranges: set runs past the section")
+        _, unit = struct.unpack_from(e + "H" + osz, data, pos)
+        pos += 2 + struct.calcsize(osz)
+        addr_size, seg_size = data[pos], data[pos + 1]
+        pos += 2
+        if addr_size not in (2, 4, 8) or seg_size:
+            raise DwarfError(f".debug_aranges: address size {addr_size}")
+        tuple_size = 2 * addr_size
+        pos = start + -(-(pos - start) // tuple_size) * tuple_size
+        fmt = e + {2: "HH", 4: "II", 8: "QQ"}[addr_size]
+        ranges = result.setdefault(unit, [])
+        for lo, size in struct.iter_unpack(fmt, data[pos:end - (end - pos) % tuple_size]):
+            if lo == 0 and size == 0:
+                break
+            if size:
+                ranges.append((lo, lo + size))
+        pos = end
+    return result
+
+
+def _unit_ranges(unit, attrs):
+    """Code ranges from the unit DIE (low/high pc, DW_AT_ranges)."""
+    low = attrs.get(AT_LOW_PC)
+    base = unit.address(*low) if low else 0
+    high = attrs.get(AT_HIGH_PC)
+    if low and high:
+        form, value = high
+        hi = unit.address(form, value)
+        if hi is None:
+            hi = base + value
+        return [(base, hi)] if hi > base else []
+    ranges = attrs.get(AT_RANGES)
+    if not ranges:
+        return []
+    form, value = ranges
+    if unit.version < 5:
+        return _ranges_v4(unit, value, base or 0)
+    secs = unit.dbg.sections
+    if form == 0x23:                    # rnglistx: via the offsets table
+        table = secs.get(".debug_rnglists", b"")
+        at = (unit.rnglists_base or 0) + value * unit.offset_size
+        value = (unit.rnglists_base or 0) + \
+            struct.unpack_from(unit.off_fmt, table, at)[0]
+    return _rnglist(unit, value, base or 0)
+
+
+def _ranges_v4(unit, offset, base):
+    data = unit.dbg.sections.get(".debug_ranges", b"")
+    fmt = unit.addr_fmt[0] + unit.addr_fmt[1] * 2
+    top = (1 << (8 * unit.addr_size)) - 1
+    result = []
+    while offset + 2 * unit.addr_size <= len(data):
+        lo, hi = struct.unpack_from(fmt, data, offset)
+        offset += 2 * unit.addr_size
+        if lo == 0 and hi == 0:
+            break
+        if lo == top:
+            base = hi
+        elif hi > lo:
+            result.append((base + lo, base + hi))
+    return result
+
+
+def _rnglist(unit, pos, base):
+    data = unit.dbg.sections.get(".debug_rnglists", b"")
+    result = []
+    addr = unit.addr_size
+    while pos < len(data):
+        kind = data[pos]
+        pos += 1
+        if kind == 0:
+            break
+        if kind == 1:
+            idx, pos = _uleb(data, pos)
+            base = unit.address(0x1B, idx)
+        elif kind in (2, 3):
+            a, pos = _uleb(data, pos)
+            b, pos = _uleb(data, pos)
+            lo = unit.address(0x1B, a)
+            hi = unit.address(0x1B, b) if kind == 2 else lo + b
+            result.append((lo, hi))
+        elif kind == 4:
+            a, pos = _uleb(data, pos)
+            b, pos = _uleb(data, pos)
+            result.append((base + a, base + b))
+        elif kind == 5:
+            base = struct.unpack_from(unit.addr_fmt, data, pos)[0]
+            pos += addr
+        elif kind == 6:
+            lo, hi = struct.unpack_from(unit.addr_fmt[0] + unit.addr_fmt[1] * 2, data, pos)
+            pos += 2 * addr
+            result.append((lo, hi))
+        elif kind == 7:
+            lo = struct.unpack_from(unit.addr_fmt, data, pos)[0]
+            length, pos = _uleb(data, pos + addr)
+            result.append((lo, lo + length))
+        else:
+            raise DwarfError(f".debug_rnglists: unknown entry kind {kind}")
+    return [r for r in result if r[1] > r[0]]
+
+
+def _variables(unit, pos):
+    """Top-level variables with a static address: [(addr, size or None)]."""
+    found = []
+    while pos < unit.end:
+        tag, children, attrs, pos = unit.die(pos)
+        if tag is None:
+            break
+        if tag == TAG_VARIABLE and AT_LOCATION in attrs:
+            expr = attrs[AT_LOCATION][1]
+            if isinstance(expr, bytes) and len(expr) == 1 + unit.addr_size \
+                    and expr[0] == OP_ADDR:
+                addr = struct.unpack_from(unit.addr_fmt, expr, 1)[0]
+                ref = attrs.get(AT_TYPE)
+                if ref is None and AT_SPECIFICATION in attrs:
+                    _, _, decl, _ = unit.die(unit.offset + attrs[AT_SPECIFICATION][1])
+                    ref = decl.get(AT_TYPE)
+                size = unit.type_size(ref[1]) if ref and ref[0] in REF_FORMS else None
+                found.append((addr, size))
+        if children:
+            sibling = attrs.get(AT_SIBLING)
+            if sibling and sibling[0] in REF_FORMS:
+                pos = unit.offset + sibling[1]
+            else:
+                pos = unit.skip_children(pos)
+    return found
+
+
+def _linked_units(image, data):
+    dbg = _Debug(image, data)
+    aranges = _aranges(dbg)
+    units = []
+    pos = 0
+    while pos < len(dbg.info):
+        unit = _Unit(dbg, pos)
+        tag, children, attrs, after = unit.die(unit.first_die)
+        if tag in (TAG_COMPILE_UNIT, TAG_PARTIAL_UNIT):
+            for attr, name in ((AT_STR_OFFSETS_BASE, "str_offsets_base"),
+                               (AT_ADDR_BASE, "addr_base"),
+                               (AT_RNGLISTS_BASE, "rnglists_base")):
+                if attr in attrs:
+                    setattr(unit, name, attrs[attr][1])
+            name = unit.string(*attrs[AT_NAME]) if AT_NAME in attrs else None
+            comp_dir = unit.string(*attrs[AT_COMP_DIR]) if AT_COMP_DIR in attrs else None
+            ranges = aranges.get(pos)
+            if ranges is None:
+                ranges = _unit_ranges(unit, attrs)
+            variables = _variables(unit, after) if children else []
+            units.append(Unit(pos, name, comp_dir, ranges, variables))
+        pos = unit.end
+    return units
+
+
+def _object_units(path):
+    """Unit names of a relocatable object, via pyelftools (relocations)."""
+    from elftools.elf.elffile import ELFFile
+    units = []
+    with open(path, "rb") as stream:
+        elffile = ELFFile(stream)
+        if not elffile.has_dwarf_info():
+            return units
+        info = elffile.get_dwarf_info()
+        for cu in info.iter_CUs():
+            top = cu.get_top_DIE()
+            name = top.attributes.get("DW_AT_name")
+            comp = top.attributes.get("DW_AT_comp_dir")
+            units.append(Unit(
+                cu.cu_offset,
+                _text(name.value) if name else None,
+                _text(comp.value) if comp else None))
+    return units
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def read_units(image):
+    """Return the compile units of image (empty without DWARF).
+
+    @v image            model.Image from elf.read_image
+    @ret units          list of Unit; for ET_REL only names are filled
+    @raises InputError  DWARF present but malformed
+    """
+    if not image.has_dwarf:
+        return []
+    try:
+        if image.type == "ET_REL":
+            return _object_units(image.path)
+        with open(image.path, "rb") as f:
+            data = f.read()
+        return _linked_units(image, data)
+    except OSError as err:
+        raise model.InputError(image.path, err.strerror or str(err)) from None
+    except DwarfError as err:
+        raise model.InputError(image.path, f"bad DWARF: {err}") from None
+    except (IndexError, ValueError, KeyError, struct.error, TypeError,
+            AttributeError, RecursionError, AssertionError) as err:
+        raise model.InputError(image.path, f"bad DWARF: {type(err).__name__}: "
+                               f"{str(err).splitlines()[0] if str(err) else ''}") from None
+    except Exception as err:   # pyelftools raises many types; report, never crash
+        raise model.InputError(image.path, f"bad DWARF: {type(err).__name__}") from None

@@ -1,0 +1,123 @@
+"""Source files behind object files and symbols, and merged-string owners.
+
+Attribution learns files under three spellings: DWARF unit names (full
+paths), STT_FILE symbols (usually a base name such as "heap.c") and the
+object paths of a map file ("build/fw/heap.o", "libgcc.a(_udivdi3.o)").
+This module turns each into one project-relative path when it can:
+
+  * unit_path(): DW_AT_name joined with DW_AT_comp_dir, made relative to
+    the project root when inside it (else the name as compiled, normalised;
+    absolute outside the root);
+  * FileNames.base(): an STT_FILE base name becomes the one DWARF unit (or
+    map object) with that base name; ambiguous names stay as they are;
+  * object_path(): an object becomes (1) the DWARF unit whose code the
+    object's input sections overlap (the caller passes it), else (2) the
+    unit of the object file itself when it exists on disk, else (3) the
+    object path with its build directory stripped: leading directories are
+    dropped one at a time until "<rest>.<ext>" exists under the project
+    root for a source extension; failing that the object path is kept
+    (still matchable with globs like "*libgcc.a*").
+
+Merged strings: StringOwners reads the SHF_MERGE|SHF_STRINGS sections of
+the given objects and maps each NUL-terminated string to the first object
+(in the order given, which is the link order the linker keeps the first
+copy from) that contains it.
+"""
+
+import os
+
+from . import dwarf, elf, model
+
+SOURCE_EXTENSIONS = (".c", ".S", ".s", ".cc", ".cpp", ".cxx", ".asm")
+SHF_MERGE = 0x10
+SHF_STRINGS = 0x20
+
+
+def relative(path, root):
+    """path relative to root when inside it, else path (both normalised)."""
+    path = os.path.normpath(path)
+    if root and os.path.isabs(path):
+        root = os.path.normpath(os.path.abspath(root))
+        if path == root or path.startswith(root + os.sep):
+            return os.path.relpath(path, root)
+    return path
+
+
+def unit_path(name, comp_dir, root):
+    """The project-relative path of a DWARF unit (see module docstring)."""
+    if name is None:
+        return None
+    if not os.path.isabs(name) and comp_dir:
+        full = os.path.join(comp_dir, name)
+        rel = relative(full, root)
+        return rel if not os.path.isabs(rel) else os.path.normpath(name)
+    return relative(name, root)
+
+
+class FileNames:
+    """Known full paths by base name, to expand STT_FILE names."""
+
+    def __init__(self, paths):
+        self.by_base = {}
+        for path in paths:
+            self.by_base.setdefault(os.path.basename(path), set()).add(path)
+
+    def base(self, name):
+        """Expand an STT_FILE name when exactly one known path has its base."""
+        if name is None or "/" in name:
+            return name
+        found = self.by_base.get(name, ())
+        return next(iter(found)) if len(found) == 1 else name
+
+
+def object_source(obj, root, disk_ok=True):
+    """Rules (2) and (3) of the module docstring for one map object."""
+    if disk_ok and obj.endswith(".o") and os.path.isfile(obj):
+        try:
+            image = elf.read_image(obj)
+            units = dwarf.read_units(image)
+        except model.InputError:
+            units = []
+        if len(units) == 1 and units[0].name:
+            return unit_path(units[0].name, units[0].comp_dir, root)
+    if "(" in obj or not obj.endswith((".o", ".obj")):
+        return relative(obj, root)
+    stem = os.path.normpath(os.path.splitext(obj)[0])
+    parts = stem.split(os.sep)
+    if root:
+        for start in range(len(parts)):
+            rest = os.path.join(*parts[start:])
+            for ext in SOURCE_EXTENSIONS:
+                if os.path.isfile(os.path.join(root, rest + ext)):
+                    return rest + ext
+    return relative(obj, root)
+
+
+class StringOwners:
+    """Which object first defines each merged string (module docstring)."""
+
+    def __init__(self, paths):
+        self.owner = {}
+        for path in paths:
+            image = elf.read_image(path)
+            with open(path, "rb") as f:
+                data = f.read()
+            for sec in image.sections:
+                if sec.cls != "rodata" or sec.flags & (SHF_MERGE | SHF_STRINGS) \
+                        != SHF_MERGE | SHF_STRINGS:
+                    continue
+                blob = data[sec.offset:sec.offset + sec.size]
+                for text in blob.split(b"\0")[:-1]:
+                    self.owner.setdefault(text, str(path))
+
+    def claims(self, blob):
+        """Yield (offset, length, object) for each known string in blob.
+
+        Strings are cut at NULs; a string counts with its terminator.
+        """
+        pos = 0
+        for text in blob.split(b"\0")[:-1]:
+            obj = self.owner.get(text) if text else None
+            if obj is not None:
+                yield pos, len(text) + 1, obj
+            pos += len(text) + 1
