@@ -4,6 +4,10 @@
 /** @file
  *
  * Hidden memory regions: what INT 15h must never report as usable
+ *
+ * One slot per hidden thing, set whenever the thing moves or changes
+ * size; the INT 15h hook passes the whole table to e820_mangle(),
+ * e820_clip_e801() and e820_clip_88().
  */
 
 #include "e820.h"

@@ -1,0 +1,165 @@
+/** @file
+ *
+ * E820 mangler: the BIOS memory map minus the hidden regions
+ *
+ * The INT 15h hook reads the BIOS's whole E820 map, runs e820_mangle()
+ * over it and answers its callers from the result; E801h and 88h results
+ * go through e820_clip_e801() and e820_clip_88().  The rules are in
+ * e820.h.  All functions are pure: they read their arguments and write
+ * only through their output pointers.
+ *
+ * Ranges are handled as [start, last] (last byte inclusive) so that an
+ * entry reaching the top of the address space needs no 65th bit.
+ */
+
+#include "e820.h"
+
+/**
+ * Mangle a BIOS memory map
+ *
+ * @v bios		BIOS entries, in the BIOS's order
+ * @v count		Number of BIOS entries
+ * @v hide		Hidden regions, any order, may overlap
+ * @v nhide		Number of hidden regions
+ * @v out		Output entries (must not overlap @c bios)
+ * @v max_out		Room in @c out
+ * @ret needed		Entries in the whole mangled map (> @c max_out if
+ *			truncated)
+ */
+unsigned int e820_mangle(const struct e820_entry *bios, unsigned int count,
+			 const struct hidden_region *hide, unsigned int nhide,
+			 struct e820_entry *out, unsigned int max_out)
+{
+	const struct hidden_region *region;
+	unsigned int needed = 0;
+	unsigned int i;
+	uint64_t start;
+	uint64_t last;
+	uint64_t piece_last;
+
+	for (; count; count--, bios++) {
+
+		/* Never report an empty entry */
+		if (!bios->len)
+			continue;
+
+		/* Clip at the top of the address space */
+		start = bios->start;
+		last = (start + bios->len - 1);
+		if (last < start)
+			last = UINT64_MAX;
+
+		/* Emit the unhidden pieces, lowest first */
+		while (1) {
+			piece_last = last;
+			for (i = 0; bios->type == E820_TYPE_RAM && i < nhide;
+			     i++) {
+				region = &hide[i];
+				if (region->end <= region->start)
+					continue;
+				if ((region->start <= start) &&
+				    (start < region->end)) {
+					/* Skip the hidden bytes, then rescan:
+					 * an earlier region may start there */
+					if ((region->end - 1) >= last)
+						goto next_entry;
+					start = region->end;
+					piece_last = last;
+					i = -1U;
+				} else if ((start < region->start) &&
+					   (region->start <= piece_last)) {
+					piece_last = (region->start - 1);
+				}
+			}
+			if (needed < max_out) {
+				out[needed] = *bios;
+				if (bios->type == E820_TYPE_RAM) {
+					out[needed].start = start;
+					out[needed].len =
+						(piece_last - start + 1);
+				}
+			}
+			needed++;
+			if (piece_last == last)
+				break;
+			start = (piece_last + 1);
+		}
+	next_entry:;
+	}
+	return needed;
+}
+
+/**
+ * Find the first hidden byte at or above 1 MiB
+ *
+ * @v hide		Hidden regions
+ * @v nhide		Number of hidden regions
+ * @ret limit		First hidden address (>= 1 MiB), or UINT64_MAX
+ */
+static uint64_t e820_hidden_limit(const struct hidden_region *hide,
+				  unsigned int nhide)
+{
+	uint64_t limit = UINT64_MAX;
+	uint64_t start;
+
+	for (; nhide; nhide--, hide++) {
+		if ((hide->end <= hide->start) || (hide->end <= E820_1MB))
+			continue;
+		start = ((hide->start > E820_1MB) ? hide->start : E820_1MB);
+		if (start < limit)
+			limit = start;
+	}
+	return limit;
+}
+
+/**
+ * Reduce a memory count so it stops below a limit
+ *
+ * @v count		Count of units from @c base up (updated)
+ * @v limit		First address not to report (>= @c base)
+ * @v base		Address the count starts at
+ * @v shift		log2 of the unit size
+ */
+static void e820_clip(uint32_t *count, uint64_t limit, uint64_t base,
+		      unsigned int shift)
+{
+	uint64_t max = ((limit - base) >> shift);
+
+	if (max < *count)
+		*count = max;
+}
+
+/**
+ * Clip an E801h result to the first hidden region above 1 MiB
+ *
+ * @v hide		Hidden regions
+ * @v nhide		Number of hidden regions
+ * @v kib_1m_16m	KiB from 1 MiB up to 16 MiB (AX/CX, updated)
+ * @v blocks_above_16m	64 KiB blocks from 16 MiB up (BX/DX, updated)
+ *
+ * Memory from the first hidden byte up disappears; a hidden byte below
+ * 16 MiB therefore also removes all memory above 16 MiB.
+ */
+void e820_clip_e801(const struct hidden_region *hide, unsigned int nhide,
+		    uint32_t *kib_1m_16m, uint32_t *blocks_above_16m)
+{
+	uint64_t limit = e820_hidden_limit(hide, nhide);
+
+	e820_clip(kib_1m_16m, limit, E820_1MB, 10);
+	if (limit < E820_16MB)
+		limit = E820_16MB;
+	e820_clip(blocks_above_16m, limit, E820_16MB, 16);
+}
+
+/**
+ * Clip an 88h result to the first hidden region above 1 MiB
+ *
+ * @v hide		Hidden regions
+ * @v nhide		Number of hidden regions
+ * @v kib_above_1m	KiB from 1 MiB up (AX, updated)
+ */
+void e820_clip_88(const struct hidden_region *hide, unsigned int nhide,
+		  uint32_t *kib_above_1m)
+{
+	e820_clip(kib_above_1m, e820_hidden_limit(hide, nhide), E820_1MB, 10);
+}

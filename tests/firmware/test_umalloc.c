@@ -1,0 +1,512 @@
+/** @file
+ *
+ * External memory tests
+ *
+ * Each test maps a buffer of its own at a chosen physical address
+ * (host_phys_offset), with guard bytes on both sides, builds an E820
+ * map around it and checks the blocks, the hidden region and the
+ * guards after every operation.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "umalloc.h"
+#include "hidemem.h"
+
+#define PAGE 4096ULL
+#define MB 0x100000ULL
+#define GB 0x40000000ULL
+#define GUARD 4096
+#define GUARD_BYTE 0xa5
+
+#define E(s, l, t) { .start = (s), .len = (l), .type = (t), .size = 20 }
+#define RAM(s, l) E(s, l, E820_TYPE_RAM)
+
+/** The simulated physical memory */
+static uint8_t *arena;
+static uint64_t arena_phys;
+static size_t arena_len;
+
+/** Back [phys, phys + len) with a guarded buffer */
+static void map_arena(uint64_t phys, size_t len)
+{
+	free(arena);
+	arena = malloc(len + 2 * GUARD);
+	assert_non_null(arena);
+	memset(arena, GUARD_BYTE, len + 2 * GUARD);
+	arena_phys = phys;
+	arena_len = len;
+	host_phys_offset = ((intptr_t)(arena + GUARD) - (intptr_t)phys);
+}
+
+/** Nothing was written outside the mapped memory */
+static void check_guards(void)
+{
+	size_t i;
+
+	for (i = 0; i < GUARD; i++) {
+		assert_int_equal(arena[i], GUARD_BYTE);
+		assert_int_equal(arena[GUARD + arena_len + i], GUARD_BYTE);
+	}
+}
+
+static uint64_t phys(const void *ptr)
+{
+	return virt_to_phys(ptr);
+}
+
+/** Assert the umalloc hidden region */
+static void check_hidden(uint64_t start, uint64_t end)
+{
+	assert_int_equal(hidden_regions[HIDE_UMALLOC].start, start);
+	assert_int_equal(hidden_regions[HIDE_UMALLOC].end, end);
+}
+
+static void check_hidden_empty(void)
+{
+	assert_int_equal(hidden_regions[HIDE_UMALLOC].start,
+			 hidden_regions[HIDE_UMALLOC].end);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(hidden_regions, 0, sizeof(hidden_regions));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(arena);
+	arena = NULL;
+	return 0;
+}
+
+/** The largest block fills the region exactly; one byte more fails */
+static void test_exact_fill(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 16 * PAGE) };
+	uint8_t *block;
+
+	(void)state;
+	map_arena(MB, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	check_hidden_empty();
+
+	/* One page holds the header */
+	assert_null(umalloc(15 * PAGE + 1));
+	check_hidden_empty();
+	block = umalloc(15 * PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), MB + PAGE);
+	memset(block, 0x11, 15 * PAGE);
+	check_hidden(MB, MB + 16 * PAGE);
+	assert_null(umalloc(0));
+	assert_null(umalloc(1));
+	check_hidden(MB, MB + 16 * PAGE);
+	check_guards();
+
+	ufree(block);
+	check_hidden_empty();
+	check_guards();
+}
+
+/** An unaligned map entry gives whole pages inside it only */
+static void test_unaligned_region(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB + 0x10, 4 * PAGE) };
+	uint8_t *block;
+
+	(void)state;
+	map_arena(MB, 5 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	assert_null(umalloc(2 * PAGE + 1));
+	block = umalloc(2 * PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), MB + 2 * PAGE);
+	memset(block, 0x22, 2 * PAGE);
+	check_hidden(MB + PAGE, MB + 4 * PAGE);
+	check_guards();
+	ufree(block);
+}
+
+/** A block whose header page is at address 0 is a block, not NULL */
+static void test_block_at_zero(void **state)
+{
+	static const struct e820_entry map[] = { RAM(0, 4 * PAGE) };
+	uint8_t *block;
+
+	(void)state;
+	map_arena(0, 4 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	block = umalloc(3 * PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), PAGE);
+	memset(block, 0x33, 3 * PAGE);
+	check_hidden(0, 4 * PAGE);
+	check_guards();
+
+	/* Shrinking the lowest block keeps its top */
+	block = urealloc(block, PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), 3 * PAGE);
+	assert_int_equal(block[PAGE - 1], 0x33);
+	check_hidden(2 * PAGE, 4 * PAGE);
+	ufree(block);
+	check_hidden_empty();
+	check_guards();
+}
+
+/** A region ending exactly at 4 GiB; memory above it is ignored */
+static void test_top_at_4g(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(0x100000000ULL, 4 * GB),	/* above: unusable */
+		RAM(3 * GB, GB),		/* ends at 4 GiB */
+		RAM(MB, 64 * MB),
+	};
+	uint8_t *block;
+
+	(void)state;
+	map_arena(4 * GB - 16 * PAGE, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+	block = umalloc(PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), 4 * GB - PAGE);
+	memset(block, 0x44, PAGE);
+	check_hidden(4 * GB - 2 * PAGE, 4 * GB);
+	check_guards();
+	ufree(block);
+	check_hidden_empty();
+}
+
+/** An entry straddling 4 GiB is clipped at 4 GiB */
+static void test_straddling_4g(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(MB, 64 * MB),
+		RAM(4 * GB - 128 * MB, 2 * GB),
+	};
+	uint8_t *block;
+
+	(void)state;
+	map_arena(4 * GB - 16 * PAGE, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+	block = umalloc(3 * PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), 4 * GB - 3 * PAGE);
+	check_hidden(4 * GB - 4 * PAGE, 4 * GB);
+	check_guards();
+	ufree(block);
+}
+
+/** No usable page below 4 GiB: every allocation fails, nothing hidden */
+static void test_no_region(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(4 * GB, 4 * GB),
+		E(MB, 64 * MB, 2),
+		RAM(0x1000, 0xfff),
+	};
+
+	(void)state;
+	assert_int_not_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+	assert_null(umalloc(0));
+	assert_null(umalloc(1));
+	check_hidden_empty();
+	assert_int_not_equal(umalloc_init(map, 0), 0);
+}
+
+/** The region avoids hidden regions wherever they are */
+static void test_skips_hidden(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(0, 0x9fc00),
+		RAM(MB, 127 * MB),
+		E(128 * MB, 16 * MB, 2),
+	};
+	static const struct {
+		uint64_t image_start, image_end, heap_start, heap_end, top;
+	} cases[] = {
+		/* Image low, heap high: the gap between them wins */
+		{ MB, 2 * MB, 100 * MB, 101 * MB, 100 * MB },
+		/* Heap low, image high */
+		{ 120 * MB, 121 * MB, 2 * MB, 3 * MB, 120 * MB },
+		/* Image at the very top of RAM, heap just below it */
+		{ 127 * MB, 128 * MB, 126 * MB + 0x10, 127 * MB, 126 * MB },
+		/* Unaligned image in the middle: its pages stay hidden */
+		{ 60 * MB + 0x123, 61 * MB - 1, 0x90000, 0x9f000, 128 * MB },
+		/* Overlapping image and heap covering most of RAM */
+		{ 10 * MB, 100 * MB, 50 * MB, 120 * MB, 10 * MB },
+	};
+	unsigned int i;
+	uint8_t *block;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		hide_region(HIDE_IMAGE, cases[i].image_start,
+			    cases[i].image_end);
+		hide_region(HIDE_HEAP, cases[i].heap_start, cases[i].heap_end);
+		map_arena(cases[i].top - 4 * PAGE, 4 * PAGE);
+		assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+		block = umalloc(PAGE);
+		assert_non_null(block);
+		assert_int_equal(phys(block), cases[i].top - PAGE);
+		memset(block, 0x55, PAGE);
+		check_guards();
+		ufree(block);
+	}
+}
+
+/** Oversized requests fail and change nothing */
+static void test_huge_sizes(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 64 * PAGE) };
+	static const size_t minus[] = { 0, 1, 7, 8, 100, 4095 };
+	uint8_t *block;
+	unsigned int i, j;
+
+	(void)state;
+	map_arena(MB, 64 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	block = umalloc(100);
+	assert_non_null(block);
+	memset(block, 0x66, 100);
+	for (i = 0; i < ARRAY_SIZE(minus); i++) {
+		assert_null(umalloc(SIZE_MAX - minus[i]));
+		assert_null(urealloc(block, SIZE_MAX - minus[i]));
+		assert_null(urealloc(NULL, SIZE_MAX - minus[i]));
+		check_hidden(MB + 62 * PAGE, MB + 64 * PAGE);
+	}
+	assert_null(umalloc(64 * PAGE));
+	assert_null(urealloc(block, 63 * PAGE + 1));
+	for (j = 0; j < 100; j++)
+		assert_int_equal(block[j], 0x66);
+	check_hidden(MB + 62 * PAGE, MB + 64 * PAGE);
+	check_guards();
+	ufree(block);
+	check_hidden_empty();
+}
+
+/** urealloc keeps contents, moving or not */
+static void test_urealloc(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 64 * PAGE) };
+	uint8_t *a, *b, *a2, *b2;
+	unsigned int i;
+
+	(void)state;
+	map_arena(MB, 64 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	a = umalloc(PAGE);
+	b = umalloc(PAGE);
+	assert_non_null(a);
+	assert_non_null(b);
+	memset(a, 0xaa, PAGE);
+	memset(b, 0xbb, PAGE);
+
+	/* The lowest block grows downward, keeping its top */
+	b2 = urealloc(b, 5 * PAGE);
+	assert_int_equal(phys(b2), phys(b) - 4 * PAGE);
+	for (i = 0; i < PAGE; i++)
+		assert_int_equal(b2[i], 0xbb);
+	memset(b2, 0xbc, 5 * PAGE);
+	check_hidden(phys(b2) - PAGE, MB + 64 * PAGE);
+
+	/* A block above grows within its slack in place, else moves */
+	assert_ptr_equal(urealloc(a, PAGE - 16), a);
+	a2 = urealloc(a, 3 * PAGE);
+	assert_non_null(a2);
+	assert_true(phys(a2) < phys(b2));
+	for (i = 0; i < PAGE - 16; i++)
+		assert_int_equal(a2[i], 0xaa);
+	check_hidden(phys(a2) - PAGE, MB + 64 * PAGE);
+
+	/* Shrinking the lowest block gives pages back */
+	a = urealloc(a2, 10);
+	assert_non_null(a);
+	assert_int_equal(a[9], 0xaa);
+	assert_int_equal(phys(a), phys(b2) - PAGE);
+	check_hidden(phys(a) - PAGE, MB + 64 * PAGE);
+	for (i = 0; i < 5 * PAGE; i++)
+		assert_int_equal(b2[i], 0xbc);
+
+	/* NULL allocates; failure keeps the block */
+	b = urealloc(NULL, 2 * PAGE);
+	assert_non_null(b);
+	assert_null(urealloc(a, 64 * PAGE));
+	assert_int_equal(a[9], 0xaa);
+	ufree(b);
+	ufree(a);
+	ufree(b2);
+	check_hidden_empty();
+	check_guards();
+}
+
+/** Freed blocks above the bottom are reused, merged with free neighbours */
+static void test_reuse(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 32 * PAGE) };
+	uint8_t *a, *b, *c, *d;
+
+	(void)state;
+	map_arena(MB, 32 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	/* Headers take the end of the page below each block */
+	a = umalloc(2 * PAGE);
+	b = umalloc(3 * PAGE);
+	c = umalloc(PAGE);
+	assert_int_equal(phys(a), MB + 30 * PAGE);
+	assert_int_equal(phys(b), MB + 26 * PAGE);
+	assert_int_equal(phys(c), MB + 24 * PAGE);
+	check_hidden(MB + 23 * PAGE, MB + 32 * PAGE);
+
+	/* Freeing above the bottom keeps the region */
+	ufree(b);
+	check_hidden(MB + 23 * PAGE, MB + 32 * PAGE);
+	d = umalloc(2 * PAGE);
+	assert_ptr_equal(d, b);
+	ufree(d);
+	ufree(a);
+
+	/* a and b merge into one free block of four pages and more */
+	d = umalloc(4 * PAGE);
+	assert_ptr_equal(d, b);
+	memset(d, 0xdd, 6 * PAGE);
+	check_hidden(MB + 23 * PAGE, MB + 32 * PAGE);
+
+	/* Freeing the bottom releases everything free above it too */
+	ufree(d);
+	ufree(c);
+	check_hidden_empty();
+	assert_ptr_equal(umalloc(31 * PAGE), phys_to_virt(MB + PAGE));
+	check_guards();
+}
+
+/** umalloc(0) is a real block */
+static void test_zero_size(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 8 * PAGE) };
+	void *a, *b;
+
+	(void)state;
+	map_arena(MB, 8 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	a = umalloc(0);
+	b = umalloc(0);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(phys(a) % PAGE, 0);
+	ufree(b);
+	ufree(a);
+	ufree(NULL);
+	check_hidden_empty();
+}
+
+/** xorshift64* */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+#define SLOTS 12
+
+/** Random operations: blocks intact and disjoint, hidden == live blocks */
+static void test_random_ops(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 256 * PAGE) };
+	uint8_t *ptr[SLOTS] = { NULL };
+	size_t size[SLOTS] = { 0 };
+	unsigned int op, i, j;
+	uint64_t lowest;
+	size_t k, want;
+	uint8_t *got;
+
+	(void)state;
+	rng_state = 0x756d616c6c6f6321ULL;
+	map_arena(MB, 256 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	for (op = 0; op < 2000; op++) {
+		i = rng() % SLOTS;
+		want = ((rng() % 4) ? rng() % (4 * PAGE) : rng() % 64);
+		if (ptr[i] && (rng() % 2)) {
+			ufree(ptr[i]);
+			ptr[i] = NULL;
+			size[i] = 0;
+		} else {
+			got = urealloc(ptr[i], want);
+			if (got) {
+				if (want > size[i])
+					memset(got + size[i], i, want - size[i]);
+				ptr[i] = got;
+				size[i] = want;
+			}
+		}
+
+		/* Every live block: page-aligned, intact, inside, disjoint */
+		lowest = 0;
+		for (i = 0; i < SLOTS; i++) {
+			if (!ptr[i])
+				continue;
+			assert_int_equal(phys(ptr[i]) % PAGE, 0);
+			assert_true(phys(ptr[i]) >= MB + PAGE);
+			assert_true(phys(ptr[i]) + size[i] <= MB + 256 * PAGE);
+			for (k = 0; k < size[i]; k++) {
+				if (ptr[i][k] != i)
+					fail_msg("op %u: block %u corrupt", op, i);
+			}
+			for (j = 0; j < i; j++) {
+				if (ptr[j])
+					assert_true(ptr[i] + size[i] <= ptr[j] ||
+						    ptr[j] + size[j] <= ptr[i]);
+			}
+			if (!lowest || phys(ptr[i]) < lowest)
+				lowest = phys(ptr[i]);
+		}
+		if (lowest)
+			check_hidden(lowest - PAGE, MB + 256 * PAGE);
+		else
+			check_hidden_empty();
+	}
+	for (i = 0; i < SLOTS; i++)
+		ufree(ptr[i]);
+	check_hidden_empty();
+	check_guards();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_exact_fill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unaligned_region, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_block_at_zero, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_top_at_4g, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_straddling_4g, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skips_hidden, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_huge_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urealloc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_ops, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests_name("umalloc", tests, NULL, NULL);
+}
