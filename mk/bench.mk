@@ -12,9 +12,11 @@ BENCH_CONFIG := $(BENCH)/config-$(BENCH_UNITS)
 BENCH_ELFS := $(BENCH)/synthetic.elf $(BENCH)/synthetic-head.elf
 
 # heapsim without sanitizers (ASan does not run under valgrind), optimised
-# as a release build would be, from the same sources as build/host/heapsim
+# as a release build would be, from the same sources as build/host/heapsim;
+# linked at a fixed address so the first-fit reference can place its pool
+# exactly where the real one is
 BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -fno-builtin -DHOST_BUILD \
-	-DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
+	-DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include -no-pie
 BENCH_HEAPSIM := $(if $(wildcard tools/sim/heapsim.c),$(BENCH)/heapsim-bench)
 
 .PHONY: bench bench-elfs
@@ -23,7 +25,7 @@ bench: deps bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM)
 	$(Q)$(MAKE) --no-print-directory firmware >$(BENCH)/firmware-build.log 2>&1 || \
 		echo "bench: firmware did not build (see $(BENCH)/firmware-build.log)"
 	$(Q)$(PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \
-		--out reports/bench.json
+		--heap-size $(HEAP_SIZE) --out reports/bench.json
 
 bench-elfs: $(BENCH_ELFS)
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # The heap API as the host build names it (firmware/include/malloc.h)
-API = ("fw_malloc", "fw_zalloc", "fw_realloc", "fw_free", "malloc_dma",
-       "free_dma")
+ALLOCATING = ("fw_malloc", "fw_zalloc", "fw_realloc", "malloc_dma")
+FREEING = ("fw_free", "free_dma")
+API = ALLOCATING + FREEING
 
 
 @dataclass
@@ -34,6 +35,13 @@ class Profile:
     def api_ir(self):
         """Instructions spent inside the heap API, inclusive."""
         return sum(cost.ir for cost in self.api.values())
+
+    @property
+    def ir_per_pair(self):
+        """API instructions per allocation: each allocating call with its
+        share of the frees (a realloc counts as one allocation)."""
+        allocs = sum(self.api[n].calls for n in ALLOCATING if n in self.api)
+        return self.api_ir / allocs if allocs else None
 
     @property
     def api_calls(self):

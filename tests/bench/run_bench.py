@@ -23,8 +23,10 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import callgrind                 # noqa: E402
+import firstfit                  # noqa: E402
 import measure                   # noqa: E402
 import subjects as subjects_mod  # noqa: E402
+from elftools.elf.elffile import ELFFile  # noqa: E402
 
 SCHEMA = 1
 MEMBUDGET = Path("tools/membudget")
@@ -252,7 +254,25 @@ def heapsim_keys(text):
     return values
 
 
-def allocator(log):
+def pool_address():
+    """Address of heapsim-bench's heap pool (a non-PIE link: fixed)."""
+    with open(HEAPSIM, "rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        found = symtab.get_symbol_by_name("heap_pool") if symtab else None
+    return found[0]["st_value"] if found else 0
+
+
+def first_fit(trace, heap_size, base):
+    """The reference first-fit allocator's figures on @trace."""
+    try:
+        with open(trace) as f:
+            outcome = firstfit.replay(f, heap_size, base)
+    except (OSError, firstfit.TraceError) as err:
+        return {"error": str(err)}
+    return outcome.__dict__
+
+
+def allocator(log, heap_size):
     """Callgrind figures per trace, or {"skipped": why}."""
     if not HEAPSIM.exists():
         return {"skipped": f"{HEAPSIM} not built (tools/sim/heapsim.c "
@@ -261,6 +281,7 @@ def allocator(log):
     if not found:
         return {"skipped": f"no traces under {TRACES}/ yet"}
     rows = []
+    base = pool_address()
     for trace in found:
         log(f"bench: heapsim {trace.name} under callgrind")
         try:
@@ -276,16 +297,20 @@ def allocator(log):
                "ir_per_op_raw": round(profile.total_ir / ops, 1) if ops
                else None,
                "api_ir": profile.api_ir, "api_calls": profile.api_calls,
+               "ir_per_pair": round(profile.ir_per_pair, 1)
+               if profile.ir_per_pair else None,
                "api_ir_per_call": round(profile.api_ir / profile.api_calls, 1)
                if profile.api_calls else None,
                "api": {name: {"calls": c.calls, "ir": c.ir,
                               "ir_per_call": round(c.ir / c.calls, 1)}
                        for name, c in sorted(profile.api.items()) if c.calls}}
         row.update({k: keys.get(k) for k in HEAPSIM_KEYS})
+        row["first_fit"] = first_fit(trace, heap_size, base)
         if status != 0:
             row["error"] = err.strip()[-400:]
         rows.append(row)
-    return {"heapsim": str(HEAPSIM), "traces": rows}
+    return {"heapsim": str(HEAPSIM), "pool_address": base,
+            "heap_size": heap_size, "traces": rows}
 
 
 # --- output -------------------------------------------------------------
@@ -341,7 +366,8 @@ def render(report):
         out.append(f"allocator: skipped: {alloc['skipped']}")
     else:
         head = f"{'trace':<28} {'ops':>7} {'Ir/op raw':>10} " \
-               f"{'Ir/API call':>11} {'peak used':>10} {'fail':>5} " \
+               f"{'Ir/API call':>11} {'Ir/pair':>8} {'peak used':>10} {'fail':>5} " \
+               f"{'largest free':>12} {'first-fit fail':>14} " \
                f"{'largest free':>12}"
         out += ["allocator (callgrind, " + alloc["heapsim"] + ")", head,
                 "-" * len(head)]
@@ -352,10 +378,56 @@ def render(report):
             out.append(f"{t['trace']:<28} {fmt(t['ops'], '7d')} "
                        f"{fmt(t['ir_per_op_raw'], '10.1f')} "
                        f"{fmt(t['api_ir_per_call'], '11.1f')} "
+                       f"{fmt(t['ir_per_pair'], '8.1f')} "
                        f"{fmt(t['peak_used'], '10d')} "
                        f"{fmt(t['failures'], '5d')} "
-                       f"{fmt(t['largest_free'], '12d')}"
+                       f"{fmt(t['largest_free'], '12d')} "
+                       f"{fmt(t['first_fit'].get('failures'), '14d')} "
+                       f"{fmt(t['first_fit'].get('largest_free'), '12d')}"
                        + (f"  exit {t['status']}" if t["status"] else ""))
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(report):
+    """The README's Benchmarks figures, from a saved report."""
+    m = report["machine"]
+    out = [f"Measured {report['date'][:10]} on {m['nproc']} cores "
+           f"({m['cpu']}), Python {m['python']}, median of {report['runs']} "
+           "runs, peak RSS of the command's own process:", "",
+           "| command | subject | median s | peak MiB | x nm |",
+           "|---|---|--:|--:|--:|"]
+    for r in report["results"]:
+        if r["skipped"] or r["error"]:
+            continue
+        out.append(f"| `{r['command']}` | {r['subject']} | "
+                   f"{r['median_s']:.3f} | {r['peak_mib']:.1f} | "
+                   f"{fmt(r['ratio_vs_nm'], '.2f')} |")
+    fw = report["firmware_check"]
+    if "skipped" not in fw:
+        out += ["", f"Firmware `make check` overhead over `make firmware`: "
+                f"{fw['overhead_s']:.3f} s (`membudget check` alone "
+                f"{fw['membudget_check_s']:.3f} s)."]
+    alloc = report["allocator"]
+    if "skipped" not in alloc:
+        out += ["", "| trace | ops | Ir/op (whole run) | Ir per heap call "
+                "| Ir per alloc/free pair "
+                "| peak used | failures | largest free "
+                "| first-fit failures | first-fit largest free |",
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+        for t in alloc["traces"]:
+            if "total_ir" in t:
+                out.append(f"| {t['trace']} | {t['ops']} | "
+                           f"{fmt(t['ir_per_op_raw'], '.0f')} | "
+                           f"{fmt(t['api_ir_per_call'], '.0f')} | "
+                           f"{fmt(t['ir_per_pair'], '.0f')} | "
+                           f"{t['peak_used']} | {t['failures']} | "
+                           f"{t['largest_free']} | "
+                           f"{t['first_fit'].get('failures', '-')} | "
+                           f"{t['first_fit'].get('largest_free', '-')} |")
+    skipped = [f"{r['subject']} {r['command']}: {r['skipped'] or r['error']}"
+               for r in report["results"] if r["skipped"] or r["error"]]
+    if skipped:
+        out += ["", "Not measured: " + "; ".join(skipped) + "."]
     return "\n".join(out) + "\n"
 
 
@@ -367,12 +439,19 @@ def parse_args(argv):
     ap.add_argument("--only", choices=["synthetic", "libpython", "firmware",
                                        "allocator"], action="append",
                     help="measure only these parts (repeatable)")
+    ap.add_argument("--heap-size", type=int, default=131072,
+                    help="HEAP_SIZE heapsim-bench was built with")
+    ap.add_argument("--markdown", type=Path, metavar="JSON",
+                    help="print a saved report as the README's tables")
     return ap.parse_args(argv)
 
 
 def main(argv=None):
     """Entry point: run from the project root."""
     args = parse_args(argv)
+    if args.markdown:
+        sys.stdout.write(render_markdown(json.loads(args.markdown.read_text())))
+        return 0
     only = set(args.only or ["synthetic", "libpython", "firmware",
                              "allocator"])
 
@@ -408,7 +487,7 @@ def main(argv=None):
     report["firmware_check"] = (
         firmware_check_overhead(py, available, args.runs, log)
         if "firmware" in only else {"skipped": "not requested"})
-    report["allocator"] = (allocator(log) if "allocator" in only
+    report["allocator"] = (allocator(log, args.heap_size) if "allocator" in only
                            else {"skipped": "not requested"})
 
     sys.stdout.write("\n" + render(report))

@@ -123,3 +123,25 @@ def test_generator_is_deterministic_and_changes_about_one_percent():
     changed = {n for n in before.keys() | after.keys()
                if before.get(n) != after.get(n)}
     assert changed and changed <= {name for _, name in log}
+
+
+def test_first_fit_reference():
+    import firstfit
+    trace = ["malloc a 100  # 128-byte block with its header",
+             "malloc b 100", "malloc c 100", "free b",
+             "dma d 64 0x100", "free a", "realloc c 300",
+             "malloc e 0x10000000", "check"]
+    out = firstfit.replay(trace, 1024)
+    assert out.ops == 9
+    # d (aligned) lands at 512, past the hole b left at 128; realloc
+    # needs a new 320-byte block while c still holds its 128, so the peak
+    # is d + old c + new c; freeing old c then merges 0..512 into one
+    assert out.failures == 1
+    assert out.peak_used == 64 + 128 + 320
+    assert out.largest_free == 512
+
+
+def test_first_fit_rejects_unreadable_lines():
+    import firstfit
+    with pytest.raises(firstfit.TraceError):
+        firstfit.replay(["malloc a"], 1024)
