@@ -87,5 +87,6 @@ boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
 		$(BUILD)/firmware.img $(BOOT_MEMORY)
 
 test-boot: boot-test
+TEST_SUITES += test-boot
 
 -include $(FW_OBJS:.o=.d) $(BUILD)/break/arch/i386/main.d

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Boot the firmware under QEMU + SeaBIOS and check its INT 15h hook.
+
+Usage: boot_test.py [--junit FILE] [--break-image IMAGE] IMAGE MIB...
+
+Boots IMAGE once per memory size (MiB) with qemu-system-i386 (TCG), reads
+the payload's transcript from the debug console (port 0xE9), prints the
+BIOS and mangled maps side by side and runs the checks in checks.py.
+With --break-image, also boots an image built to leave its heap visible
+and requires the checks to catch it.  Exit 0 when everything passed.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from checks import CHECKS, mangled  # noqa: E402
+from transcript import TranscriptError, parse  # noqa: E402
+
+QEMU = "qemu-system-i386"
+BIOS = "/usr/share/seabios/bios-256k.bin"
+# isa-debug-exit turns the payload's final "outb 0" into this status
+QEMU_PASS_STATUS = 1
+
+
+@dataclass
+class Boot:
+    """What one QEMU run produced."""
+
+    memory: int
+    text: str = ""
+    status: int = None
+    timed_out: bool = False
+    seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class Case:
+    """One JUnit test case."""
+
+    classname: str
+    name: str
+    failures: list = field(default_factory=list)
+    skipped: str = ""
+    seconds: float = 0.0
+
+
+def qemu_command(image, memory, console):
+    """Return the QEMU command line for one boot."""
+    command = [QEMU, "-accel", "tcg", "-display", "none", "-no-reboot",
+               "-m", str(memory), "-serial", "none", "-monitor", "none",
+               "-drive", f"file={image},format=raw,if=ide,snapshot=on",
+               "-debugcon", f"file:{console}",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if os.path.exists(BIOS):
+        command += ["-bios", BIOS]
+    return command
+
+
+def boot(image, memory, timeout):
+    """Boot once and collect the transcript, whatever happens."""
+    result = Boot(memory)
+    with tempfile.TemporaryDirectory() as tmp:
+        console = os.path.join(tmp, "debugcon.txt")
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(qemu_command(image, memory, console),
+                                  stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True,
+                                  timeout=timeout)
+            result.status = proc.returncode
+            result.error = proc.stderr.strip()
+        except subprocess.TimeoutExpired:
+            result.timed_out = True
+        except OSError as err:
+            result.error = f"cannot run {QEMU}: {err}"
+        result.seconds = time.monotonic() - started
+        if os.path.exists(console):
+            with open(console, encoding="ascii", errors="replace") as f:
+                result.text = f.read()
+    return result
+
+
+def boot_failure(result, transcript, timeout):
+    """Return why a boot did not complete, or ''."""
+    last = transcript.last_line if transcript else ""
+    seen = f"; last line seen: {last!r}" if last else "; no output at all"
+    if result.timed_out:
+        return f"QEMU hung: killed after {timeout} s{seen}"
+    if result.status is None:
+        return result.error
+    if result.status != QEMU_PASS_STATUS or not (transcript and transcript.done):
+        detail = f" ({result.error})" if result.error else ""
+        return f"QEMU exited with status {result.status}{detail} before 'done'{seen}"
+    return ""
+
+
+def run_checks(classname, result, timeout):
+    """Parse one boot's transcript and run every check on it."""
+    transcript = None
+    try:
+        transcript = parse(result.text)
+    except TranscriptError as err:
+        problem = f"bad transcript: {err}"
+    else:
+        problem = boot_failure(result, transcript, timeout)
+    cases = []
+    for name, check in CHECKS:
+        case = Case(classname, name)
+        if problem and name == "boot":
+            case.failures = [problem]
+            case.seconds = result.seconds
+        elif problem:
+            case.skipped = "the boot did not complete"
+        else:
+            case.failures = check(transcript)
+        cases.append(case)
+    return transcript, cases
+
+
+def side_by_side(transcript):
+    """Print the BIOS map next to the map the hook reports."""
+    def rows(entries):
+        return [f"{e.start:#018x} {e.end:#018x} {e.type}" for e in entries]
+
+    left, right = rows(transcript.bios), rows(mangled(transcript))
+    print(f"    {'BIOS map (original vector)':<40} | INT 15h E820h through the hook")
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else ""
+        b = right[i] if i < len(right) else ""
+        print(f"    {a:<40} | {b}")
+    hidden = ", ".join(str(r) for r in transcript.hidden if r.start < r.end)
+    print(f"    hidden: {hidden}")
+    hook = transcript.legacy("hook") if "hook" in transcript.e801 else None
+    bios = transcript.legacy("bios") if "bios" in transcript.e801 else None
+    if hook and bios:
+        print(f"    E801h AX/BX {bios.ax:#x}/{bios.bx:#x} -> {hook.ax:#x}/{hook.bx:#x}, "
+              f"88h AX {bios.kib:#x} -> {hook.kib:#x}")
+
+
+def report(label, transcript, cases, result):
+    """Print one boot's maps and verdicts."""
+    print(f"== {label}: -m {result.memory}, {result.seconds:.1f} s")
+    if transcript and transcript.bios:
+        side_by_side(transcript)
+    for case in cases:
+        verdict = "skip" if case.skipped else ("FAIL" if case.failures else "ok")
+        print(f"  {verdict:<4} {case.name}")
+        for failure in case.failures:
+            print(f"         {failure}")
+
+
+def break_case(result, cases):
+    """The broken image must boot and fail exactly on hidden memory."""
+    case = Case("boot.break_hide_heap", "checker_catches_visible_heap",
+                seconds=result.seconds)
+    failed = {c.name: c.failures for c in cases}
+    if failed.get("boot"):
+        case.failures = [f"broken image did not boot: {failed['boot'][0]}"]
+    elif not any("heap" in f for f in failed.get("hidden_not_usable", [])):
+        case.failures = ["a visible heap went unnoticed by hidden_not_usable"]
+    return case
+
+
+def write_junit(path, cases):
+    """Write the cases as one JUnit test suite."""
+    suite = ET.Element("testsuite", name="boot", tests=str(len(cases)),
+                       failures=str(sum(1 for c in cases if c.failures)),
+                       skipped=str(sum(1 for c in cases if c.skipped)))
+    for case in cases:
+        node = ET.SubElement(suite, "testcase", classname=case.classname,
+                             name=case.name, time=f"{case.seconds:.3f}")
+        if case.failures:
+            ET.SubElement(node, "failure", message=case.failures[0]).text = \
+                "\n".join(case.failures)
+        elif case.skipped:
+            ET.SubElement(node, "skipped", message=case.skipped)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("image")
+    parser.add_argument("memory", nargs="+", type=int, help="MiB per boot")
+    parser.add_argument("--junit", help="write JUnit XML here")
+    parser.add_argument("--break-image", help="image that must fail the checks")
+    parser.add_argument("--timeout", type=float, default=20.0)
+    args = parser.parse_args()
+
+    for path in [args.image] + ([args.break_image] if args.break_image else []):
+        if not os.path.exists(path):
+            print(f"boot_test: {path}: no such image", file=sys.stderr)
+            return 2
+
+    cases = []
+    for memory in args.memory:
+        result = boot(args.image, memory, args.timeout)
+        transcript, boot_cases = run_checks(f"boot.m{memory}", result, args.timeout)
+        report(f"boot {args.image}", transcript, boot_cases, result)
+        cases += boot_cases
+    if args.break_image:
+        result = boot(args.break_image, args.memory[0], args.timeout)
+        transcript, broken = run_checks("boot.broken", result, args.timeout)
+        case = break_case(result, broken)
+        print(f"== test of the test: {args.break_image} (heap left visible), "
+              f"-m {args.memory[0]}: "
+              + ("caught" if not case.failures else "NOT CAUGHT"))
+        for broken_case in broken:
+            if broken_case.name == "hidden_not_usable":
+                for failure in broken_case.failures:
+                    print(f"         expected failure: {failure}")
+        for failure in case.failures:
+            print(f"         {failure}")
+        cases.append(case)
+    if args.junit:
+        write_junit(args.junit, cases)
+    failed = sum(1 for c in cases if c.failures)
+    skipped = sum(1 for c in cases if c.skipped)
+    print(f"boot: {len(cases) - failed - skipped} passed, {failed} failed, "
+          f"{skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The boot test's assertions over one parsed transcript.
+
+Each check returns a list of failure messages; an empty list passes.
+Memory sets are lists of disjoint, sorted (start, end) pairs.
+"""
+
+from transcript import RAM, SMAP, Range
+
+MIB = 1 << 20
+MIB16 = 16 << 20
+E801_BLOCK = 64 << 10
+
+
+def normalise(ranges):
+    """Sort and merge (start, end) pairs, dropping empty ones."""
+    merged = []
+    for start, end in sorted(r for r in ranges if r[0] < r[1]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract(ranges, holes):
+    """Return ranges minus holes."""
+    result = []
+    holes = normalise(holes)
+    for start, end in normalise(ranges):
+        for hole_start, hole_end in holes:
+            if hole_end <= start or hole_start >= end:
+                continue
+            if hole_start > start:
+                result.append((start, hole_start))
+            start = max(start, hole_end)
+        if start < end:
+            result.append((start, end))
+    return result
+
+
+def intersect(ranges, others):
+    """Return the bytes in both sets."""
+    return subtract(ranges, subtract(ranges, others))
+
+
+def usable(entries):
+    """Return the usable (type 1) memory of a map."""
+    return normalise((e.start, e.end) for e in entries if e.type == RAM)
+
+
+def show(ranges):
+    """Format a memory set for a message."""
+    return ", ".join(str(Range(s, e)) for s, e in ranges) or "nothing"
+
+
+def mangled(transcript):
+    """Return the map the hook gave to 24-byte callers (its full view)."""
+    return [call.entry for call in transcript.sequence(24) if not call.cf]
+
+
+def firmware_ranges(transcript):
+    """Return the ranges the firmware says it uses, with their names."""
+    named = [("image", transcript.image), ("heap", transcript.heap)]
+    named += [(f"umalloc block {i}", r) for i, r in enumerate(transcript.ublocks)]
+    return [(name, r) for name, r in named if r is not None]
+
+
+def check_boot(transcript):
+    """The firmware came up and reported on itself."""
+    failures = []
+    if transcript.checks is None or transcript.image is None:
+        return ["the firmware did not report its state"]
+    umalloc_rc, heap_ok, ublock_ok = transcript.checks
+    if umalloc_rc:
+        failures.append("umalloc_init() failed")
+    if not heap_ok:
+        failures.append("heap exercise failed (malloc/zalloc/realloc/dma or heap_check)")
+    if not ublock_ok or not transcript.ublocks:
+        failures.append("umalloc/urealloc exercise failed")
+    if not transcript.bios:
+        failures.append("the original BIOS vector reported no E820 map")
+    return failures
+
+
+def check_big(transcript):
+    """An umalloc() larger than free memory fails and changes nothing."""
+    if transcript.big is None:
+        return ["no report of the oversized umalloc()"]
+    size, pointer, unchanged = transcript.big
+    failures = []
+    if pointer:
+        failures.append(f"umalloc({size:#x}) returned {pointer:#x}, not NULL")
+    if not unchanged:
+        failures.append(f"umalloc({size:#x}) failed but changed the hidden regions")
+    return failures
+
+
+def check_sequence(transcript, bufsize):
+    """One E820 sequence follows the protocol a kernel relies on."""
+    calls = transcript.sequence(bufsize)
+    if not calls:
+        return [f"no E820 calls with a {bufsize}-byte buffer"]
+    failures = []
+    bios_ecx = max(transcript.bios_ecx, default=20)
+    for position, call in enumerate(calls):
+        where = f"{bufsize}-byte call {call.index}"
+        if call.index != position:
+            failures.append(f"{where}: transcript out of order")
+        if call.cf or call.eax != SMAP:
+            failures.append(f"{where}: CF={call.cf} EAX={call.eax:#x}")
+            continue
+        expected_ecx = 24 if bufsize >= 24 and bios_ecx >= 24 else 20
+        if call.ecx != expected_ecx:
+            failures.append(f"{where}: ECX={call.ecx}, expected {expected_ecx}")
+        if not call.kept:
+            failures.append(f"{where}: ESI/EDI/EBP/DS/ES/EDX not preserved")
+        if call.over:
+            failures.append(f"{where}: {call.over} bytes written beyond ECX or the buffer")
+        if call.entry.length == 0:
+            failures.append(f"{where}: empty entry")
+    last = calls[-1]
+    if last.cf or last.ebx:
+        failures.append(
+            f"{bufsize}-byte sequence did not end with EBX=0 and CF clear "
+            f"(last: EBX={last.ebx:#x} CF={last.cf}, {len(calls)} calls)"
+        )
+    return failures
+
+
+def check_agree(transcript):
+    """20- and 24-byte callers see the same map."""
+    short = [(e.start, e.length, e.type) for e in
+             (c.entry for c in transcript.sequence(20) if not c.cf)]
+    long = [(e.start, e.length, e.type) for e in mangled(transcript)]
+    if short != long:
+        return [f"20-byte map {short} differs from 24-byte map {long}"]
+    return []
+
+
+def check_hidden(transcript):
+    """Nothing the firmware uses is reported usable."""
+    failures = []
+    visible = usable(mangled(transcript))
+    named = firmware_ranges(transcript)
+    named += [(f"hidden slot {i}", r) for i, r in enumerate(transcript.hidden)]
+    for name, r in named:
+        leak = intersect([(r.start, r.end)], visible)
+        if leak:
+            failures.append(f"{name} {r} is reported usable: {show(leak)}")
+    return failures
+
+
+def check_preserved(transcript):
+    """Every usable byte not hidden stays usable, and nothing else changes."""
+    failures = []
+    original = usable(transcript.bios)
+    hidden = [(r.start, r.end) for r in transcript.hidden]
+    visible = usable(mangled(transcript))
+    lost = subtract(subtract(original, hidden), visible)
+    if lost:
+        failures.append(f"usable memory lost: {show(lost)}")
+    invented = subtract(visible, original)
+    if invented:
+        failures.append(f"memory reported usable that the BIOS did not: {show(invented)}")
+    reserved = [e for e in transcript.bios if e.type != RAM and e.length]
+    missing = [e for e in reserved if e not in mangled(transcript)]
+    if missing:
+        failures.append(f"non-usable BIOS entries changed or dropped: {missing}")
+    return failures
+
+
+def contiguous_end(ranges, start):
+    """Return where the usable run starting at ``start`` ends."""
+    end = start
+    for run_start, run_end in ranges:
+        if run_start <= end < run_end:
+            end = run_end
+    return end
+
+
+def check_legacy(transcript):
+    """E801h and 88h agree with the mangled E820 map."""
+    if "hook" not in transcript.e801 or "bios" not in transcript.e801:
+        return ["no E801h/88h answers"]
+    hook = transcript.legacy("hook")
+    bios = transcript.legacy("bios")
+    if hook.cf or hook.cf88:
+        return [f"E801h/88h failed through the hook (CF {hook.cf}/{hook.cf88})"]
+    top = contiguous_end(usable(mangled(transcript)), MIB)
+    want_kib = min(bios.ax, (min(top, MIB16) - MIB) >> 10)
+    want_blocks = min(bios.bx, (top - MIB16) // E801_BLOCK) if top > MIB16 else 0
+    want_88 = min(bios.kib, (top - MIB) >> 10)
+    failures = []
+    for name, got, want in (
+        ("E801h AX", hook.ax, want_kib),
+        ("E801h CX", hook.cx, want_kib),
+        ("E801h BX", hook.bx, want_blocks),
+        ("E801h DX", hook.dx, want_blocks),
+        ("88h AX", hook.kib, want_88),
+    ):
+        if got != want:
+            failures.append(
+                f"{name}={got:#x}, expected {want:#x} (usable from 1 MiB to {top:#x})"
+            )
+    return failures
+
+
+CHECKS = [
+    ("boot", check_boot),
+    ("umalloc_too_big", check_big),
+    ("e820_sequence_20", lambda t: check_sequence(t, 20)),
+    ("e820_sequence_24", lambda t: check_sequence(t, 24)),
+    ("e820_20_24_agree", check_agree),
+    ("hidden_not_usable", check_hidden),
+    ("usable_preserved", check_preserved),
+    ("e801_88_agree", check_legacy),
+]
