@@ -1,0 +1,431 @@
+/** @file
+ *
+ * heapsim: replay an allocation trace against the firmware heap
+ *
+ * Usage: heapsim FILE (or "-" for stdin).  One operation per line, as
+ * fixed in DESIGN.md:
+ *
+ *     malloc <id> <size>      zalloc <id> <size>      realloc <id> <size>
+ *     free <id>               dma <id> <size> <align> freedma <id>
+ *     check
+ *
+ * "#" starts a comment; numbers (ids too) are decimal or 0x hex.  An id
+ * holds the result of its last allocation, NULL if that failed.  Freeing
+ * (free, freedma) an id that holds nothing, allocating (malloc, zalloc,
+ * dma) an id that holds a live block, or mixing the two families on one
+ * id is malformed input.  realloc of an id that holds nothing is
+ * realloc(NULL, size).
+ *
+ * Every block is filled with a pattern derived from its id and verified
+ * before it is freed or moved, and at the end; with heap_check() and the
+ * alignment of every pointer, that catches overlapping blocks and lost
+ * contents.
+ *
+ * Output: "key value" lines (ops, failures, live, used, peak_used, free,
+ * largest_free, pool).  Exit 0 on success, 1 on an invariant violation
+ * (the first one on stderr), 2 on malformed input ("file:line: message").
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "malloc.h"
+
+/** Ids are indices into a fixed table; the bound keeps it modest */
+#define MAX_IDS (1 << 20)
+
+/** Longest accepted line, newline included */
+#define MAX_LINE 512
+
+/** What an id holds */
+enum holding {
+	HOLDS_NOTHING = 0,	/**< Never allocated, or freed */
+	HOLDS_MALLOC,		/**< Result of malloc/zalloc/realloc */
+	HOLDS_DMA,		/**< Result of dma */
+};
+
+/** One id's block */
+struct sim_block {
+	uint8_t *ptr;		/**< Block, or NULL if the allocation failed */
+	size_t size;		/**< Size requested */
+	enum holding holds;
+};
+
+static struct sim_block blocks[MAX_IDS];
+
+/** Where we are in the trace, for messages */
+static const char *trace_name;
+static unsigned long line_no;
+
+/** Exit with a malformed-input message */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+malformed(const char *fmt, ...)
+{
+	va_list args;
+
+	fprintf(stderr, "%s:%lu: ", trace_name, line_no);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/** Exit with an invariant violation */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+violated(const char *fmt, ...)
+{
+	va_list args;
+
+	if (line_no)
+		fprintf(stderr, "%s:%lu: ", trace_name, line_no);
+	else
+		fprintf(stderr, "%s: at end: ", trace_name);
+	fprintf(stderr, "invariant violated: ");
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/** Pattern byte @c i of the block held by @c id */
+static uint8_t pattern(size_t id, size_t i)
+{
+	return (uint8_t)((id * 2654435761u >> 11) + i * 7 + (i >> 8));
+}
+
+static void fill(size_t id)
+{
+	struct sim_block *b = &blocks[id];
+
+	for (size_t i = 0; i < b->size; i++)
+		b->ptr[i] = pattern(id, i);
+}
+
+/** Verify the first @c len bytes of @c ptr hold @c id's pattern */
+static void verify(size_t id, const uint8_t *ptr, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (ptr[i] != pattern(id, i))
+			violated("id %zu: byte %zu of %zu overwritten", id, i,
+				 len);
+	}
+}
+
+/** Check a new block's alignment */
+static void check_aligned(size_t id, const void *ptr, size_t align)
+{
+	if (align < HEAP_ALIGN)
+		align = HEAP_ALIGN;
+	if ((uintptr_t)ptr & (align - 1))
+		violated("id %zu: %p not aligned to %zu", id, ptr, align);
+}
+
+static const char *check_message(int rc)
+{
+	switch (rc) {
+	case HEAP_ERR_RANGE:
+		return "free block outside the pool";
+	case HEAP_ERR_ALIGN:
+		return "free block empty or not granular";
+	case HEAP_ERR_ORDER:
+		return "free list unsorted or overlapping";
+	case HEAP_ERR_MERGE:
+		return "adjacent free blocks not merged";
+	case HEAP_ERR_TOTAL:
+		return "free + used != pool";
+	case HEAP_ERR_PEAK:
+		return "peak below current use";
+	default:
+		return "unknown error";
+	}
+}
+
+static void run_check(void)
+{
+	int rc = heap_check();
+
+	if (rc != HEAP_OK)
+		violated("heap_check: %s (%d)", check_message(rc), rc);
+}
+
+/**
+ * Parse a number: decimal or 0x hex, nothing else
+ *
+ * @v text		Token
+ * @v what		Its meaning, for the message
+ * @ret value		Value
+ */
+static size_t parse_number(const char *text, const char *what)
+{
+	const char *digits = text;
+	unsigned long long value;
+	char *end;
+	int base = 10;
+
+	if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		digits = text + 2;
+		base = 16;
+	}
+	/* strtoull() would accept signs, spaces and an empty "0x" */
+	if (!(base == 16 ? !!strchr("0123456789abcdefABCDEF", *digits) :
+			   (*digits >= '0' && *digits <= '9')) ||
+	    !*digits)
+		malformed("bad %s '%s'", what, text);
+	errno = 0;
+	value = strtoull(digits, &end, base);
+	if (*end)
+		malformed("bad %s '%s'", what, text);
+	if (errno == ERANGE || value > SIZE_MAX)
+		malformed("%s '%s' out of range", what, text);
+	return value;
+}
+
+static size_t parse_id(const char *text)
+{
+	size_t id = parse_number(text, "id");
+
+	if (id >= MAX_IDS)
+		malformed("id %zu out of range (max %d)", id, MAX_IDS - 1);
+	return id;
+}
+
+/** Release an id's block (free or freedma) */
+static void op_release(size_t id, enum holding family)
+{
+	struct sim_block *b = &blocks[id];
+
+	if (b->holds == HOLDS_NOTHING)
+		malformed("%s of id %zu, which holds nothing",
+			  family == HOLDS_DMA ? "freedma" : "free", id);
+	if (b->holds != family)
+		malformed("%s of id %zu, allocated by %s",
+			  family == HOLDS_DMA ? "freedma" : "free", id,
+			  b->holds == HOLDS_DMA ? "dma" : "malloc");
+	if (b->ptr)
+		verify(id, b->ptr, b->size);
+	if (family == HOLDS_DMA)
+		free_dma(b->ptr, b->size);
+	else
+		free(b->ptr);
+	b->holds = HOLDS_NOTHING;
+	b->ptr = NULL;
+	b->size = 0;
+}
+
+/** A new allocation into @c id (malloc, zalloc, dma) */
+static void op_alloc(size_t id, const char *op, size_t size, size_t align)
+{
+	struct sim_block *b = &blocks[id];
+	uint8_t *ptr;
+
+	if (b->ptr)
+		malformed("%s of id %zu, which holds a live block", op, id);
+	if (op[0] == 'd')
+		ptr = malloc_dma(size, align);
+	else if (op[0] == 'z')
+		ptr = zalloc(size);
+	else
+		ptr = malloc(size);
+
+	if (ptr) {
+		if (op[0] == 'd' && (align & (align - 1)))
+			violated("id %zu: dma with alignment %zu succeeded",
+				 id, align);
+		check_aligned(id, ptr, align);
+		if (op[0] == 'z') {
+			for (size_t i = 0; i < size; i++) {
+				if (ptr[i])
+					violated("id %zu: zalloc byte %zu "
+						 "not zero", id, i);
+			}
+		}
+	}
+	b->ptr = ptr;
+	b->size = ptr ? size : 0;
+	b->holds = (op[0] == 'd') ? HOLDS_DMA : HOLDS_MALLOC;
+	if (ptr)
+		fill(id);
+}
+
+static void op_realloc(size_t id, size_t size)
+{
+	struct sim_block *b = &blocks[id];
+	uint8_t *ptr;
+
+	if (b->holds == HOLDS_DMA)
+		malformed("realloc of id %zu, allocated by dma", id);
+	if (b->ptr)
+		verify(id, b->ptr, b->size);
+
+	ptr = realloc(b->ptr, size);
+	if (!ptr && size && b->ptr) {
+		/* Failed: the old block must be untouched */
+		verify(id, b->ptr, b->size);
+		return;
+	}
+	if (ptr && !size && b->ptr)
+		violated("id %zu: realloc to 0 returned a block", id);
+	if (ptr) {
+		check_aligned(id, ptr, 0);
+		/* The old contents, as far as both sizes reach */
+		if (b->ptr)
+			verify(id, ptr, size < b->size ? size : b->size);
+	}
+	b->ptr = ptr;
+	b->size = ptr ? size : 0;
+	b->holds = HOLDS_MALLOC;
+	if (ptr)
+		fill(id);
+}
+
+/** Expect exactly @c want arguments after the op */
+static void want_args(char **args, unsigned int nargs, unsigned int want,
+		      const char *op)
+{
+	(void)args;
+	if (nargs != want)
+		malformed("%s takes %u argument%s, got %u", op, want,
+			  want == 1 ? "" : "s", nargs);
+}
+
+/**
+ * Run one line
+ *
+ * @v line		Line, newline and comment stripped
+ * @ret ran		1 if it was an operation, 0 if blank
+ */
+static int run_line(char *line)
+{
+	char *tok[6];
+	unsigned int ntok = 0;
+	char *save;
+	char *word;
+	const char *op;
+	char **args;
+	unsigned int nargs;
+
+	for (word = strtok_r(line, " \t\r\v\f", &save); word;
+	     word = strtok_r(NULL, " \t\r\v\f", &save)) {
+		if (ntok == ARRAY_SIZE(tok))
+			malformed("too many fields");
+		tok[ntok++] = word;
+	}
+	if (!ntok)
+		return 0;
+	op = tok[0];
+	args = &tok[1];
+	nargs = ntok - 1;
+
+	if (!strcmp(op, "malloc") || !strcmp(op, "zalloc")) {
+		want_args(args, nargs, 2, op);
+		op_alloc(parse_id(args[0]), op, parse_number(args[1], "size"),
+			 0);
+	} else if (!strcmp(op, "dma")) {
+		want_args(args, nargs, 3, op);
+		op_alloc(parse_id(args[0]), op, parse_number(args[1], "size"),
+			 parse_number(args[2], "alignment"));
+	} else if (!strcmp(op, "realloc")) {
+		want_args(args, nargs, 2, op);
+		op_realloc(parse_id(args[0]), parse_number(args[1], "size"));
+	} else if (!strcmp(op, "free")) {
+		want_args(args, nargs, 1, op);
+		op_release(parse_id(args[0]), HOLDS_MALLOC);
+	} else if (!strcmp(op, "freedma")) {
+		want_args(args, nargs, 1, op);
+		op_release(parse_id(args[0]), HOLDS_DMA);
+	} else if (!strcmp(op, "check")) {
+		want_args(args, nargs, 0, op);
+		run_check();
+	} else {
+		malformed("unknown operation '%s'", op);
+	}
+	return 1;
+}
+
+/** Final checks: every live block intact, counters consistent */
+static unsigned long finish(void)
+{
+	struct heap_stats st;
+	unsigned long live = 0;
+
+	line_no = 0;
+	for (size_t id = 0; id < MAX_IDS; id++) {
+		if (blocks[id].ptr) {
+			verify(id, blocks[id].ptr, blocks[id].size);
+			live++;
+		}
+	}
+	run_check();
+	heap_stats(&st);
+	if (st.free + st.used != HEAP_SIZE)
+		violated("free %zu + used %zu != pool %u", st.free, st.used,
+			 (unsigned int)HEAP_SIZE);
+	if (st.largest_free > st.free)
+		violated("largest free block %zu > free bytes %zu",
+			 st.largest_free, st.free);
+	if (!live && st.used)
+		violated("no live block but %zu bytes used", st.used);
+	return live;
+}
+
+int main(int argc, char **argv)
+{
+	char line[MAX_LINE];
+	unsigned long ops = 0;
+	unsigned long live;
+	struct heap_stats st;
+	FILE *in;
+	size_t len;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: heapsim FILE (or - for stdin)\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "-")) {
+		in = stdin;
+		trace_name = "<stdin>";
+	} else {
+		in = fopen(argv[1], "r");
+		trace_name = argv[1];
+		if (!in) {
+			fprintf(stderr, "heapsim: %s: %s\n", argv[1],
+				strerror(errno));
+			return 2;
+		}
+	}
+
+	heap_init();
+	while (fgets(line, sizeof(line), in)) {
+		line_no++;
+		len = strlen(line);
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else if (!feof(in))
+			malformed("line longer than %d bytes", MAX_LINE - 2);
+		if (strlen(line) != len)
+			malformed("NUL byte in line");
+		line[strcspn(line, "#")] = '\0';
+		ops += run_line(line);
+	}
+	if (ferror(in)) {
+		fprintf(stderr, "heapsim: %s: read error\n", trace_name);
+		return 2;
+	}
+	live = finish();
+
+	heap_stats(&st);
+	printf("ops %lu\n", ops);
+	printf("failures %lu\n", st.failures);
+	printf("live %lu\n", live);
+	printf("used %zu\n", st.used);
+	printf("peak_used %zu\n", st.peak_used);
+	printf("free %zu\n", st.free);
+	printf("largest_free %zu\n", st.largest_free);
+	printf("pool %u\n", (unsigned int)HEAP_SIZE);
+	return 0;
+}
