@@ -21,8 +21,9 @@
 #define CODE16	0x18
 #define DATA16	0x20
 
-/** Size of the private protected-mode stack */
-#define PM_STACK_SIZE 4096
+/** Size of the private protected-mode stack: the deepest path (boot_main,
+ * umalloc_init, e820_mangle) needs under 512 bytes (gcc -fstack-usage) */
+#define PM_STACK_SIZE 1024
 
 /**
  * Call a 32-bit C function in flat protected mode
