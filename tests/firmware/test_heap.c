@@ -532,6 +532,34 @@ static void test_discard_all(void **state)
 	assert_pristine();
 }
 
+/**
+ * A freed object's first words survive free(), whichever neighbours it
+ * merges with: the free-list header overlays only the allocator's own
+ * header (iPXE pads its header for the same reason, 13e4b9ec4)
+ */
+static void test_freed_object_keeps_first_words(void **state)
+{
+	size_t *obj[4];
+
+	(void)state;
+	/* Free the third, first, second, fourth: no merge, merge with
+	 * the following block, with both, with the preceding block */
+	for (unsigned int i = 0; i < 4; i++) {
+		obj[i] = malloc(64);
+		obj[i][0] = 0x7e57c0de + i;
+		obj[i][1] = 0x5eed + i;
+	}
+	static const unsigned int order[] = { 2, 0, 1, 3 };
+	for (unsigned int k = 0; k < 4; k++) {
+		free(obj[order[k]]);
+		for (unsigned int j = 0; j <= k; j++) {
+			assert_int_equal(obj[order[j]][0], 0x7e57c0de + order[j]);
+			assert_int_equal(obj[order[j]][1], 0x5eed + order[j]);
+		}
+	}
+	assert_pristine();
+}
+
 /** A view of a free block's header, for deliberate corruption */
 struct free_view {
 	size_t size;
@@ -692,6 +720,7 @@ int main(void)
 		cmocka_unit_test_setup(test_peak_and_failures, setup),
 		cmocka_unit_test_setup(test_discarders, setup),
 		cmocka_unit_test_setup(test_discard_all, setup),
+		cmocka_unit_test_setup(test_freed_object_keeps_first_words, setup),
 		cmocka_unit_test_setup(test_check_catches_corruption, setup),
 		cmocka_unit_test_setup(test_random_against_model, setup),
 	};
