@@ -111,8 +111,7 @@ def parse(text):
     """Parse a transcript; tolerate a truncated last line (a hang)."""
     result = Transcript()
     lines = text.splitlines()
-    if lines and not text.endswith("\n"):
-        result.last_line = lines.pop()
+    partial = lines.pop() if lines and not text.endswith("\n") else ""
     for line in lines:
         if line.strip():
             result.last_line = line
@@ -138,6 +137,8 @@ def parse(text):
             result.done = True
         else:
             raise TranscriptError(f"unknown line: {line!r}")
+    if partial:
+        result.last_line = partial
     return result
 
 
