@@ -13,7 +13,9 @@
 
 #include "string.h"
 
+#if !defined(__clang__)
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 
 /**
  * Fill memory
