@@ -9,6 +9,8 @@
  * extensions, and all code and data except the heap pool sit below
  * 64 KiB, where real mode reaches them with segment 0.
  *
+ * The whole real-mode boot path fits in the boot sector.
+ *
  * Boot sequence: load, clear .bss, enable A20, record the original
  * INT 15h vector and read the BIOS E820 map, run boot_main() in
  * protected mode, install the INT 15h hook, then enter the test payload
@@ -42,26 +44,7 @@ _start:
 	movb	$0x42, %ah
 	int	$0x13
 	jc	boot_fail
-	jmp	boot_continue
 
-boot_fail:
-	movb	$1, %al
-	outb	%al, $DEBUG_EXIT_PORT
-1:	hlt
-	jmp	1b
-
-/* INT 13h extended read packet: sectors 1.. to 0000:7e00 */
-disk_packet:
-	.byte	0x10, 0
-	.word	_load_sectors
-	.word	0x7e00, 0
-	.quad	1
-
-	.org	510
-	.byte	0x55, 0xaa
-
-	.section ".text.boot_continue", "ax", @progbits
-boot_continue:
 	/* Clear .bss, one 16-byte paragraph at a time (it passes 64 KiB) */
 	xorw	%ax, %ax
 	movw	$__bss_seg, %bx
@@ -95,10 +78,26 @@ boot_continue:
 	movw	%ds, (0x15 * 4 + 2)
 	sti
 	calll	payload_main
+
+	/* The payload exits QEMU itself; returning is a failure too */
 	movb	$2, %al
+	jmp	boot_exit
+boot_fail:
+	movb	$1, %al
+boot_exit:
 	outb	%al, $DEBUG_EXIT_PORT
-	jmp	boot_fail
-	.size	boot_continue, . - boot_continue
+1:	hlt
+	jmp	1b
+
+/* INT 13h extended read packet: sectors 1.. to 0000:7e00 */
+disk_packet:
+	.byte	0x10, 0
+	.word	_load_sectors
+	.word	0x7e00, 0
+	.quad	1
+
+	.org	510
+	.byte	0x55, 0xaa
 
 	/* No executable stack needed (silences ld) */
 	.section ".note.GNU-stack", "", @progbits
