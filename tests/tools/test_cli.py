@@ -210,14 +210,17 @@ def test_report_formats(tmp_path, fixture_elf, fmt, by):
     text = out.read_text()
     assert "heap" in text
     if fmt == "text":
-        assert max(len(line) for line in text.splitlines()) <= 100
+        # Only the heading lines naming the (long, temporary) input paths may be wider
+        lines = [line for line in text.splitlines() if str(tmp_path) not in line
+                 and str(fixture_elf.elf) not in line]
+        assert max(len(line) for line in lines) <= 100
     if fmt == "json":
         assert json.loads(text)["schema"] == 1
 
 
 @needs_attribute
 def test_report_without_budgets_and_stripped(build_elf):
-    stripped = build_elf("cli-stripped", ("heap.c", "main.c"), strip=True)
+    stripped = build_elf("cli-stripped", ("heap.c", "e820.c", "main.c"), strip=True)
     proc = run("report", stripped.elf)
     assert proc.returncode == 0, proc.stderr
     assert "unavailable" in proc.stdout
