@@ -38,3 +38,5 @@ test-fuzz: $(FUZZ_BINS)
 TEST_SUITES += test-fuzz
 
 -include $(FUZZ_OBJS:.o=.d)
+
+.SECONDARY: $(FUZZ_OBJS)

@@ -44,3 +44,6 @@ test-c: $(HOST_TESTS)
 TEST_SUITES += test-c
 
 -include $(HOST_FW_OBJS:.o=.d) $(HOST_TESTS:=.d) $(HOST_SIMS:=.d)
+
+# Objects are inputs of several links: keep them between runs
+.SECONDARY: $(HOST_FW_OBJS)
