@@ -79,7 +79,7 @@ image: $(BUILD)/firmware.img
 
 # Boot under QEMU + SeaBIOS at each size in BOOT_MEMORY (MiB), check the
 # INT 15h answers; the broken image must fail the same checks
-BOOT_MEMORY ?= 64 3584
+BOOT_MEMORY ?= 8 64 3584
 boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)$(PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
