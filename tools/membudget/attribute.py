@@ -24,23 +24,30 @@ Ranks and what each source claims:
   3 map        input sections of a GNU ld map (objects -> files, see
                objects.py; input section names also match `sections`
                globs), `*fill*` -> padding, BYTE/LONG/... -> linker;
-  4 objects    with object files: merged strings found by content (objects.py);
-  5 globs      `sections` globs over output section names (whole sections);
-  6 globs      `symbols` globs over symbol names;
-  7 labels     every sized symbol, naming bytes (no owner).
+  4 globs      `sections` globs over output section names (whole sections);
+  5 globs      `symbols` globs over symbol names;
+  6 labels     every sized symbol, naming bytes (no owner).
 A file maps to a component through its `paths` globs (fnmatch over the
 project-relative path; a bare base name such as an unresolved STT_FILE
-"heap.c" matches when exactly one component has a glob whose last part
-matches it).  A file or symbol matched by two components is an InputError.
+"heap.c" matches a glob whose last part is exactly that name, when only
+one component has one).  A file or symbol matched by two components is an
+InputError.
 
-Bytes no claim owns: in a linker-generated section (.got, .plt, .dynsym,
-.rel*, .note.*, ...; there only boundary symbols and `sections` globs
-count) -> [linker-generated]; with a file or symbol known and a catch-all
-component -> the catch-all; merged-string input sections of no component
-(map) or .rodata.str*/.rodata.cst* sections, or read-only bytes that are
-all NUL-terminated text -> [merged strings]; a run nothing describes that
-is shorter than the alignment of the address it ends at (at most
-max(64, section alignment)) -> [padding]; anything else -> [unattributed].
+Bytes no claim owns, in this order: in a linker-generated section (.got,
+.plt, .dynsym, .rel*, .note.*, ...; there only boundary symbols and
+`sections` globs count) -> [linker-generated]; a file or symbol is known
+and there is a catch-all component -> the catch-all (source: the one that
+named the file, else "symbol globs": a catch-all is an implicit "*" symbol
+glob of the lowest rank); a .rodata.str* or
+.rodata.cst* (or SHF_MERGE) section -> [merged strings].  Ownerless
+read-only bytes are then cut at NULs: a string one of the given object
+files holds in its SHF_MERGE|SHF_STRINGS sections goes to that object's
+file ("object strings", see objects.py); other NUL-terminated text goes to
+[merged strings] when the whole run is text.  What remains: a run nothing
+describes that is shorter than the alignment of the address it ends at
+(capped at max(64, section alignment)) -> [padding]; else [unattributed].
+Map `*fill*` lines are [padding] and a merged-string input section of no
+component (and no catch-all) is [merged strings], both from the map.
 
 After every run the pieces must tile each allocated section exactly and
 sum to the class totals; otherwise AttributionError (a bug, exit 2).
@@ -56,14 +63,14 @@ from collections import namedtuple
 from . import dwarf, elf, mapfile, model
 from . import objects as objfiles
 
-RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_OBJECTS, \
-    RANK_SECTIONS, RANK_SYMBOLS, RANK_LABEL = range(8)
+RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
+    RANK_LABEL = range(7)
 
 LINKER_SECTIONS = (".interp", ".note*", ".hash", ".gnu.hash", ".dynsym",
                    ".dynstr", ".gnu.version*", ".rel.*", ".rela.*", ".relr.dyn",
                    ".rel", ".rela", ".plt", ".plt.*", ".iplt", ".got", ".got.*",
                    ".igot*", ".dynamic", ".eh_frame_hdr", ".sframe")
-MERGED_SECTIONS = (".rodata.str*", ".rodata.cst*")
+MERGED_SECTIONS = (".rodata.str*", ".rodata.cst*", ".rodata.*.str*", ".rodata.*.cst*")
 BOUNDARY = re.compile(r"__mb_(.+)_(code|rodata|data|bss)_(start|end)")
 SYMBOL_KINDS = ("func", "object", "tls", "ifunc")
 TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
@@ -100,8 +107,7 @@ class _Resolver:
             for glob in getattr(comp, kind):
                 hit = fnmatch.fnmatchcase(name, glob)
                 if not hit and kind == "paths" and "/" not in name:
-                    hit = fnmatch.fnmatchcase(name, glob.rsplit("/", 1)[-1])
-                    hit = hit and "base"
+                    hit = glob.rsplit("/", 1)[-1] == name and "base"
                 if hit:
                     found.append((comp.name, glob, hit == "base"))
         exact = [f for f in found if not f[2]]
@@ -310,21 +316,6 @@ def _map(image, claims, resolver, root, map_path, units, unit_paths):
     return sources
 
 
-def _object_strings(image, claims, resolver, root, paths, data, known):
-    """Source 4: merged strings found in the given objects' string sections."""
-    owners = objfiles.StringOwners(paths)
-    for sec in claims.sections.values():
-        if sec.cls != "rodata" or sec.type == elf.SHT_NOBITS or sec.index in claims.linker:
-            continue
-        blob = data[sec.offset:sec.offset + sec.size]
-        for offset, length, obj in owners.claims(blob):
-            if obj not in known:
-                known[obj] = objfiles.object_source(obj, root)
-            path = known[obj]
-            claims.add(sec.index, offset, offset + length, RANK_OBJECTS,
-                       model.SOURCE_OBJECTS, component=resolver.path(path), file=path)
-
-
 def _globs(image, claims, resolver):
     """Sources 5 and 6: section globs, symbol globs; then symbol labels."""
     for sec in claims.sections.values():
@@ -374,23 +365,72 @@ def _is_padding(sec, start, end, relocatable):
     return end - start < min(align, max(64, sec.align))
 
 
+def _fragments(blob):
+    """Cut read-only bytes at NULs: yield (offset, length, text or None).
+
+    text is the string without its NUL; None marks the unterminated tail.
+    """
+    pos = 0
+    parts = blob.split(b"\0")
+    for number, text in enumerate(parts):
+        last = number == len(parts) - 1
+        if last and not text:
+            break
+        yield pos, len(text) + (0 if last else 1), None if last else text
+        pos += len(text) + 1
+
+
+def _strings(sec, start, end, ctx):
+    """Ownerless read-only bytes: object strings, merged strings, padding.
+
+    Yields (start, end, component, bucket, source, file).  Strings the
+    given object files define go to their file's component (or, with no
+    component, to [merged strings] keeping the file); other text goes to
+    [merged strings] when the whole run is NUL-terminated text; NUL runs
+    and anything else fall to the padding rule or [unattributed].
+    """
+    blob = ctx.data[sec.offset + start:sec.offset + end]
+    frags = list(_fragments(blob))
+    textual = all(t is not None and not t.translate(None, TEXT_BYTES) for _, _, t in frags)
+    plain = None            # consecutive bytes nothing names, kept together
+    for offset, length, text in frags:
+        lo, hi = start + offset, start + offset + length
+        obj = ctx.strings.owner.get(text) if ctx.strings and text else None
+        if obj is None and not (text and textual):
+            plain = (plain[0] if plain else lo, hi)
+            continue
+        if plain:
+            yield plain[0], plain[1], None, None, None, None
+            plain = None
+        if obj is None:
+            yield lo, hi, None, model.BUCKET_MERGED_STRINGS, None, None
+        else:
+            path = ctx.object_path(obj)
+            comp = ctx.resolver.path(path) or ctx.resolver.catch_all
+            yield (lo, hi, comp, None if comp else model.BUCKET_MERGED_STRINGS,
+                   model.SOURCE_OBJECTS, path)
+    if plain:
+        yield plain[0], plain[1], None, None, None, None
+
+
 def _unowned(sec, start, end, file, symbol, ctx):
-    """Owner of a run no claim owns: (component, bucket, source)."""
+    """Owners of a run no claim owns: yield (start, end, comp, bucket, source, file)."""
     if sec.index in ctx.claims.linker:
-        return None, model.BUCKET_LINKER, None
-    if (file or symbol) and ctx.resolver.catch_all:
-        return ctx.resolver.catch_all, None, (file or symbol).source
-    if _matches(sec.name, MERGED_SECTIONS) or sec.flags & objfiles.SHF_MERGE:
-        return None, model.BUCKET_MERGED_STRINGS, None
-    if sec.cls == "rodata" and sec.type != elf.SHT_NOBITS and ctx.data is not None \
-            and not (file or symbol):
-        blob = ctx.data[sec.offset + start:sec.offset + end]
-        if blob.endswith(b"\0") and blob.strip(b"\0") \
-                and not blob.translate(None, TEXT_BYTES):
-            return None, model.BUCKET_MERGED_STRINGS, None
-    if not (file or symbol) and _is_padding(sec, start, end, ctx.claims.relocatable):
-        return None, model.BUCKET_PADDING, None
-    return None, model.BUCKET_UNATTRIBUTED, None
+        yield start, end, None, model.BUCKET_LINKER, None, None
+    elif (file or symbol) and ctx.resolver.catch_all:
+        yield start, end, ctx.resolver.catch_all, None, (file or symbol).source, None
+    elif _matches(sec.name, MERGED_SECTIONS) or sec.flags & objfiles.SHF_MERGE:
+        yield start, end, None, model.BUCKET_MERGED_STRINGS, None, None
+    else:
+        runs = [(start, end, None, None, None, None)]
+        if sec.cls == "rodata" and sec.type != elf.SHT_NOBITS and not (file or symbol):
+            runs = _strings(sec, start, end, ctx)
+        for lo, hi, comp, bucket, source, path in runs:
+            if comp is None and bucket is None:
+                bucket = model.BUCKET_UNATTRIBUTED
+                if not (file or symbol) and _is_padding(sec, lo, hi, ctx.claims.relocatable):
+                    bucket = model.BUCKET_PADDING
+            yield lo, hi, comp, bucket, source, path
 
 
 def _pieces(ctx):
@@ -399,17 +439,18 @@ def _pieces(ctx):
     for index, sec in sorted(ctx.claims.sections.items()):
         last = None
         for start, end, owner, file, symbol in _sweep(sec.size, ctx.claims.lists[index]):
+            name = file and file.file
             if owner:
-                comp, bucket, source = owner.component, owner.bucket, owner.source
+                runs = [(start, end, owner.component, owner.bucket, owner.source, name)]
             else:
-                comp, bucket, source = _unowned(sec, start, end, file, symbol, ctx)
-            key = (comp, bucket, source, file and file.file, symbol and symbol.symbol)
-            if last and last[0] == key and last[2] == start:
-                last[2] = end
-                continue
-            last = [key, start, end]
-            pieces.append(last)
-            last.append(sec)
+                runs = _unowned(sec, start, end, file, symbol, ctx)
+            for lo, hi, comp, bucket, source, path in runs:
+                key = (comp, bucket, source, path or name, symbol and symbol.symbol)
+                if last and last[0] == key and last[2] == lo:
+                    last[2] = hi
+                    continue
+                last = [key, lo, hi, sec]
+                pieces.append(last)
     return [model.Piece(section=sec.name, cls=sec.cls, offset=start, size=end - start,
                         component=key[0], bucket=key[1], source=key[2],
                         file=key[3], symbol=key[4])
@@ -447,10 +488,21 @@ def check_invariant(image, pieces):
 
 
 class _Context:
-    def __init__(self, image, components):
+    """What the final pass over ownerless bytes needs."""
+
+    def __init__(self, image, components, root):
         self.claims = _Claims(image)
         self.resolver = _Resolver(components)
-        self.data = None
+        self.root = root
+        self.data = b""
+        self.strings = None
+        self.known = {}
+
+    def object_path(self, obj):
+        """The source file of an object file (objects.py), cached."""
+        if obj not in self.known:
+            self.known[obj] = objfiles.object_source(obj, self.root)
+        return self.known[obj]
 
 
 def attribute(image, components, map_path=None, objects=None, project_root=None):
@@ -466,10 +518,10 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
     @raises AttributionError  the invariant failed (a bug)
     """
     names = {c.name for c in components}
-    ctx = _Context(image, components)
+    root = os.path.abspath(project_root) if project_root else None
+    ctx = _Context(image, components, root)
     claims, resolver = ctx.claims, ctx.resolver
     warnings, unavailable = [], {}
-    root = os.path.abspath(project_root) if project_root else None
     if not _boundary(image, claims, names, warnings):
         unavailable[model.SOURCE_BOUNDARY] = "no __mb_ boundary symbols"
     units = []
@@ -484,22 +536,24 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
     unit_paths = _dwarf(image, claims, resolver, root, units)
     if image.has_dwarf and not units and model.SOURCE_DWARF not in unavailable:
         unavailable[model.SOURCE_DWARF] = "no compile units in DWARF"
-    known = {}
-    names_by_base = objfiles.FileNames([p for p in unit_paths if p])
+    names_by_base = objfiles.FileNames([p for p in unit_paths if p], root)
     if map_path:
-        known = _map(image, claims, resolver, root, map_path, units, unit_paths)
+        ctx.known = _map(image, claims, resolver, root, map_path, units, unit_paths)
         names_by_base = objfiles.FileNames([p for p in unit_paths if p] +
-                                          [p for p in known.values() if p])
+                                          [p for p in ctx.known.values() if p], root)
     else:
         unavailable[model.SOURCE_MAP] = "no map given"
     if not image.symbols:
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no symbol table"
     elif not _file_symbols(image, claims, resolver, names_by_base):
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no STT_FILE symbols"
-    with open(image.path, "rb") as f:
-        ctx.data = f.read()
-    if objects_given := list(objects or ()):
-        _object_strings(image, claims, resolver, root, objects_given, ctx.data, known)
+    try:
+        with open(image.path, "rb") as f:
+            ctx.data = f.read()
+    except OSError as err:
+        raise model.InputError(image.path, err.strerror or str(err)) from None
+    if objects:
+        ctx.strings = objfiles.StringOwners([str(o) for o in objects])
     else:
         unavailable[model.SOURCE_OBJECTS] = "no object files given"
     _globs(image, claims, resolver)

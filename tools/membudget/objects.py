@@ -57,17 +57,39 @@ def unit_path(name, comp_dir, root):
 class FileNames:
     """Known full paths by base name, to expand STT_FILE names."""
 
-    def __init__(self, paths):
+    def __init__(self, paths, root=None):
         self.by_base = {}
+        self.root = root
+        self.on_disk = None
         for path in paths:
             self.by_base.setdefault(os.path.basename(path), set()).add(path)
 
     def base(self, name):
-        """Expand an STT_FILE name when exactly one known path has its base."""
+        """Expand an STT_FILE base name: the one known path with that base
+        name, else the one source file under the project root with it."""
         if name is None or "/" in name:
             return name
         found = self.by_base.get(name, ())
+        if not found and self.root:
+            if self.on_disk is None:
+                self.on_disk = _sources_by_base(self.root)
+            found = self.on_disk.get(name, ())
         return next(iter(found)) if len(found) == 1 else name
+
+
+def _sources_by_base(root):
+    """{base name: {project-relative paths}} of source files under root.
+
+    Hidden directories and build/ are skipped: they hold no sources.
+    """
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "build"]
+        for name in filenames:
+            if name.endswith(SOURCE_EXTENSIONS):
+                rel = os.path.relpath(os.path.join(dirpath, name), root)
+                found.setdefault(name, set()).add(rel)
+    return found
 
 
 def object_source(obj, root, disk_ok=True):

@@ -1,0 +1,302 @@
+"""attribute.attribute on real links, against the ld map and binutils."""
+
+import collections
+import re
+
+import pytest
+
+from membudget import attribute, elf, model
+
+FIX = "tests/tools/fixtures/"
+COMPONENTS = [
+    model.ComponentDef("heap", paths=(FIX + "heap.c",)),
+    model.ComponentDef("e820_map", paths=(FIX + "e820.c",)),
+    model.ComponentDef("main", paths=(FIX + "main.c",)),
+]
+OBJECT_COMPONENT = {"heap.o": "heap", "e820.o": "e820_map", "main.o": "main"}
+FREESTANDING = ["-ffunction-sections", "-fdata-sections"]
+
+INPUT_LINE = re.compile(r"^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+NAME_LINE = re.compile(r"^ (\S+)$")
+NUMBERS_LINE = re.compile(r"^\s{2,}0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+
+
+def map_oracle(built, image):
+    """Sum the map's input-section lines per (component, class).
+
+    A deliberately separate parser (regular expressions) from mapfile.py.
+    """
+    text = built.map.read_text()
+    text = text[text.index("Linker script and memory map"):]
+    classes = {s.name: s.cls for s in image.allocated()}
+    sums = collections.Counter()
+    output = None
+    name = None
+    for line in text.splitlines():
+        if line[:1] not in ("", " "):
+            output = line.split()[0]
+            continue
+        m = INPUT_LINE.match(line)
+        if m:
+            name, size, obj = m.group(1), int(m.group(3), 16), m.group(4)
+        else:
+            n = NAME_LINE.match(line)
+            if n:
+                name = n.group(1)
+                continue
+            m = NUMBERS_LINE.match(line)
+            if not m or name is None:
+                continue
+            size, obj = int(m.group(2), 16), m.group(3)
+        name = None
+        comp = OBJECT_COMPONENT.get(obj.rsplit("/", 1)[-1])
+        # ld lists sections it creates (.note.gnu.build-id, .got) under
+        # the first input object; they are not that object's bytes
+        if attribute._matches(output, attribute.LINKER_SECTIONS):
+            continue
+        if comp and classes.get(output) and size:
+            sums[(comp, classes[output])] += size
+    return sums
+
+
+def component_sums(result, source=None):
+    sums = collections.Counter()
+    for piece in result.pieces:
+        if piece.component and (source is None or piece.source == source):
+            sums[(piece.component, piece.cls)] += piece.size
+    return sums
+
+
+def run(built, components=COMPONENTS, **kwargs):
+    image = elf.read_image(built.elf)
+    return image, attribute.attribute(image, components, project_root=attribute_root(),
+                                      **kwargs)
+
+
+def attribute_root():
+    import pathlib
+    return str(pathlib.Path(__file__).resolve().parents[2])
+
+
+def assert_tiles(image, result):
+    """The pieces tile every allocated section and add up to `size -A`."""
+    attribute.check_invariant(image, result.pieces)
+    by_class = collections.Counter()
+    for piece in result.pieces:
+        by_class[piece.cls] += piece.size
+    assert dict(by_class) == {k: v for k, v in elf.class_totals(image).items() if v}
+
+
+ARCHES = {
+    "i386": dict(arch="i386"),
+    "x86_64": dict(arch="x86_64"),
+    "arm": dict(arch="arm", cflags=FREESTANDING),
+    "armbe": dict(arch="armbe"),
+    "riscv64": dict(arch="riscv64", cflags=FREESTANDING, ldflags=["-Wl,--gc-sections"]),
+}
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHES))
+def test_components_equal_map_sums(build_elf, arch):
+    built = build_elf("attr-" + arch, **ARCHES[arch])
+    image, result = run(built, map_path=built.map)
+    assert_tiles(image, result)
+    oracle = map_oracle(built, image)
+    assert oracle[("heap", "bss")] >= 512
+    assert component_sums(result) == oracle
+    # DWARF, not the map, decided most of it
+    assert result.source_bytes[model.SOURCE_DWARF] > result.source_bytes[model.SOURCE_MAP]
+
+
+def test_without_map_code_and_data_match_map(build_elf):
+    """DWARF and symbols alone agree with the map where nothing is merged."""
+    built = build_elf("attr-fs", arch="i386", cflags=FREESTANDING + ["-fno-pic"],
+                      freestanding=True)
+    image, result = run(built)
+    assert_tiles(image, result)
+    assert result.unavailable[model.SOURCE_MAP] == "no map given"
+    ours, oracle = component_sums(result), map_oracle(built, image)
+    for key in oracle:
+        if key[1] in ("code", "data"):
+            assert ours[key] == oracle[key], key
+    # What the map gives in rodata beyond DWARF is string literals
+    buckets = collections.Counter()
+    for piece in result.pieces:
+        if piece.cls == "rodata":
+            buckets[piece.bucket] += piece.size
+    strings = sum(oracle[(c, "rodata")] - ours[(c, "rodata")] for c in OBJECT_COMPONENT.values())
+    assert buckets[model.BUCKET_MERGED_STRINGS] == strings > 0
+
+
+def test_symbol_sizes_match_nm(build_elf):
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    image, result = run(built)
+    by_symbol = collections.Counter()
+    for piece in result.pieces:
+        if piece.symbol:
+            by_symbol[piece.symbol] += piece.size
+    nm = {name: size for (name, _), size in built.tools.nm_sizes(built.elf).items()}
+    for name in ("heap_alloc", "heap_name", "heap_fits", "heap_pool", "e820_table",
+                 "e820_describe", "main", "main_sink", "calls.0"):
+        assert by_symbol[name] == nm[name], name
+
+
+def test_boundary_symbols(build_elf):
+    built = build_elf("attr-boundary", arch="i386", cflags=FREESTANDING,
+                      script="boundary.lds", ldflags=["-Wl,--gc-sections"])
+    image, result = run(built, components=COMPONENTS[:2] + [
+        model.ComponentDef("rest", catch_all=True)])
+    assert_tiles(image, result)
+    syms = {s.name: s.addr for s in image.symbols if s.name.startswith("__mb_")}
+    expected = collections.Counter()
+    for name, addr in syms.items():
+        m = re.fullmatch(r"__mb_(.+)_(code|rodata|data|bss)_start", name)
+        if m:
+            end = syms[name[:-len("start")] + "end"]
+            expected[(m.group(1), m.group(2))] += end - addr
+    assert ("e820_map", "code") in expected
+    boundary = component_sums(result, model.SOURCE_BOUNDARY)
+    assert boundary == expected
+    assert result.source_bytes[model.SOURCE_BOUNDARY] == sum(expected.values())
+    assert model.SOURCE_BOUNDARY not in result.unavailable
+    # Inside a boundary range the pieces still name files and symbols
+    alloc = [p for p in result.pieces if p.symbol == "heap_alloc"]
+    assert alloc and alloc[0].component == "heap"
+    assert alloc[0].file == FIX + "heap.c"
+    # main.c has no component and no boundary: the catch-all takes it
+    assert {p.component for p in result.pieces if p.file == FIX + "main.c"} == {"rest"}
+
+
+def test_boundary_map_fill_and_linker_data(build_elf):
+    built = build_elf("attr-boundary", arch="i386", cflags=FREESTANDING,
+                      script="boundary.lds", ldflags=["-Wl,--gc-sections"])
+    image, result = run(built, map_path=built.map)
+    assert_tiles(image, result)
+    data = [p for p in result.pieces if p.section == ".data"]
+    assert data[-1].bucket == model.BUCKET_LINKER and data[-1].size == 4  # LONG()
+    fills = [p for p in result.pieces if p.bucket == model.BUCKET_PADDING
+             and p.source == model.SOURCE_MAP]
+    assert fills
+
+
+def test_unknown_boundary_component_warns(build_elf):
+    built = build_elf("attr-boundary", arch="i386", cflags=FREESTANDING,
+                      script="boundary.lds", ldflags=["-Wl,--gc-sections"])
+    _, result = run(built, components=COMPONENTS[:1])
+    assert any("__mb_e820_map_code_*" in w for w in result.warnings)
+
+
+def test_stripped_says_what_is_missing(build_elf):
+    built = build_elf("attr-stripped", arch="x86_64", strip=True)
+    image, result = run(built)
+    assert_tiles(image, result)
+    assert result.unavailable[model.SOURCE_DWARF] == "no DWARF"
+    assert result.unavailable[model.SOURCE_FILE_SYMBOLS] in ("no symbol table",
+                                                             "no STT_FILE symbols")
+    assert result.unavailable[model.SOURCE_MAP] == "no map given"
+    assert not component_sums(result)
+    buckets = {p.bucket for p in result.pieces}
+    assert model.BUCKET_LINKER in buckets and model.BUCKET_UNATTRIBUTED in buckets
+
+
+def test_shared_object_linker_sections(build_elf):
+    built = build_elf("attr-shared", arch="x86_64", shared=True, sources=("heap.c", "tls.c"))
+    image, result = run(built, map_path=built.map)
+    assert_tiles(image, result)
+    owners = {}
+    for piece in result.pieces:
+        owners.setdefault(piece.section, set()).add(piece.component or piece.bucket)
+    for name in (".dynsym", ".dynstr", ".got", ".dynamic", ".gnu.hash"):
+        assert owners[name] == {model.BUCKET_LINKER}, name
+    assert owners[".tbss"] == {model.BUCKET_UNATTRIBUTED}    # tls.c has no component
+    assert "heap" in owners[".text"]
+
+
+def test_relocatable_object(build_elf):
+    for debug in (True, False):
+        built = build_elf(f"attr-obj-{debug}", arch="i386", sources=("heap.c",),
+                          relocatable=True, debug=debug)
+        image, result = run(built)
+        assert_tiles(image, result)
+        owned = sum(p.size for p in result.pieces if p.component == "heap")
+        assert owned == sum(s.size for s in image.allocated()) > 0
+        source = model.SOURCE_DWARF if debug else model.SOURCE_FILE_SYMBOLS
+        assert result.source_bytes[source] == owned
+
+
+def test_catch_all_takes_known_files(build_elf):
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    comps = COMPONENTS + [model.ComponentDef("libc", catch_all=True)]
+    image, result = run(built, components=comps, map_path=built.map)
+    assert_tiles(image, result)
+    for piece in result.pieces:
+        if piece.bucket == model.BUCKET_UNATTRIBUTED:
+            assert piece.file is None and piece.symbol is None, piece
+    assert any(p.component == "libc" and "crt" in (p.file or "") for p in result.pieces)
+
+
+def test_symbol_and_section_globs(build_elf):
+    built = build_elf("attr-nodebug", arch="i386", debug=False)
+    comps = [model.ComponentDef("e820_map", symbols=("e820_*",)),
+             model.ComponentDef("init", sections=(".init",)),
+             model.ComponentDef("other", paths=("nothing/*.c",))]
+    image, result = run(built, components=comps)
+    assert_tiles(image, result)
+    nm = {name: size for (name, _), size in built.tools.nm_sizes(built.elf).items()}
+    sums = collections.Counter()
+    for p in result.pieces:
+        if p.component == "e820_map":
+            sums[p.symbol] += p.size
+    for name in ("e820_describe", "e820_table", "e820_scratch", "e820_count"):
+        assert sums[name] == nm[name], name
+    init = [p for p in result.pieces if p.section == ".init"]
+    assert {(p.component, p.source) for p in init} == {("init", model.SOURCE_GLOBS)}
+    assert any("nothing/*.c" in w for w in result.warnings)
+    assert result.unavailable[model.SOURCE_DWARF] == "no DWARF"
+
+
+def test_file_claimed_twice_is_input_error(build_elf):
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    comps = [model.ComponentDef("a", paths=(FIX + "heap.c",)),
+             model.ComponentDef("b", paths=(FIX + "h*.c",))]
+    with pytest.raises(model.InputError, match="'a' and 'b'"):
+        run(built, components=comps)
+
+
+def test_merged_strings_from_objects(build_elf):
+    built = build_elf("attr-fs", arch="i386", cflags=FREESTANDING + ["-fno-pic"],
+                      freestanding=True)
+    image, without = run(built)
+    image, with_objects = run(built, objects=[str(o) for o in built.objects])
+    assert_tiles(image, with_objects)
+    strings = sum(p.size for p in without.pieces if p.bucket == model.BUCKET_MERGED_STRINGS)
+    found = sum(p.size for p in with_objects.pieces if p.source == model.SOURCE_OBJECTS)
+    assert found == strings > 0
+    assert with_objects.source_bytes[model.SOURCE_OBJECTS] == found
+    text = [p for p in with_objects.pieces if p.source == model.SOURCE_OBJECTS]
+    assert {p.component for p in text} == {"heap", "e820_map"}
+    assert "object strings" not in with_objects.unavailable
+    # the map agrees on who owns the string bytes
+    oracle = map_oracle(build_elf("attr-fs-map", arch="i386",
+                                  cflags=FREESTANDING + ["-fno-pic"], freestanding=True),
+                        image)
+    assert component_sums(with_objects)[("heap", "rodata")] == oracle[("heap", "rodata")]
+
+
+def test_bad_map_is_input_error(build_elf, tmp_path):
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    bad = tmp_path / "bad.map"
+    bad.write_text("this is not a map\n")
+    with pytest.raises(model.InputError, match="not a GNU ld map"):
+        run(built, map_path=bad)
+
+
+def test_invariant_catches_a_gap(build_elf):
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    image, result = run(built)
+    with pytest.raises(attribute.AttributionError):
+        attribute.check_invariant(image, result.pieces[:-1])
+    broken = list(result.pieces)
+    broken[3] = broken[3].__class__(**{**broken[3].__dict__, "size": broken[3].size + 1})
+    with pytest.raises(attribute.AttributionError):
+        attribute.check_invariant(image, broken)
