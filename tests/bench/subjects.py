@@ -5,6 +5,7 @@ against and a budgets file to check it with.  Each finder returns a
 Subject, or a Subject whose `skipped` says why it cannot be measured.
 """
 
+import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,10 @@ from elftools.common.exceptions import ELFError
 
 SYNTHETIC = Path("build/bench/synthetic.elf")
 SYNTHETIC_HEAD = Path("build/bench/synthetic-head.elf")
+SYNTHETIC_CHANGES = Path("build/bench/synthetic-head.changes.json")
 FIRMWARE = Path("build/firmware.elf")
 FIRMWARE_BUDGETS = Path("budgets/firmware.toml")
+FIRMWARE_MAP = Path("build/firmware.map")
 
 # Where libpython may come from: Debian's interpreter and the one on PATH
 INTERPRETERS = ("/usr/bin/python3", "python3")
@@ -31,6 +34,7 @@ class Subject:
     path: Path
     head: Path = None           # second image for diff, or None
     budgets: Path = None        # budgets file for check, or None
+    map: Path = None            # linker map membudget is given, or None
     note: str = ""
     skipped: str = ""           # non-empty: why it is not measured
     candidates: list = field(default_factory=list)
@@ -55,10 +59,18 @@ def has_dwarf(path):
 
 def synthetic():
     """The generated 2,000-unit image and its ~1 % changed head."""
-    subject = Subject("synthetic", SYNTHETIC, head=SYNTHETIC_HEAD,
-                      note="tests/bench/gen_synthetic.py")
+    subject = Subject("synthetic", SYNTHETIC, head=SYNTHETIC_HEAD)
     if not SYNTHETIC.exists() or not SYNTHETIC_HEAD.exists():
         subject.skipped = f"{SYNTHETIC} not built (make bench-elfs)"
+        return subject
+    try:
+        with open(SYNTHETIC_CHANGES) as f:
+            made = json.load(f)["summary"]
+        subject.note = (f"{made['units']} units, {made['functions']} "
+                        f"functions, {made['symbols']} symbols; head has "
+                        f"{made['head_functions_changed']} functions changed")
+    except (OSError, ValueError, KeyError):
+        subject.note = "tests/bench/gen_synthetic.py"
     return subject
 
 
@@ -108,7 +120,9 @@ def firmware():
     """The project's own image, with its budgets when they exist."""
     subject = Subject("firmware", FIRMWARE, head=FIRMWARE,
                       budgets=FIRMWARE_BUDGETS if FIRMWARE_BUDGETS.exists()
-                      else None)
+                      else None,
+                      map=FIRMWARE_MAP if FIRMWARE_MAP.exists() else None,
+                      note="as `make check` runs it, with its map")
     if not FIRMWARE.exists():
         subject.skipped = f"{FIRMWARE} not built (make firmware)"
     return subject
