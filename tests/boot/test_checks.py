@@ -110,3 +110,24 @@ def test_memory_set_helpers():
     assert checks.subtract([(0, 100)], [(10, 20), (90, 200)]) == [(0, 10), (20, 90)]
     assert checks.intersect([(0, 100)], [(50, 150)]) == [(50, 100)]
     assert checks.contiguous_end([(0, 10), (10, 30), (40, 50)], 5) == 30
+
+
+def test_hang_names_the_last_line_and_skips_the_rest():
+    import boot_test
+
+    result = boot_test.Boot(64, text="fw image 7c00 b000\ne820 14 0", timed_out=True)
+    _, cases = boot_test.run_checks("boot.m64", result, 20)
+    boot_case = cases[0]
+    assert boot_case.name == "boot"
+    assert boot_case.failures == [
+        "QEMU hung: killed after 20 s; last line seen: 'e820 14 0'"]
+    assert all(case.skipped for case in cases[1:])
+
+
+def test_early_exit_without_done_fails():
+    import boot_test
+
+    text = recorded().replace("done\n", "")
+    result = boot_test.Boot(64, text=text, status=1)
+    _, cases = boot_test.run_checks("boot.m64", result, 20)
+    assert "before 'done'" in cases[0].failures[0]
