@@ -219,6 +219,18 @@ def test_report_formats(tmp_path, fixture_elf, fmt, by):
 
 
 @needs_attribute
+def test_report_without_budgets(fixture_elf):
+    proc = run("report", fixture_elf.elf, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["budgets"] is None
+    assert [c["name"] for c in doc["components"]] == ["all"]
+    sources = {s["name"]: s["bytes"] for s in doc["sources"]}
+    assert sources["dwarf"] > 0
+    assert sum(sources.values()) <= doc["totals"]["ram"]
+
+
+@needs_attribute
 def test_report_without_budgets_and_stripped(build_elf):
     stripped = build_elf("cli-stripped", ("heap.c", "e820.c", "main.c"), strip=True)
     proc = run("report", stripped.elf)

@@ -14,10 +14,12 @@ import tempfile
 
 from . import __version__, budgets as budgets_mod, check, summary as summary_mod
 from . import render_csv, render_json, render_markdown, render_text
-from .model import InputError
+from .model import ComponentDef, InputError
 
 EXIT_USAGE = 2
 DEFAULT_ELF = "build/firmware.elf"
+#: The one component of a report without a budgets file
+NO_BUDGETS_COMPONENT = "all"
 
 REPORT_RENDERERS = {"text": render_text.render, "json": render_json.render,
                     "markdown": render_markdown.render, "csv": render_csv.render}
@@ -100,7 +102,9 @@ def analyze(args, by="component", top=None):
         _glob_warnings(budgets, image)
         components, root = budgets.components, budgets.root
     else:
-        components, root = [], os.getcwd()
+        # No budgets: one catch-all, so the report still shows what every
+        # source can say about the image
+        components, root = [ComponentDef(NO_BUDGETS_COMPONENT, catch_all=True)], os.getcwd()
     attribution = attribute.attribute(image, components, map_path=args.map,
                                       objects=args.objects or None, project_root=root)
     for message in budgets.warnings if budgets else []:
