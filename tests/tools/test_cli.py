@@ -119,6 +119,14 @@ def _bad_elf(tmp_path, kind, fixture_elf):
         path.write_text("hello, world\n")
     elif kind == "truncated":
         path.write_bytes(fixture_elf.elf.read_bytes()[:100])
+    elif kind == "shoff-past-eof":
+        data = bytearray(fixture_elf.elf.read_bytes())
+        data[0x20:0x24] = (len(data) + 4096).to_bytes(4, "little")    # e_shoff
+        path.write_bytes(data)
+    elif kind == "bad-shentsize":
+        data = bytearray(fixture_elf.elf.read_bytes())
+        data[0x2e:0x30] = (7).to_bytes(2, "little")                    # e_shentsize
+        path.write_bytes(data)
     elif kind == "unreadable":
         path.write_bytes(fixture_elf.elf.read_bytes())
         path.chmod(0)
@@ -126,7 +134,7 @@ def _bad_elf(tmp_path, kind, fixture_elf):
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory", "not-elf", "truncated",
-                                  "unreadable"])
+                                  "shoff-past-eof", "bad-shentsize", "unreadable"])
 @pytest.mark.parametrize("command", ["report", "check"])
 def test_bad_elf(tmp_path, fixture_elf, kind, command):
     if kind == "unreadable" and os.geteuid() == 0:
