@@ -3,7 +3,7 @@
  * Test payload: make one INT 15h call with chosen registers
  *
  * Part of the payload (the stand-in OS loader), not of the firmware.
- * Real mode, DS=ES=SS=0, called from payload.c (built with -m16, so
+ * Real mode, DS=ES=SS=0 (the stack above 4 KiB), called from payload.c (built with -m16, so
  * with a 32-bit call and return).
  */
 
@@ -11,6 +11,9 @@
 
 /** sizeof(struct payload_regs) in payload.c: pushal, ES, DS, FLAGS */
 #define REGS_SIZE 38
+
+/** Stack segment of the call: the hook must not assume SS=0 */
+#define CALLER_SS 0x0100
 
 /**
  * Call INT 15h with every register chosen, and record every register
@@ -33,6 +36,12 @@ payload_int15:
 	movw	$REGS_SIZE, %cx
 	cld
 	rep movsb
+	/* Same stack memory, but SS=0100h, as a loader with its own stack
+	 * segment calls (mov to %ss holds interrupts off one instruction)
+	 */
+	movw	$CALLER_SS, %ax
+	movw	%ax, %ss
+	subw	$(CALLER_SS * 16), %sp
 	popal
 	popw	%es
 	popw	%ds
@@ -50,6 +59,8 @@ payload_int15:
 	pushw	%es
 	pushal
 	xorw	%ax, %ax
+	movw	%ax, %ss
+	addw	$(CALLER_SS * 16), %sp
 	movw	%ax, %ds
 	movw	%ax, %es
 	cld
