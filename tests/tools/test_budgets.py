@@ -1,9 +1,14 @@
 """budgets.py: the budgets file format, its units and every validation error."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from membudget import budgets
 from membudget.model import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = """
 [image]
@@ -193,11 +198,18 @@ def test_project_sources_skip_hidden_and_build(project):
 
 
 def test_repository_budgets_file_is_valid():
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "budgets" / "firmware.toml"
-    if not path.exists():
-        pytest.skip("budgets/firmware.toml not written yet")
+    path = ROOT / "budgets" / "firmware.toml"
     b = budgets.load(path)
+    assert b.warnings == []
     assert [c.name for c in b.components if c.catch_all] == ["other"]
     assert {"rom", "ram"} <= set(b.image)
+    for comp in b.components:
+        assert {"code", "rom", "bss"} <= set(comp.budgets) or comp.catch_all, comp.name
+
+
+def test_repository_budgets_name_the_linker_script_components():
+    """Each __mb_<component>_<class>_start in firmware.lds has a budget, and back."""
+    lds = (ROOT / "firmware" / "arch" / "i386" / "firmware.lds").read_text()
+    in_script = set(re.findall(r"__mb_(\w+?)_(?:code|rodata|data|bss)_start\s*=", lds))
+    b = budgets.load(ROOT / "budgets" / "firmware.toml")
+    assert in_script == {c.name for c in b.components if not c.catch_all}

@@ -134,16 +134,16 @@ def _detail_key(piece, by):
 def _details(pieces, by, top, owner_order):
     """Group pieces by (key, owner); keep the largest top rows per owner."""
     groups = {}
-    first_offset = {}
+    seen = {}
     for piece in pieces:
         ident = (_detail_key(piece, by), _owner(piece))
         groups.setdefault(ident, Sizes()).add(piece.cls, piece.size)
-        first_offset.setdefault(ident, len(first_offset))
+        seen.setdefault(ident, len(seen))
     rows = [DetailRow(key, owner, sizes) for (key, owner), sizes in groups.items()]
     rank = {name: i for i, name in enumerate(owner_order)}
     if by == "section":
         # Sections read best in image order, as the pieces come
-        rows.sort(key=lambda r: first_offset[(r.key, r.owner)])
+        rows.sort(key=lambda r: seen[(r.key, r.owner)])
     else:
         rows.sort(key=lambda r: (rank.get(r.owner, len(rank)), -r.sizes.ram, r.key))
     if top is None and by == "symbol":
