@@ -45,5 +45,9 @@ def _need_python():
 if __name__ == "__main__":
     _use_package_path()
     _need_python()
-    from membudget.cli import main
+    try:
+        from membudget.cli import main
+    except Exception as err:  # noqa: BLE001 - a broken install: one line, no traceback
+        print(f"membudget: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        sys.exit(2)
     sys.exit(main())
