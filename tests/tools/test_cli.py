@@ -15,8 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tools" / "membudget"
-HAVE_ATTRIBUTE = (ROOT / "tools" / "membudget" / "attribute.py").exists()
-needs_attribute = pytest.mark.skipif(not HAVE_ATTRIBUTE, reason="attribute.py not written yet")
 
 BUDGETS = """
 [image]
@@ -179,7 +177,7 @@ def test_missing_budgets_file(tmp_path, fixture_elf):
     assert_bad_input(proc, f"membudget: {tmp_path / 'none.toml'}: No such file")
 
 
-# Reports and checks on a real ELF (need attribute.py)
+# Reports and checks on a real ELF
 
 def _report_json(fixture_elf, budgets, *extra):
     proc = run("report", fixture_elf.elf, "-b", budgets, "--format", "json", *extra)
@@ -187,7 +185,6 @@ def _report_json(fixture_elf, budgets, *extra):
     return json.loads(proc.stdout)
 
 
-@needs_attribute
 def test_report_json_adds_up(tmp_path, fixture_elf):
     from membudget import elf
 
@@ -204,7 +201,6 @@ def test_report_json_adds_up(tmp_path, fixture_elf):
     assert heap["code"] > 0 and heap["bss"] >= 512
 
 
-@needs_attribute
 @pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "json"])
 @pytest.mark.parametrize("by", ["component", "file", "symbol", "section"])
 def test_report_formats(tmp_path, fixture_elf, fmt, by):
@@ -226,7 +222,6 @@ def test_report_formats(tmp_path, fixture_elf, fmt, by):
         assert json.loads(text)["schema"] == 1
 
 
-@needs_attribute
 def test_report_without_budgets(fixture_elf):
     proc = run("report", fixture_elf.elf, "--format", "json")
     assert proc.returncode == 0, proc.stderr
@@ -238,7 +233,6 @@ def test_report_without_budgets(fixture_elf):
     assert sum(sources.values()) <= doc["totals"]["ram"]
 
 
-@needs_attribute
 def test_report_without_budgets_and_stripped(build_elf):
     stripped = build_elf("cli-stripped", ("heap.c", "e820.c", "main.c"), strip=True)
     proc = run("report", stripped.elf)
@@ -246,7 +240,6 @@ def test_report_without_budgets_and_stripped(build_elf):
     assert "unavailable" in proc.stdout
 
 
-@needs_attribute
 def test_check_one_byte_too_small(tmp_path, fixture_elf):
     doc = _report_json(fixture_elf, write_budgets(tmp_path))
     code = doc["components"][0]["code"]
@@ -262,7 +255,6 @@ def test_check_one_byte_too_small(tmp_path, fixture_elf):
         f"heap: code {code:,} B > budget {code - 1:,} B (+1 B, +{percent} %)")
 
 
-@needs_attribute
 def test_check_github_and_junit(tmp_path, fixture_elf):
     budgets = write_budgets(tmp_path, heap_code='"1 B"')
     proc = run("check", fixture_elf.elf, "-b", budgets, "--format", "github")
@@ -278,7 +270,6 @@ def test_check_github_and_junit(tmp_path, fixture_elf):
     assert failed == ["membudget.heap.code"]
 
 
-@needs_attribute
 def test_glob_matching_nothing_warns(tmp_path, fixture_elf):
     text = BUDGETS + "\n[components.ghost]\nsymbols = ['no_such_symbol_*']\n"
     proc = run("check", fixture_elf.elf, "-b", write_budgets(tmp_path, text=text))
@@ -315,7 +306,6 @@ def _umask():
     return mask
 
 
-@needs_attribute
 def test_output_into_a_directory_fails_cleanly(tmp_path, fixture_elf):
     proc = run("report", fixture_elf.elf, "-o", tmp_path)
     assert_bad_input(proc, f"membudget: {tmp_path}: Is a directory")

@@ -12,8 +12,8 @@ import os
 import sys
 import tempfile
 
-from . import __version__, budgets as budgets_mod, check, summary as summary_mod
-from . import render_csv, render_json, render_markdown, render_text
+from . import __version__, attribute, budgets as budgets_mod, check, elf
+from . import render_csv, render_json, render_markdown, render_text, summary as summary_mod
 from .model import ComponentDef, InputError
 
 EXIT_USAGE = 2
@@ -85,19 +85,15 @@ def _glob_warnings(budgets, image):
     for comp in budgets.components:
         for kind in ("symbols", "sections"):
             for glob in getattr(comp, kind):
-                if not fnmatch.filter(names[kind], glob):
+                if not any(fnmatch.fnmatchcase(name, glob) for name in names[kind]):
                     budgets.warnings.append(f"components.{comp.name}: {kind[:-1]} "
                                             f"glob '{glob}' matches nothing in {image.path}")
 
 
 def analyze(args, by="component", top=None):
     """Read budgets and ELF, attribute, summarize: the shared pipeline."""
-    from . import elf
-
     budgets = budgets_mod.load(args.budgets) if args.budgets else None
     image = elf.read_image(args.elf)
-    from . import attribute
-
     if budgets:
         _glob_warnings(budgets, image)
         components, root = budgets.components, budgets.root
@@ -182,15 +178,6 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
-def _attribution_error():
-    """attribute.AttributionError, if that module can be imported."""
-    try:
-        from .attribute import AttributionError
-    except ImportError:
-        return ()
-    return AttributionError
-
-
 def main(argv=None):
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -204,11 +191,9 @@ def main(argv=None):
         print(f"membudget: {where}: {_one_line(err.strerror or err)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("membudget: interrupted", file=sys.stderr)
+    except attribute.AttributionError as err:
+        print(f"membudget: {args.elf}: attribution bug: {_one_line(err)}", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - the last resort: never a traceback
-        if isinstance(err, _attribution_error()):
-            print(f"membudget: {args.elf}: attribution bug: {_one_line(err)}",
-                  file=sys.stderr)
-        else:
-            print(f"membudget: internal error: {type(err).__name__}: {_one_line(err)}",
-                  file=sys.stderr)
+        print(f"membudget: internal error: {type(err).__name__}: {_one_line(err)}",
+              file=sys.stderr)
     return EXIT_USAGE
