@@ -310,3 +310,24 @@ def test_output_into_a_directory_fails_cleanly(tmp_path, fixture_elf):
     proc = run("report", fixture_elf.elf, "-o", tmp_path)
     assert_bad_input(proc, f"membudget: {tmp_path}: Is a directory")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error, line", [
+    ("invariant", "attribution bug: pieces do not tile .text"),
+    ("crash", "internal error: RuntimeError: boom"),
+])
+def test_last_resort_handlers(monkeypatch, capsys, fixture_elf, error, line):
+    """An attribution invariant break or a bug is one line and exit 2."""
+    from membudget import attribute, cli
+
+    def broken(*args, **kwargs):
+        if error == "invariant":
+            raise attribute.AttributionError("pieces do not tile .text")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(attribute, "attribute", broken)
+    assert cli.main(["report", str(fixture_elf.elf)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [f"membudget: {fixture_elf.elf}: {line}"
+                                         if error == "invariant" else f"membudget: {line}"]
