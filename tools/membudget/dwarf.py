@@ -11,11 +11,11 @@ DIE tree is far too slow on large images (libpython: 851k DIEs):
     stepped over with its DW_AT_sibling (GCC emits it), and only walked
     when it has none.
 
-Relocatable objects need relocations applied before their DWARF makes
-sense, so for ET_REL only the unit names are read, with pyelftools, which
-does that.  Every failure becomes model.InputError (corrupt DWARF in an
-otherwise valid ELF); a missing DWARF is not an error: read_units()
-returns an empty list.
+In a relocatable object (ET_REL) addresses are section-relative, so only
+the unit names are read, after applying the object's absolute data
+relocations to the DWARF sections.  Every failure becomes
+model.InputError (corrupt DWARF in an otherwise valid ELF); a missing
+DWARF is not an error: read_units() returns an empty list.
 """
 
 import struct
@@ -25,6 +25,14 @@ from dataclasses import dataclass, field
 from . import model
 
 SHF_COMPRESSED = 0x800
+SHT_RELA = 4
+
+#: Absolute data relocation types per machine: type -> width in bytes
+ABS_RELOCS = {
+    "EM_X86_64": {10: 4, 1: 8},         # R_X86_64_32, R_X86_64_64
+    "EM_RISCV": {1: 4, 2: 8},           # R_RISCV_32, R_RISCV_64
+    "EM_AARCH64": {258: 4, 257: 8},     # R_AARCH64_ABS32, R_AARCH64_ABS64
+}
 ELFCOMPRESS_ZLIB = 1
 
 TAG_COMPILE_UNIT = 0x11
@@ -52,6 +60,8 @@ AT_ADDR_BASE = 0x73
 AT_RNGLISTS_BASE = 0x74
 
 OP_ADDR = 0x03
+OP_ADDRX = 0xA1
+OP_GNU_ADDR_INDEX = 0xFB
 
 # Forms of a fixed size whatever the unit (sizes of the others below)
 FIXED_FORMS = {0x05: 2, 0x06: 4, 0x07: 8, 0x0B: 1, 0x0C: 1, 0x11: 1, 0x12: 2,
@@ -112,7 +122,7 @@ def _cstring(data, pos):
 
 
 class _Debug:
-    """The DWARF sections of one linked image and the readers over them."""
+    """The DWARF sections of one image and the readers over them."""
 
     def __init__(self, image, data):
         self.e = "<" if image.endian == "little" else ">"
@@ -120,8 +130,40 @@ class _Debug:
         for sec in image.sections:
             if sec.name.startswith(".debug_") and sec.type != 8:
                 self.sections[sec.name] = self._contents(image, data, sec)
+        if image.type == "ET_REL":
+            self._relocate(image, data)
         self.info = self.sections.get(".debug_info", b"")
         self.abbrevs = {}
+
+    def _relocate(self, image, data):
+        """Apply SHT_RELA relocations to the DWARF sections of an object.
+
+        Only absolute data relocations (ABS_RELOCS) are applied, which is
+        all the unit names need (offsets into .debug_str and friends).
+        SHT_REL addends sit in place already, and section symbols are 0
+        in an object, so REL machines (i386, ARM) need nothing.
+        """
+        kinds = ABS_RELOCS.get(image.machine, {})
+        by_index = {s.index: s for s in image.sections}
+        size, fmt, shift = (12, "IIi", 8) if image.elfclass == 32 else (24, "QQq", 32)
+        for rel in image.sections:
+            target = by_index.get(rel.info) if rel.type == SHT_RELA else None
+            if target is None or target.name not in self.sections:
+                continue
+            contents = bytearray(self.sections[target.name])
+            raw = data[rel.offset:rel.offset + rel.size - rel.size % size]
+            for offset, info, addend in struct.iter_unpack(self.e + fmt, raw):
+                width = kinds.get(info & ((1 << shift) - 1))
+                if width is None or offset + width > len(contents):
+                    continue
+                number = info >> shift
+                value = addend
+                if 0 < number <= len(image.symbols):
+                    value += image.symbols[number - 1].addr
+                mask = (1 << (8 * width)) - 1
+                struct.pack_into(self.e + ("I" if width == 4 else "Q"), contents,
+                                 offset, value & mask)
+            self.sections[target.name] = bytes(contents)
 
     def _contents(self, image, data, sec):
         raw = data[sec.offset:sec.offset + sec.size]
@@ -190,7 +232,7 @@ class _Unit:
         self.version, = struct.unpack_from(e + "H", info, pos)
         pos += 2
         osz = "I" if self.offset_size == 4 else "Q"
-        if self.version >= 5:
+        if self.version == 5:
             unit_type, self.addr_size = info[pos], info[pos + 1]
             abbrev, = struct.unpack_from(e + osz, info, pos + 2)
             pos += 2 + self.offset_size
@@ -466,6 +508,19 @@ def _rnglist(unit, pos, base):
     return [r for r in result if r[1] > r[0]]
 
 
+def _static_address(unit, expr):
+    """The address of a location that is just DW_OP_addr/addrx, else None."""
+    if not isinstance(expr, bytes) or not expr:
+        return None
+    if expr[0] == OP_ADDR and len(expr) == 1 + unit.addr_size:
+        return struct.unpack_from(unit.addr_fmt, expr, 1)[0]
+    if expr[0] in (OP_ADDRX, OP_GNU_ADDR_INDEX):
+        index, end = _uleb(expr, 1)
+        if end == len(expr):
+            return unit.address(0x1B, index)
+    return None
+
+
 def _variables(unit, pos):
     """Top-level variables with a static address: [(addr, size or None)]."""
     found = []
@@ -473,11 +528,10 @@ def _variables(unit, pos):
         tag, children, attrs, pos = unit.die(pos)
         if tag is None:
             break
+        addr = None
         if tag == TAG_VARIABLE and AT_LOCATION in attrs:
-            expr = attrs[AT_LOCATION][1]
-            if isinstance(expr, bytes) and len(expr) == 1 + unit.addr_size \
-                    and expr[0] == OP_ADDR:
-                addr = struct.unpack_from(unit.addr_fmt, expr, 1)[0]
+            addr = _static_address(unit, attrs[AT_LOCATION][1])
+        if addr is not None:
                 ref = attrs.get(AT_TYPE)
                 if ref is None and AT_SPECIFICATION in attrs:
                     _, _, decl, _ = unit.die(unit.offset + attrs[AT_SPECIFICATION][1])
@@ -493,9 +547,11 @@ def _variables(unit, pos):
     return found
 
 
-def _linked_units(image, data):
+def _units(image, data):
+    """Every compile unit; for ET_REL names only (addresses are relative)."""
     dbg = _Debug(image, data)
-    aranges = _aranges(dbg)
+    linked = image.type != "ET_REL"
+    aranges = _aranges(dbg) if linked else {}
     units = []
     pos = 0
     while pos < len(dbg.info):
@@ -509,37 +565,15 @@ def _linked_units(image, data):
                     setattr(unit, name, attrs[attr][1])
             name = unit.string(*attrs[AT_NAME]) if AT_NAME in attrs else None
             comp_dir = unit.string(*attrs[AT_COMP_DIR]) if AT_COMP_DIR in attrs else None
-            ranges = aranges.get(pos)
-            if ranges is None:
-                ranges = _unit_ranges(unit, attrs)
-            variables = _variables(unit, after) if children else []
+            ranges, variables = [], []
+            if linked:
+                ranges = aranges.get(pos)
+                if ranges is None:
+                    ranges = _unit_ranges(unit, attrs)
+                variables = _variables(unit, after) if children else []
             units.append(Unit(pos, name, comp_dir, ranges, variables))
         pos = unit.end
     return units
-
-
-def _object_units(path):
-    """Unit names of a relocatable object, via pyelftools (relocations)."""
-    from elftools.elf.elffile import ELFFile
-    units = []
-    with open(path, "rb") as stream:
-        elffile = ELFFile(stream)
-        if not elffile.has_dwarf_info():
-            return units
-        info = elffile.get_dwarf_info()
-        for cu in info.iter_CUs():
-            top = cu.get_top_DIE()
-            name = top.attributes.get("DW_AT_name")
-            comp = top.attributes.get("DW_AT_comp_dir")
-            units.append(Unit(
-                cu.cu_offset,
-                _text(name.value) if name else None,
-                _text(comp.value) if comp else None))
-    return units
-
-
-def _text(value):
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def read_units(image):
@@ -552,11 +586,9 @@ def read_units(image):
     if not image.has_dwarf:
         return []
     try:
-        if image.type == "ET_REL":
-            return _object_units(image.path)
         with open(image.path, "rb") as f:
             data = f.read()
-        return _linked_units(image, data)
+        return _units(image, data)
     except OSError as err:
         raise model.InputError(image.path, err.strerror or str(err)) from None
     except DwarfError as err:
@@ -565,5 +597,3 @@ def read_units(image):
             AttributeError, RecursionError, AssertionError) as err:
         raise model.InputError(image.path, f"bad DWARF: {type(err).__name__}: "
                                f"{str(err).splitlines()[0] if str(err) else ''}") from None
-    except Exception as err:   # pyelftools raises many types; report, never crash
-        raise model.InputError(image.path, f"bad DWARF: {type(err).__name__}") from None

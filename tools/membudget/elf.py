@@ -163,7 +163,7 @@ def _sections(rd, headers, shstrndx):
         _, _, _, _, off, size, _, _, _, _ = headers[shstrndx]
         names = rd.blob(off, size, "section name table")
     sections = []
-    for index, (name, sh_type, flags, addr, off, size, _, _, align, _) \
+    for index, (name, sh_type, flags, addr, off, size, link, info, align, _) \
             in enumerate(headers):
         if index == 0:
             continue
@@ -172,7 +172,8 @@ def _sections(rd, headers, shstrndx):
             rd.blob(off, size, f"section {sname}")
         sections.append(model.Section(
             index=index, name=sname, cls=classify(flags, sh_type), addr=addr,
-            size=size, offset=off, flags=flags, type=sh_type, align=align))
+            size=size, offset=off, flags=flags, type=sh_type, align=align,
+            link=link, info=info))
     return sections
 
 

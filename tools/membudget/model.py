@@ -56,6 +56,8 @@ class Section:
     flags: int
     type: int
     align: int
+    link: int = 0       # sh_link
+    info: int = 0       # sh_info (e.g. the section a relocation table patches)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,99 @@
+"""mapfile.read_map against the sections the linker actually produced."""
+
+import collections
+
+import pytest
+
+from membudget import elf, mapfile, model
+
+FREESTANDING = ["-ffunction-sections", "-fdata-sections"]
+BUILDS = {
+    "attr-boundary": dict(arch="i386", cflags=FREESTANDING, script="boundary.lds",
+                          ldflags=["-Wl,--gc-sections"]),
+    "attr-i386": dict(arch="i386"),
+    "attr-arm": dict(arch="arm", cflags=FREESTANDING),
+    "attr-riscv64": dict(arch="riscv64", cflags=FREESTANDING,
+                         ldflags=["-Wl,--gc-sections"]),
+}
+
+
+@pytest.fixture(params=sorted(BUILDS))
+def linked(request, build_elf):
+    return build_elf(request.param, **BUILDS[request.param])
+
+
+def test_entries_fill_each_output_section(linked):
+    """Input sections + fill + data statements == the section's size."""
+    entries = mapfile.read_map(linked.map)
+    sums = collections.Counter()
+    for entry in entries:
+        sums[entry.output] += entry.size
+    sizes = linked.tools.size_sections(linked.elf)
+    image = elf.read_image(linked.elf)
+    checked = 0
+    for sec in image.allocated():
+        if sec.name in (".text", ".rodata", ".data", ".bss", ".sdata", ".sbss"):
+            assert sums[sec.name] == sizes[sec.name], sec.name
+            checked += 1
+    assert checked >= 3
+
+
+def test_entries_lie_inside_their_section(linked):
+    image = elf.read_image(linked.elf)
+    sections = {s.name: s for s in image.allocated()}
+    for entry in mapfile.read_map(linked.map):
+        sec = sections.get(entry.output)
+        if sec and entry.size:
+            assert sec.addr <= entry.addr and entry.addr + entry.size <= sec.addr + sec.size
+
+
+def test_long_names_fill_and_data_statements(build_elf):
+    built = build_elf("attr-boundary", **BUILDS["attr-boundary"])
+    entries = mapfile.read_map(built.map)
+    by_name = {e.name: e for e in entries}
+    strings = by_name[".rodata.heap_name.str1.1"]    # name alone on its line
+    assert strings.output == ".rodata" and strings.object.endswith("/heap.o")
+    assert strings.size > 0 and not strings.fill
+    assert by_name[".text.heap_alloc"].object.endswith("/heap.o")
+    long_data = [e for e in entries if e.name == "LONG"]
+    assert [(e.size, e.linker, e.object) for e in long_data] == [(4, True, None)]
+    fills = [e for e in entries if e.fill]
+    assert fills and all(e.object is None and e.name == "*fill*" for e in fills)
+    # Discarded input sections (listed before the memory map) are not entries
+    assert not any(e.name == ".comment" for e in entries)
+
+
+def test_symbols_and_assignments_are_skipped(build_elf):
+    built = build_elf("attr-boundary", **BUILDS["attr-boundary"])
+    names = {e.name for e in mapfile.read_map(built.map)}
+    assert all(n.startswith(".") or n in ("*fill*", "LONG", "COMMON") for n in names)
+    assert "." not in names
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "not a GNU ld map"),
+    (b"hello\nworld\n", "not a GNU ld map"),
+    (b"\x7fELF\x01\x01\x01\0\0\0", "binary"),
+])
+def test_garbage_is_input_error(tmp_path, content, message):
+    path = tmp_path / "bad.map"
+    path.write_bytes(content)
+    with pytest.raises(model.InputError, match=message) as err:
+        mapfile.read_map(path)
+    assert err.value.path == str(path)
+
+
+def test_missing_map_is_input_error(tmp_path):
+    with pytest.raises(model.InputError, match="No such file"):
+        mapfile.read_map(tmp_path / "none.map")
+
+
+def test_truncated_map_keeps_what_it_read(build_elf, tmp_path):
+    built = build_elf("attr-i386", **BUILDS["attr-i386"])
+    text = built.map.read_text()
+    cut = tmp_path / "cut.map"
+    cut.write_text(text[:text.index(".data ")] if ".data " in text else text)
+    full = mapfile.read_map(built.map)
+    part = mapfile.read_map(cut)
+    assert 0 < len(part) < len(full)
+    assert part == full[:len(part)]
