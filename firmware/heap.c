@@ -266,7 +266,9 @@ void *malloc(size_t size)
 	 * addition from wrapping */
 	if (size > HEAP_SIZE)
 		size = HEAP_SIZE;
-	size += HEAP_ALIGN;
+	/* A zero size still takes a granule, or the pointer would be the
+	 * address of the next block */
+	size += HEAP_ALIGN + !size;
 
 	header = alloc_memblock(size, 0);
 	if (!header)

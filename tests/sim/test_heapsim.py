@@ -80,7 +80,8 @@ class Model:
 
     @staticmethod
     def malloc_block(size):
-        return round_up(size + GRAN)
+        # A zero size still takes a granule after the header
+        return round_up(max(size, 1) + GRAN)
 
     def step(self, words):
         op, args = words[0], [int(w, 0) for w in words[1:]]
