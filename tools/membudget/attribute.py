@@ -557,7 +557,7 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
     else:
         unavailable[model.SOURCE_OBJECTS] = "no object files given"
     _globs(image, claims, resolver)
-    if not (resolver.has_symbols or resolver.has_sections):
+    if not (resolver.has_symbols or resolver.has_sections or resolver.catch_all):
         unavailable[model.SOURCE_GLOBS] = "no symbol or section globs in the budgets"
     pieces = _pieces(ctx)
     check_invariant(image, pieces)

@@ -134,6 +134,7 @@ class _Debug:
             self._relocate(image, data)
         self.info = self.sections.get(".debug_info", b"")
         self.abbrevs = {}
+        self.plans = {}
 
     def _relocate(self, image, data):
         """Apply SHT_RELA relocations to the DWARF sections of an object.
@@ -250,6 +251,8 @@ class _Unit:
             raise DwarfError(f"unit at {offset:#x}: address size {self.addr_size}")
         self.first_die = pos
         self.abbrev = dbg.abbrev_table(abbrev)
+        self.plans = dbg.plans.setdefault((abbrev, self.addr_size, self.offset_size,
+                                           self.version), {})
         self.addr_fmt = e + {2: "H", 4: "I", 8: "Q"}[self.addr_size]
         self.off_fmt = e + osz
         self.str_offsets_base = self.addr_base = self.rnglists_base = None
@@ -295,6 +298,36 @@ class _Unit:
             real, pos = _uleb(data, pos)
             return self.form_value(real, pos, None)
         raise DwarfError(f"unit at {self.offset:#x}: unknown form {form:#x}")
+
+    def form_size(self, form):
+        """Bytes a form takes in this unit, None if it varies."""
+        if form in FIXED_FORMS:
+            return FIXED_FORMS[form]
+        if form == FORM_ADDR or (form == FORM_REF_ADDR and self.version < 3):
+            return self.addr_size
+        if form in OFFSET_FORMS or form == FORM_REF_ADDR:
+            return self.offset_size
+        return None
+
+    def plan(self, code):
+        """How to step over a DIE of abbreviation code without decoding it.
+
+        @ret (fixed, sib_at, sib_fmt)  fixed: size of all attributes if
+                 every form has a fixed size; sib_at: where DW_AT_sibling
+                 sits if every attribute before it is fixed (sib_fmt its
+                 struct format), else None
+        """
+        plan = self.plans.get(code)
+        if plan is None:
+            fixed, sib_at, sib_fmt = 0, None, None
+            for attr, form, _ in self.abbrev[code][2]:
+                size = None if fixed is None else self.form_size(form)
+                if attr == AT_SIBLING and fixed is not None and form in REF_FORMS[:4]:
+                    sib_at = fixed
+                    sib_fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[FIXED_FORMS[form]]
+                fixed = None if size is None else fixed + size
+            plan = self.plans[code] = (fixed, sib_at, sib_fmt)
+        return plan
 
     def die(self, pos):
         """Decode the DIE at pos: (tag, children, {attr: (form, value)}, end)."""
@@ -522,9 +555,24 @@ def _static_address(unit, expr):
 
 
 def _variables(unit, pos):
-    """Top-level variables with a static address: [(addr, size or None)]."""
+    """Top-level variables with a static address: [(addr, size or None)].
+
+    Most top-level DIEs (types, declarations) are stepped over without
+    decoding: see _Unit.plan().
+    """
     found = []
+    info = unit.dbg.info
     while pos < unit.end:
+        code, after = _uleb(info, pos)
+        entry = unit.abbrev.get(code)
+        if entry is not None and entry[0] != TAG_VARIABLE:
+            fixed, sib_at, sib_fmt = unit.plan(code)
+            if entry[1] and sib_at is not None:
+                pos = unit.offset + struct.unpack_from(sib_fmt, info, after + sib_at)[0]
+                continue
+            if not entry[1] and fixed is not None:
+                pos = after + fixed
+                continue
         tag, children, attrs, pos = unit.die(pos)
         if tag is None:
             break
@@ -532,12 +580,12 @@ def _variables(unit, pos):
         if tag == TAG_VARIABLE and AT_LOCATION in attrs:
             addr = _static_address(unit, attrs[AT_LOCATION][1])
         if addr is not None:
-                ref = attrs.get(AT_TYPE)
-                if ref is None and AT_SPECIFICATION in attrs:
-                    _, _, decl, _ = unit.die(unit.offset + attrs[AT_SPECIFICATION][1])
-                    ref = decl.get(AT_TYPE)
-                size = unit.type_size(ref[1]) if ref and ref[0] in REF_FORMS else None
-                found.append((addr, size))
+            ref = attrs.get(AT_TYPE)
+            if ref is None and AT_SPECIFICATION in attrs:
+                _, _, decl, _ = unit.die(unit.offset + attrs[AT_SPECIFICATION][1])
+                ref = decl.get(AT_TYPE)
+            size = unit.type_size(ref[1]) if ref and ref[0] in REF_FORMS else None
+            found.append((addr, size))
         if children:
             sibling = attrs.get(AT_SIBLING)
             if sibling and sibling[0] in REF_FORMS:
