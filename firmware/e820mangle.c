@@ -61,7 +61,7 @@ unsigned int e820_mangle(const struct e820_entry *bios, unsigned int count,
 				    (start < region->end)) {
 					/* Skip the hidden bytes, then rescan:
 					 * an earlier region may start there */
-					if ((region->end - 1) >= last)
+					if (region->end > last)
 						goto next_entry;
 					start = region->end;
 					piece_last = last;
@@ -90,13 +90,13 @@ unsigned int e820_mangle(const struct e820_entry *bios, unsigned int count,
 }
 
 /**
- * Find the first hidden byte at or above 1 MiB
+ * Find how much memory from 1 MiB up lies below every hidden region
  *
  * @v hide		Hidden regions
  * @v nhide		Number of hidden regions
- * @ret limit		First hidden address (>= 1 MiB), or UINT64_MAX
+ * @ret kib		KiB from 1 MiB to the first hidden byte (saturated)
  */
-static uint64_t e820_hidden_limit(const struct hidden_region *hide,
+static uint32_t e820_unhidden_kib(const struct hidden_region *hide,
 				  unsigned int nhide)
 {
 	uint64_t limit = UINT64_MAX;
@@ -109,23 +109,19 @@ static uint64_t e820_hidden_limit(const struct hidden_region *hide,
 		if (start < limit)
 			limit = start;
 	}
-	return limit;
+	limit = ((limit - E820_1MB) >> 10);
+	return ((limit >> 32) ? 0xffffffffUL : limit);
 }
 
 /**
- * Reduce a memory count so it stops below a limit
+ * Reduce a memory count to a maximum
  *
- * @v count		Count of units from @c base up (updated)
- * @v limit		First address not to report (>= @c base)
- * @v base		Address the count starts at
- * @v shift		log2 of the unit size
+ * @v count		Count (updated)
+ * @v max		Maximum
  */
-static void e820_clip(uint32_t *count, uint64_t limit, uint64_t base,
-		      unsigned int shift)
+static void e820_clip(uint32_t *count, uint32_t max)
 {
-	uint64_t max = ((limit - base) >> shift);
-
-	if (max < *count)
+	if (*count > max)
 		*count = max;
 }
 
@@ -143,12 +139,12 @@ static void e820_clip(uint32_t *count, uint64_t limit, uint64_t base,
 void e820_clip_e801(const struct hidden_region *hide, unsigned int nhide,
 		    uint32_t *kib_1m_16m, uint32_t *blocks_above_16m)
 {
-	uint64_t limit = e820_hidden_limit(hide, nhide);
+	uint32_t kib = e820_unhidden_kib(hide, nhide);
+	uint32_t kib_16m = ((E820_16MB - E820_1MB) >> 10);
 
-	e820_clip(kib_1m_16m, limit, E820_1MB, 10);
-	if (limit < E820_16MB)
-		limit = E820_16MB;
-	e820_clip(blocks_above_16m, limit, E820_16MB, 16);
+	e820_clip(kib_1m_16m, kib);
+	e820_clip(blocks_above_16m, ((kib < kib_16m) ? 0 :
+				     ((kib - kib_16m) >> 6)));
 }
 
 /**
@@ -161,5 +157,5 @@ void e820_clip_e801(const struct hidden_region *hide, unsigned int nhide,
 void e820_clip_88(const struct hidden_region *hide, unsigned int nhide,
 		  uint32_t *kib_above_1m)
 {
-	e820_clip(kib_above_1m, e820_hidden_limit(hide, nhide), E820_1MB, 10);
+	e820_clip(kib_above_1m, e820_unhidden_kib(hide, nhide));
 }

@@ -17,9 +17,9 @@
  * All offsets are from the page-aligned region base and fit in a
  * size_t, so a region whose top is exactly 4 GiB needs no 33rd bit.
  * Blocks tile [ubottom, usize): each header records the offset of the
- * next header up (or usize).  A freed block stays in place and may be
- * reused by a request that fits it; free blocks at the bottom are
- * released.
+ * next header up (or usize).  A freed block stays in place, merges with
+ * free neighbours above it and is reused by the first request that fits
+ * (lowest first); free blocks at the bottom are released.
  */
 
 #include "umalloc.h"
@@ -45,11 +45,11 @@ struct ublock {
 /** Page size of the blocks' alignment */
 #define UPAGE HIDEMEM_PAGE
 
-/** Largest region size: a region offset must fit in a size_t */
-#define UMAX_SIZE ((size_t)-UPAGE)
+/** Largest region in pages: its size must fit in 32 bits */
+#define UMAX_PAGES ((size_t)0xfffff)
 
-/** Physical base address of the region */
-static physaddr_t ubase;
+/** Physical base address of the region (below 4 GiB) */
+static uint32_t ubase;
 
 /** Size of the region */
 static size_t usize;
@@ -69,25 +69,9 @@ static struct ublock *ublock(size_t offset)
 }
 
 /**
- * Release free blocks at the bottom and hide what remains
- */
-static void ucollect(void)
-{
-	struct ublock *block;
-
-	while (ubottom < usize) {
-		block = ublock(ubottom);
-		if (block->size != UBLOCK_FREE)
-			break;
-		ubottom = block->next;
-	}
-	hide_region(HIDE_UMALLOC, (ubase + ubottom), (ubase + usize));
-}
-
-/**
- * Find a free block with room for a size, merging free neighbours
+ * Find a free block with room, merging free neighbours on the way
  *
- * @v size		Size wanted
+ * @v size		Room wanted
  * @ret block		Free block, or NULL
  */
 static struct ublock *ufind_free(size_t size)
@@ -110,14 +94,29 @@ static struct ublock *ufind_free(size_t size)
 }
 
 /**
+ * Release free blocks at the bottom; hide the live blocks, page-rounded
+ */
+static void uhide(void)
+{
+	struct ublock *block;
+
+	while ((ubottom < usize) &&
+	       ((block = ublock(ubottom))->size == UBLOCK_FREE))
+		ubottom = block->next;
+	hide_region(HIDE_UMALLOC, ((uint64_t)ubase + ubottom),
+		    ((uint64_t)ubase + usize));
+}
+
+/**
  * Reallocate external memory
  *
  * @v ptr		Block to resize, or NULL to allocate
  * @v size		New size
  * @ret new_ptr		Resized block, or NULL (the old block is intact)
  *
- * The lowest block grows or shrinks in place, keeping its top; another
- * block stays put while it has room, else moves.
+ * The lowest block grows or shrinks in place below its top (its data
+ * moves); another block stays put while it has room, else moves to a
+ * free block that fits or below the lowest block.
  */
 void *urealloc(void *ptr, size_t size)
 {
@@ -133,7 +132,6 @@ void *urealloc(void *ptr, size_t size)
 		offset = (virt_to_phys(ptr) - ubase);
 		copy = ((old->size < size) ? old->size : size);
 		if ((offset - sizeof(*old)) == ubottom) {
-			/* The lowest block keeps its top; its header moves */
 			limit = old->next;
 			old = NULL;
 		} else if ((old->next - offset) >= size) {
@@ -145,29 +143,27 @@ void *urealloc(void *ptr, size_t size)
 	if (limit == ubottom)
 		block = ufind_free(size);
 	if (block) {
-		/* Reuse a free block */
 		new = (block + 1);
-		if (ptr)
-			memcpy(new, ptr, copy);
+		limit = block->next;
 	} else {
-		/* Carve a block below the limit, data on a page and the
-		 * header (at least one word below) inside the region */
+		/* Data on a page, its header (below it) inside the region */
 		if (size > limit)
 			return NULL;
 		offset = ((limit - size) & ~(UPAGE - 1));
 		if (!offset)
 			return NULL;
 		new = phys_to_virt(ubase + offset);
-		if (ptr)
-			memmove(new, ptr, copy);
 		block = (((struct ublock *)new) - 1);
-		block->next = limit;
 		ubottom = (offset - sizeof(*block));
 	}
+	/* Move the data before writing a header that may overlap it */
+	if (ptr)
+		memmove(new, ptr, copy);
 	if (old)
 		old->size = UBLOCK_FREE;
 	block->size = size;
-	ucollect();
+	block->next = limit;
+	uhide();
 	return new;
 }
 
@@ -191,7 +187,7 @@ void ufree(void *ptr)
 {
 	if (ptr) {
 		(((struct ublock *)ptr) - 1)->size = UBLOCK_FREE;
-		ucollect();
+		uhide();
 	}
 }
 
@@ -202,41 +198,43 @@ void ufree(void *ptr)
  * @v count		Number of entries
  * @ret rc		0, or -1 if no usable page exists below 4 GiB
  *
- * Takes the largest page-aligned usable range below 4 GiB that no
+ * Takes the largest run of whole usable pages below 4 GiB that no
  * hidden region touches, so the image and the heap stay hidden
- * whatever their order and placement.  Forgets any earlier region.
+ * whatever their order and placement.  A run of the whole 4 GiB would
+ * not fit the 32-bit size and is not taken (the image lies below 4 GiB,
+ * so it never happens).  Forgets any earlier region and its blocks.
  */
 int umalloc_init(const struct e820_entry *map, unsigned int count)
 {
 	struct e820_entry pieces[HIDE_SLOTS + 1];
-	uint64_t start;
-	uint64_t end;
+	struct e820_entry *piece;
+	uint32_t first;
+	uint32_t end;
+	uint32_t pages;
+	uint32_t best = 0;
 	unsigned int n;
 
 	hide_region(HIDE_UMALLOC, 0, 0);
-	usize = 0;
 	for (; count; count--, map++) {
 		n = e820_mangle(map, 1, hidden_regions, HIDE_SLOTS, pieces,
 				ARRAY_SIZE(pieces));
-		while (n--) {
-			start = pieces[n].start;
-			end = 0x100000000ULL;
-			if ((pieces[n].type != E820_TYPE_RAM) || (start >= end))
+		for (piece = pieces; n; n--, piece++) {
+			if ((piece->type != E820_TYPE_RAM) ||
+			    (piece->start >> 32))
 				continue;
-			if (pieces[n].len < (end - start))
-				end = (start + pieces[n].len);
-			start = ALIGN_UP(start, UPAGE);
-			end = ALIGN_DOWN(end, UPAGE);
-			if (end <= start)
-				continue;
-			if ((end - start) > UMAX_SIZE)
-				start = (end - UMAX_SIZE);
-			if ((end - start) > usize) {
-				ubase = start;
-				usize = (end - start);
+			/* Whole pages, clipped at 4 GiB */
+			first = piece->start;
+			end = 0x100000;
+			if (piece->len < (0x100000000ULL - first))
+				end = ((first + (uint32_t)piece->len) >> 12);
+			first = ((first >> 12) + !!(first & (UPAGE - 1)));
+			pages = (end - first);
+			if (((pages - 1) < UMAX_PAGES) && (pages > best)) {
+				ubase = (first << 12);
+				best = pages;
 			}
 		}
 	}
-	ubottom = usize;
-	return (usize ? 0 : -1);
+	usize = ubottom = (best << 12);
+	return (best ? 0 : -1);
 }
