@@ -205,6 +205,37 @@ def check_legacy(transcript):
     return failures
 
 
+def check_attrs(transcript):
+    """24-byte answers carry the attributes of the entry they came from."""
+    failures = []
+    for entry in mangled(transcript):
+        source = [e for e in transcript.bios
+                  if e.type == entry.type and e.start <= entry.start < e.end]
+        if not source:
+            failures.append(f"entry at {entry.start:#x}: no BIOS entry holds it")
+        elif entry.attrs != source[0].attrs:
+            failures.append(f"entry at {entry.start:#x}: attributes {entry.attrs:#x}, "
+                            f"BIOS gave {source[0].attrs:#x}")
+    return failures
+
+
+def check_fake_sequences(transcript):
+    """With the fake BIOS (24-byte entries, CF at the end) behind it."""
+    faked = transcript.faked()
+    if not faked.bios:
+        return ["no fake BIOS pass in the transcript"]
+    return check_sequence(faked, 20) + check_sequence(faked, 24)
+
+
+def check_fake_map(transcript):
+    """The fake BIOS's map: hidden, preserved, attributes, one view."""
+    faked = transcript.faked()
+    if not faked.bios:
+        return ["no fake BIOS pass in the transcript"]
+    return (check_agree(faked) + check_hidden(faked) + check_preserved(faked)
+            + check_attrs(faked))
+
+
 CHECKS = [
     ("boot", check_boot),
     ("umalloc_too_big", check_big),
@@ -214,4 +245,6 @@ CHECKS = [
     ("hidden_not_usable", check_hidden),
     ("usable_preserved", check_preserved),
     ("e801_88_agree", check_legacy),
+    ("fake_bios_sequences", check_fake_sequences),
+    ("fake_bios_map", check_fake_map),
 ]

@@ -48,7 +48,8 @@ def test_visible_heap_is_caught():
     for size in ("14", "18"):
         text = edit(text, f"e820 {size} 1 0 534d4150 2 14 1 0 2b000 74c00 1 a5a5a5a5",
                     f"e820 {size} 1 0 534d4150 2 14 1 0 b000 94c00 1 a5a5a5a5")
-    assert failing(text) == {"hidden_not_usable"}
+    # The fake BIOS pass still hid the heap, now a loss of unhidden memory
+    assert failing(text) == {"hidden_not_usable", "fake_bios_map"}
 
 
 def test_lost_memory_is_caught():
@@ -131,3 +132,24 @@ def test_early_exit_without_done_fails():
     result = boot_test.Boot(64, text=text, status=1)
     _, cases = boot_test.run_checks("boot.m64", result, 20)
     assert "before 'done'" in cases[0].failures[0]
+
+
+def test_fake_bios_attributes_must_pass_through():
+    text = edit(recorded(), "fake 18 5 0 534d4150 0 18 1 0 100000000 10000000 1 3",
+                "fake 18 5 0 534d4150 0 18 1 0 100000000 10000000 1 1")
+    assert failing(text) == {"fake_bios_map"}
+
+
+def test_fake_bios_24_byte_answers_must_say_24():
+    text = edit(recorded(), "fake 18 2 0 534d4150 3 18 1 0 100000 3ade000 1 1",
+                "fake 18 2 0 534d4150 3 14 1 0 100000 3ade000 1 1")
+    assert failing(text) == {"fake_bios_sequences"}
+
+
+def test_fake_bios_trailing_empty_entry_must_vanish():
+    text = edit(recorded(), "fake 14 5 0 534d4150 0 14 1 0 100000000 10000000 1 a5a5a5a5",
+                "fake 14 5 0 534d4150 6 14 1 0 100000000 10000000 1 a5a5a5a5")
+    lines = text.splitlines()
+    at = lines.index("fake 14 5 0 534d4150 6 14 1 0 100000000 10000000 1 a5a5a5a5")
+    lines.insert(at + 1, "fake 14 6 0 534d4150 0 14 1 0 500000 0 1 a5a5a5a5")
+    assert failing("\n".join(lines) + "\n") == {"fake_bios_sequences", "fake_bios_map"}

@@ -82,6 +82,9 @@ class Transcript:
     bios: list = field(default_factory=list)
     bios_ecx: list = field(default_factory=list)
     calls: dict = field(default_factory=dict)
+    fake_bios: list = field(default_factory=list)
+    fake_bios_ecx: list = field(default_factory=list)
+    fake_calls: dict = field(default_factory=dict)
     e801: dict = field(default_factory=dict)
     e88: dict = field(default_factory=dict)
     done: bool = False
@@ -90,6 +93,13 @@ class Transcript:
     def sequence(self, bufsize):
         """Return the E820 calls made with one buffer size."""
         return self.calls.get(bufsize, [])
+
+    def faked(self):
+        """Return the transcript as if the fake BIOS were the BIOS."""
+        return Transcript(image=self.image, heap=self.heap,
+                          ublocks=self.ublocks, hidden=self.hidden,
+                          bios=self.fake_bios, bios_ecx=self.fake_bios_ecx,
+                          calls=self.fake_calls)
 
     def legacy(self, how):
         """Return the combined E801h/88h answer ('hook' or 'bios')."""
@@ -121,14 +131,17 @@ def parse(text):
         key, rest = words[0], words[1:]
         if key == "fw" and rest:
             _parse_fw(result, rest[0], rest[1:], line)
-        elif key == "bios":
+        elif key in ("bios", "fakebios"):
             ecx, start, length, type_, attrs = _numbers(rest, 5, line)
-            result.bios.append(Entry(start, length, type_, attrs))
-            result.bios_ecx.append(ecx)
-        elif key == "e820":
+            fake = key == "fakebios"
+            (result.fake_bios if fake else result.bios).append(
+                Entry(start, length, type_, attrs))
+            (result.fake_bios_ecx if fake else result.bios_ecx).append(ecx)
+        elif key in ("e820", "fake"):
             n = _numbers(rest, 12, line)
             call = Call(*n[:8], Entry(*n[8:]))
-            result.calls.setdefault(call.bufsize, []).append(call)
+            calls = result.fake_calls if key == "fake" else result.calls
+            calls.setdefault(call.bufsize, []).append(call)
         elif key in ("e801", "e88") and rest and rest[0] in ("hook", "bios"):
             table = result.e801 if key == "e801" else result.e88
             size = 5 if key == "e801" else 2

@@ -8,12 +8,21 @@
  * E801h and 88h), prints every answer to QEMU's debug console together
  * with the firmware's own view (image, heap, umalloc blocks, hidden
  * regions) and the original BIOS answers, then exits QEMU.
+ *
+ * SeaBIOS answers E820h in 20 bytes and ends with EBX=0.  To reach the
+ * hook's other paths, the payload then stands a fake BIOS
+ * (payload_fake_bios in payloadcall.S) behind the hook's saved vector:
+ * 24-byte entries with attributes, a trailing zero-length entry, and CF
+ * set, not EBX=0, after the last entry.  It reads the map again through
+ * the hook ("fake" lines) and puts the real vector back.
  * tests/boot/boot_test.py parses the transcript; one line per fact:
  *
  *   fw <what> <values...>
  *   bios <ecx> <start> <len> <type> <attrs> (original vector)
  *   e820 <bufsize> <n> <cf> <eax> <ebx> <ecx> <kept> <over>
  *        <start> <len> <type> <attrs>
+ *   fakebios <ecx> <start> <len> <type> <attrs>
+ *   fake <same fields as e820>
  *   e801 <how> <cf> <ax> <bx> <cx> <dx>     (how: hook or bios)
  *   e88 <how> <cf> <ax>
  *   done
@@ -53,6 +62,32 @@ struct payload_regs {
 
 void payload_int15(struct payload_regs *regs, int original);
 void payload_main(void);
+
+/** A fake BIOS entry: always the 24-byte form */
+struct payload_fake_entry {
+	uint64_t start;
+	uint64_t len;
+	uint32_t type;
+	uint32_t attrs;
+} __attribute__((packed));
+
+/* payloadcall.S: the fake BIOS and where it keeps the real vector */
+void payload_fake_bios(void);
+extern uint32_t payload_bios_vector;
+
+/** The fake BIOS map: RAM around the image and heap, a reserved range,
+ * RAM above 4 GiB with non-volatile attributes, a trailing empty entry
+ */
+const struct payload_fake_entry payload_fake_map[] = {
+	{ 0x0, 0x9fc00, 1, 1 },
+	{ 0x100000, 0x3f00000, 1, 1 },
+	{ 0xfffc0000, 0x40000, 2, 1 },
+	{ 0x100000000ULL, 0x10000000, 1, 3 },
+	{ 0x500000, 0, 1, 1 },
+};
+
+/** Entries in payload_fake_map, for payloadcall.S */
+const uint32_t payload_fake_count = ARRAY_SIZE(payload_fake_map);
 
 /** E820 buffer */
 static uint8_t payload_buf[PAYLOAD_BUF];
@@ -208,9 +243,10 @@ static void payload_bios_map(void)
 /**
  * Read the whole hooked map with one buffer size
  *
+ * @v label		Line keyword ("e820" or "fake")
  * @v size		Buffer size the caller announces in ECX
  */
-static void payload_e820(uint32_t size)
+static void payload_e820(const char *label, uint32_t size)
 {
 	struct payload_regs regs;
 	unsigned int n = 0;
@@ -233,7 +269,7 @@ static void payload_e820(uint32_t size)
 		     i < PAYLOAD_BUF; i++) {
 			over += (payload_buf[i] != PAYLOAD_FILL);
 		}
-		put("e820");
+		put(label);
 		put_hex(size);
 		put_hex(n);
 		put_hex(regs.flags & 1);
@@ -281,16 +317,42 @@ static void payload_legacy(int original)
 }
 
 /**
+ * Read the map through the hook with the fake BIOS behind it
+ */
+static void payload_fake(void)
+{
+	const struct payload_fake_entry *entry;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(payload_fake_map); i++) {
+		entry = &payload_fake_map[i];
+		put("fakebios");
+		put_hex(E820_MAX_SIZE);
+		put_hex(entry->start);
+		put_hex(entry->len);
+		put_hex(entry->type);
+		put_hex(entry->attrs);
+		put("\n");
+	}
+	payload_bios_vector = int15_orig;
+	int15_orig = (uintptr_t)payload_fake_bios;
+	payload_e820("fake", E820_MIN_SIZE);
+	payload_e820("fake", E820_MAX_SIZE);
+	int15_orig = payload_bios_vector;
+}
+
+/**
  * Play the OS loader, then leave QEMU
  */
 void payload_main(void)
 {
 	payload_firmware();
 	payload_bios_map();
-	payload_e820(E820_MIN_SIZE);
-	payload_e820(E820_MAX_SIZE);
+	payload_e820("e820", E820_MIN_SIZE);
+	payload_e820("e820", E820_MAX_SIZE);
 	payload_legacy(0);
 	payload_legacy(1);
+	payload_fake();
 	put("done\n");
 	payload_outb(0, DEBUG_EXIT_PORT);
 }

@@ -1,6 +1,6 @@
 /** @file
  *
- * Test payload: make one INT 15h call with chosen registers
+ * Test payload: INT 15h calls with chosen registers, and a fake BIOS
  *
  * Part of the payload (the stand-in OS loader), not of the firmware.
  * Real mode, DS=ES=SS=0 (the stack above 4 KiB), called from payload.c (built with -m16, so
@@ -11,6 +11,8 @@
 
 /** sizeof(struct payload_regs) in payload.c: pushal, ES, DS, FLAGS */
 #define REGS_SIZE 38
+
+#define SMAP 0x534d4150
 
 /** Stack segment of the call: the hook must not assume SS=0 */
 #define CALLER_SS 0x0100
@@ -74,6 +76,51 @@ payload_int15:
 	popal
 	retl
 	.size	payload_int15, . - payload_int15
+
+/**
+ * A fake BIOS INT 15h handler
+ *
+ * Installed by payload.c as the hook's "original" vector.  E820h: entry
+ * EBX of payload_fake_map, always 24 bytes, EBX = index + 1 even after
+ * the last entry, and CF set for an index past the end, as some BIOSes
+ * end their maps.  Everything else goes to the real BIOS.
+ */
+	.section ".text.payload_fake_bios", "ax", @progbits
+	.globl	payload_fake_bios
+payload_fake_bios:
+	cmpw	$0xe820, %ax
+	jne	2f
+	cmpl	%cs:payload_fake_count, %ebx
+	jae	1f
+	pushw	%ds
+	pushw	%si
+	pushw	%di
+	pushw	%cs
+	popw	%ds
+	imulw	$24, %bx, %si
+	addw	$payload_fake_map, %si
+	movl	$24, %ecx
+	cld
+	rep movsb
+	popw	%di
+	popw	%si
+	popw	%ds
+	movb	$24, %cl
+	incl	%ebx
+	movl	$SMAP, %eax
+	clc
+	lret	$2
+1:	movb	$0x86, %ah
+	stc
+	lret	$2
+2:	ljmp	*%cs:payload_bios_vector
+	.size	payload_fake_bios, . - payload_fake_bios
+
+	.section ".bss.payload_fake_bios", "aw", @nobits
+	.balign	4
+	.globl	payload_bios_vector
+payload_bios_vector:
+	.space	4
 
 	.section ".bss.payload_int15", "aw", @nobits
 payload_regs:
