@@ -99,11 +99,13 @@ static struct ublock *ufind_free(size_t size)
 static void uhide(void)
 {
 	struct ublock *block;
+	size_t bottom = ubottom;
 
-	while ((ubottom < usize) &&
-	       ((block = ublock(ubottom))->size == UBLOCK_FREE))
-		ubottom = block->next;
-	hide_region(HIDE_UMALLOC, ((uint64_t)ubase + ubottom),
+	while ((bottom < usize) &&
+	       ((block = ublock(bottom))->size == UBLOCK_FREE))
+		bottom = block->next;
+	ubottom = bottom;
+	hide_region(HIDE_UMALLOC, ((uint64_t)ubase + bottom),
 		    ((uint64_t)ubase + usize));
 }
 
@@ -206,7 +208,7 @@ void ufree(void *ptr)
  */
 int umalloc_init(const struct e820_entry *map, unsigned int count)
 {
-	struct e820_entry pieces[HIDE_SLOTS + 1];
+	struct e820_entry pieces[HIDE_UMALLOC + 1];
 	struct e820_entry *piece;
 	uint32_t first;
 	uint32_t end;
@@ -214,9 +216,10 @@ int umalloc_init(const struct e820_entry *map, unsigned int count)
 	uint32_t best = 0;
 	unsigned int n;
 
-	hide_region(HIDE_UMALLOC, 0, 0);
+	/* Every hidden region but our own (the last slot) */
+	_Static_assert((HIDE_UMALLOC == (HIDE_SLOTS - 1)), "umalloc slot");
 	for (; count; count--, map++) {
-		n = e820_mangle(map, 1, hidden_regions, HIDE_SLOTS, pieces,
+		n = e820_mangle(map, 1, hidden_regions, HIDE_UMALLOC, pieces,
 				ARRAY_SIZE(pieces));
 		for (piece = pieces; n; n--, piece++) {
 			if ((piece->type != E820_TYPE_RAM) ||
@@ -236,5 +239,6 @@ int umalloc_init(const struct e820_entry *map, unsigned int count)
 		}
 	}
 	usize = ubottom = (best << 12);
+	uhide();
 	return (best ? 0 : -1);
 }
