@@ -300,3 +300,60 @@ def test_invariant_catches_a_gap(build_elf):
     broken[3] = broken[3].__class__(**{**broken[3].__dict__, "size": broken[3].size + 1})
     with pytest.raises(attribute.AttributionError):
         attribute.check_invariant(image, broken)
+
+
+def test_tls_symbols_land_in_tls_sections(build_elf):
+    """STT_TLS values are offsets in the TLS segment, not addresses."""
+    built = build_elf("attr-shared", arch="x86_64", shared=True, sources=("heap.c", "tls.c"))
+    comps = [model.ComponentDef("tls", symbols=("tls_*",))]
+    image, result = run(built, components=comps)
+    assert_tiles(image, result)
+    owned = collections.Counter()
+    for piece in result.pieces:
+        if piece.component == "tls":
+            owned[(piece.section, piece.symbol)] += piece.size
+    nm = {name: size for (name, _), size in built.tools.nm_sizes(built.elf).items()}
+    assert owned[(".tbss", "tls_buffer")] == nm["tls_buffer"] == 400
+    assert owned[(".tdata", "tls_counter")] == nm["tls_counter"]
+
+
+def test_objects_name_the_files_of_globals(build_elf, tmp_path):
+    """Without DWARF and map, the objects' symbol tables place globals."""
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    elf_path = tmp_path / "nodwarf.elf"
+    built.tools.run("objcopy", "--strip-debug", str(built.elf), str(elf_path))
+    image = elf.read_image(elf_path)
+    assert not image.has_dwarf
+    comps = COMPONENTS[:2]
+    bare = attribute.attribute(image, comps, project_root=attribute_root())
+    informed = attribute.attribute(image, comps, project_root=attribute_root(),
+                                   objects=[str(o) for o in built.objects])
+    assert_tiles(image, informed)
+    nm = {name: size for (name, _), size in built.tools.nm_sizes(elf_path).items()}
+    owner = {}
+    for piece in informed.pieces:
+        if piece.symbol:
+            owner[piece.symbol] = piece.component
+    for name, comp in (("heap_alloc", "heap"), ("e820_describe", "e820_map"),
+                       ("heap_failures", "heap"), ("e820_table", "e820_map")):
+        assert owner[name] == comp, name
+    before, after = component_sums(bare), component_sums(informed)
+    added = sum(nm[n] for n in ("heap_alloc", "heap_name", "heap_failures",
+                                "heap_sizes", "e820_describe", "e820_table"))
+    assert sum(after.values()) - sum(before.values()) >= added
+
+
+def test_map_objects_found_in_the_project_tree(build_elf):
+    """Objects gone from disk and no DWARF: the object's stem finds its
+    source when one project file fits better than any other, else nothing."""
+    built = build_elf("attr-noobj", arch="i386", debug=False)
+    for obj in built.objects:
+        obj.unlink()
+    image, result = run(built, map_path=built.map)
+    assert_tiles(image, result)
+    files = {p.file for p in result.pieces if p.source == model.SOURCE_MAP}
+    # e820.c is the only e820 source in the project; heap.c and main.c are
+    # also firmware files, and no directory of the object path decides
+    assert FIX + "e820.c" in files
+    assert not any(f and f.endswith("heap.c") for f in files)
+    assert ("e820_map", "data") in component_sums(result)

@@ -17,10 +17,11 @@ Ranks and what each source claims:
                address, else from the DWARF type); a relocatable object
                with one unit: all its sections;
   2 file sym.  sized local symbols under an STT_FILE symbol; a sized global
-               symbol whose nearest sized neighbours in its section (before
-               and after, by address) are locals of one same file is taken
-               to come from that file too (ld keeps each object's sections
-               together);
+               symbol defined by exactly one of the given object files is
+               that object's file; else a global whose nearest sized
+               neighbours in its section (before and after, by address) are
+               locals of one same file is taken to come from that file too
+               (ld keeps each object's sections together);
   3 map        input sections of a GNU ld map (objects -> files, see
                objects.py; input section names also match `sections`
                globs), `*fill*` -> padding, BYTE/LONG/... -> linker;
@@ -238,8 +239,9 @@ def _dwarf(image, claims, resolver, root, units):
     return paths
 
 
-def _file_symbols(image, claims, resolver, names):
-    """Source 2: locals under STT_FILE, and globals sandwiched by one file."""
+def _file_symbols(image, claims, resolver, names, defined):
+    """Source 2: locals under STT_FILE, globals the given objects define
+    (defined: name -> file), and globals sandwiched by one file."""
     usable = [s for s in image.symbols
               if s.size and s.kind in SYMBOL_KINDS and s.section in claims.sections]
     files = {}
@@ -259,6 +261,11 @@ def _file_symbols(image, claims, resolver, names):
         known = [i for i, s in enumerate(syms) if s.file]
         for i, sym in enumerate(syms):
             file = sym.file
+            if file is None and sym.binding != "local" and sym.name in defined:
+                path = defined[sym.name]
+                claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
+                                  component=resolver.path(path), file=path, symbol=sym.name)
+                continue
             if file is None and known and sym.binding != "local":
                 k = bisect.bisect_left(known, i)
                 if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
@@ -267,7 +274,7 @@ def _file_symbols(image, claims, resolver, names):
                 path = files[file]
                 claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
                                   component=resolver.path(path), file=path, symbol=sym.name)
-    return bool(files)
+    return bool(files or defined)
 
 
 def _map(image, claims, resolver, root, map_path, units, unit_paths):
@@ -543,9 +550,13 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
                                           [p for p in ctx.known.values() if p], root)
     else:
         unavailable[model.SOURCE_MAP] = "no map given"
+    defined = {}
+    if objects:
+        defined = {name: ctx.object_path(obj) for name, obj in
+                   objfiles.global_definitions([str(o) for o in objects]).items()}
     if not image.symbols:
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no symbol table"
-    elif not _file_symbols(image, claims, resolver, names_by_base):
+    elif not _file_symbols(image, claims, resolver, names_by_base, defined):
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no STT_FILE symbols"
     try:
         with open(image.path, "rb") as f:

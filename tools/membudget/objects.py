@@ -13,10 +13,11 @@ This module turns each into one project-relative path when it can:
   * object_path(): an object becomes (1) the DWARF unit whose code the
     object's input sections overlap (the caller passes it), else (2) the
     unit of the object file itself when it exists on disk, else (3) the
-    object path with its build directory stripped: leading directories are
-    dropped one at a time until "<rest>.<ext>" exists under the project
-    root for a source extension; failing that the object path is kept
-    (still matchable with globs like "*libgcc.a*").
+    source file under the project root with the object's stem ("heap.o"
+    -> "heap.c", ".S", ...) that shares the most trailing directories with
+    the object path (build/fw/arch/i386/int15.o -> firmware/arch/i386/
+    int15.S); when that is not unique, or for archive members, the object
+    path is kept (still matchable with globs like "*libgcc.a*").
 
 Merged strings: StringOwners reads the SHF_MERGE|SHF_STRINGS sections of
 the given objects and maps each NUL-terminated string to the first object
@@ -92,27 +93,43 @@ def _sources_by_base(root):
     return found
 
 
-def object_source(obj, root, disk_ok=True):
+def object_source(obj, root):
     """Rules (2) and (3) of the module docstring for one map object."""
-    if disk_ok and obj.endswith(".o") and os.path.isfile(obj):
+    if obj.endswith(".o") and os.path.isfile(obj):
         try:
-            image = elf.read_image(obj)
-            units = dwarf.read_units(image)
+            units = dwarf.read_units(elf.read_image(obj))
         except model.InputError:
             units = []
         if len(units) == 1 and units[0].name:
             return unit_path(units[0].name, units[0].comp_dir, root)
-    if "(" in obj or not obj.endswith((".o", ".obj")):
+    if "(" in obj or not obj.endswith((".o", ".obj")) or not root:
         return relative(obj, root)
-    stem = os.path.normpath(os.path.splitext(obj)[0])
-    parts = stem.split(os.sep)
-    if root:
-        for start in range(len(parts)):
-            rest = os.path.join(*parts[start:])
-            for ext in SOURCE_EXTENSIONS:
-                if os.path.isfile(os.path.join(root, rest + ext)):
-                    return rest + ext
-    return relative(obj, root)
+    stem_dirs = os.path.normpath(os.path.splitext(obj)[0]).split(os.sep)
+    best, score = [], -1
+    for path in _project_sources(root).get(stem_dirs[-1], ()):
+        dirs = os.path.splitext(path)[0].split(os.sep)
+        common = 0
+        while common < min(len(dirs), len(stem_dirs)) and \
+                dirs[-1 - common] == stem_dirs[-1 - common]:
+            common += 1
+        if common > score:
+            best, score = [path], common
+        elif common == score:
+            best.append(path)
+    return best[0] if len(best) == 1 else relative(obj, root)
+
+
+_SOURCES = {}
+
+
+def _project_sources(root):
+    """{stem: [project-relative source paths]} under root, cached."""
+    if root not in _SOURCES:
+        by_stem = {}
+        for base, paths in _sources_by_base(root).items():
+            by_stem.setdefault(os.path.splitext(base)[0], []).extend(sorted(paths))
+        _SOURCES[root] = by_stem
+    return _SOURCES[root]
 
 
 class StringOwners:
@@ -143,3 +160,13 @@ class StringOwners:
             if obj is not None:
                 yield pos, len(text) + 1, obj
             pos += len(text) + 1
+
+
+def global_definitions(paths):
+    """{symbol name: object} for sized globals exactly one object defines."""
+    owner = {}
+    for path in paths:
+        for sym in elf.read_image(path).symbols:
+            if sym.binding != "local" and sym.section and sym.size:
+                owner[sym.name] = None if sym.name in owner else str(path)
+    return {name: obj for name, obj in owner.items() if obj}
