@@ -389,6 +389,25 @@ static void test_reuse(void **state)
 	check_guards();
 }
 
+/** Initialising again forgets the old blocks and their hidden region */
+static void test_reinit(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 16 * PAGE) };
+
+	(void)state;
+	map_arena(MB, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	assert_non_null(umalloc(4 * PAGE));
+	check_hidden(MB + 11 * PAGE, MB + 16 * PAGE);
+
+	/* Our own stale slot must not push the region elsewhere */
+	assert_int_equal(umalloc_init(map, 1), 0);
+	check_hidden_empty();
+	assert_ptr_equal(umalloc(15 * PAGE), phys_to_virt(MB + PAGE));
+	check_hidden(MB, MB + 16 * PAGE);
+	check_guards();
+}
+
 /** umalloc(0) is a real block */
 static void test_zero_size(void **state)
 {
@@ -503,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huge_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urealloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reinit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ops, setup,
 						teardown),
