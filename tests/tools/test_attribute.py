@@ -357,3 +357,79 @@ def test_map_objects_found_in_the_project_tree(build_elf):
     assert FIX + "e820.c" in files
     assert not any(f and f.endswith("heap.c") for f in files)
     assert ("e820_map", "data") in component_sums(result)
+
+
+def test_damaged_inputs_never_break_the_invariant(build_elf, tmp_path):
+    """Flip bytes in symbols, DWARF and the map: InputError or exact pieces."""
+    built = build_elf("attr-i386", **ARCHES["i386"])
+    image = elf.read_image(built.elf)
+    data = built.elf.read_bytes()
+    spots = []
+    for name, step in ((".symtab", 7), (".debug_info", 23), (".debug_aranges", 3),
+                       (".debug_abbrev", 11)):
+        sec = next(s for s in image.sections if s.name == name)
+        spots += range(sec.offset, sec.offset + sec.size, step)
+    path = tmp_path / "damaged.elf"
+    for number, pos in enumerate(spots):
+        damaged = bytearray(data)
+        damaged[pos] ^= 0xFF if number % 2 else 0x11
+        path.write_bytes(bytes(damaged))
+        try:
+            img = elf.read_image(path)
+            result = attribute.attribute(img, COMPONENTS, map_path=built.map,
+                                         project_root=attribute_root())
+        except model.InputError:
+            continue
+        attribute.check_invariant(img, result.pieces)
+    lines = built.map.read_text().splitlines()
+    bad_map = tmp_path / "damaged.map"
+    for cut in range(0, len(lines), 9):
+        bad_map.write_text("\n".join(lines[:cut] + [l[::-1] for l in lines[cut:cut + 9]]
+                                     + lines[cut + 9:]))
+        try:
+            result = attribute.attribute(image, COMPONENTS, map_path=bad_map)
+        except model.InputError:
+            continue
+        attribute.check_invariant(image, result.pieces)
+
+
+FDE_LINE = re.compile(r"^([0-9a-f]+) ([0-9a-f]+) [0-9a-f]+ FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\.")
+
+
+@pytest.mark.parametrize("arch", ["i386", "x86_64"])
+def test_eh_frame_follows_functions(build_elf, arch):
+    """Each FDE goes with its function; oracle: readelf's frame dump."""
+    built = build_elf(f"attr-unwind-{arch}", arch=arch,
+                      cflags=["-fasynchronous-unwind-tables"])
+    image, result = run(built)
+    assert_tiles(image, result)
+    funcs = {s.addr: s.name for s in image.symbols if s.kind == "func" and s.size}
+    owner = {"heap_alloc": "heap", "heap_name": "heap", "heap_fits": "heap",
+             "e820_describe": "e820_map", "e820_count": "e820_map", "main": "main"}
+    expected = collections.Counter()
+    frames = built.tools.run("readelf", "--debug-dump=frames", str(built.elf))
+    for line in frames.splitlines():
+        m = FDE_LINE.match(line)
+        if m and funcs.get(int(m.group(3), 16)) in owner:
+            expected[owner[funcs[int(m.group(3), 16)]]] += int(m.group(2), 16) + 4
+    ours = collections.Counter()
+    for piece in result.pieces:
+        if piece.section == ".eh_frame" and piece.component:
+            ours[piece.component] += piece.size
+    assert set(expected) == {"heap", "e820_map", "main"}
+    assert ours == expected
+
+
+def test_bad_eh_frame_is_a_warning(build_elf, tmp_path):
+    built = build_elf("attr-unwind-x86_64", arch="x86_64",
+                      cflags=["-fasynchronous-unwind-tables"])
+    image = elf.read_image(built.elf)
+    sec = next(s for s in image.sections if s.name == ".eh_frame")
+    data = bytearray(built.elf.read_bytes())
+    data[sec.offset:sec.offset + 4] = (sec.size * 2).to_bytes(4, "little")
+    path = tmp_path / "eh.elf"
+    path.write_bytes(bytes(data))
+    image = elf.read_image(path)
+    result = attribute.attribute(image, COMPONENTS, project_root=attribute_root())
+    attribute.check_invariant(image, result.pieces)
+    assert any(w.startswith(".eh_frame ignored: bad .eh_frame") for w in result.warnings)

@@ -14,8 +14,9 @@ Ranks and what each source claims:
                (component names may contain underscores);
   1 dwarf      code ranges of each unit (.debug_aranges, else the unit DIE)
                and its top-level variables (size from the symbol at that
-               address, else from the DWARF type); a relocatable object
-               with one unit: all its sections;
+               address, else from the DWARF type); each .eh_frame FDE goes
+               with the unit holding its pc_begin (CIEs stay unowned); a
+               relocatable object with one unit: all its sections;
   2 file sym.  sized local symbols under an STT_FILE symbol; a sized global
                symbol defined by exactly one of the given object files is
                that object's file; else a global whose nearest sized
@@ -61,7 +62,7 @@ import os
 import re
 from collections import namedtuple
 
-from . import dwarf, elf, mapfile, model
+from . import dwarf, ehframe, elf, mapfile, model
 from . import objects as objfiles
 
 RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
@@ -142,7 +143,6 @@ class _Claims:
     """Claims per section, and the ways sources address bytes."""
 
     def __init__(self, image):
-        self.image = image
         self.sections = {s.index: s for s in image.allocated() if s.size}
         self.lists = {index: [] for index in self.sections}
         self.linker = {i for i, s in self.sections.items()
@@ -155,7 +155,6 @@ class _Claims:
         self.order = [i for _, i in spans]
         tls = [s.addr for s in image.sections if s.flags & elf.SHF_TLS and s.cls]
         self.tls_base = min(tls) if tls else 0
-        self.bytes_by_source = {}
 
     def add(self, index, start, end, rank, source, component=None, bucket=None,
             file=None, symbol=None):
@@ -237,6 +236,22 @@ def _dwarf(image, claims, resolver, root, units):
             if size:
                 claims.add_addr(addr, addr + size, RANK_DWARF, model.SOURCE_DWARF, **what)
     return paths
+
+
+def _eh_frame(image, claims, resolver, data, units, unit_paths):
+    """Source 1, continued: each .eh_frame FDE goes with its function's unit."""
+    spans = sorted((lo, hi, path) for unit, path in zip(units, unit_paths)
+                   for lo, hi in unit.ranges)
+    starts = [s[0] for s in spans]
+    sec = next((s for s in claims.sections.values() if s.name == ".eh_frame"), None)
+    if not spans or sec is None:
+        return
+    for offset, size, pc in ehframe.read_fdes(image, data):
+        k = bisect.bisect_right(starts, pc) - 1
+        if k >= 0 and spans[k][0] <= pc < spans[k][1]:
+            path = spans[k][2]
+            claims.add(sec.index, offset, offset + size, RANK_DWARF, model.SOURCE_DWARF,
+                       component=resolver.path(path), file=path)
 
 
 def _file_symbols(image, claims, resolver, names, defined):
@@ -540,7 +555,17 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
         except model.InputError as err:
             unavailable[model.SOURCE_DWARF] = str(err)
             warnings.append(f"DWARF ignored: {err}")
+    try:
+        with open(image.path, "rb") as f:
+            ctx.data = f.read()
+    except OSError as err:
+        raise model.InputError(image.path, err.strerror or str(err)) from None
     unit_paths = _dwarf(image, claims, resolver, root, units)
+    if image.type != "ET_REL":
+        try:
+            _eh_frame(image, claims, resolver, ctx.data, units, unit_paths)
+        except model.InputError as err:
+            warnings.append(f".eh_frame ignored: {err}")
     if image.has_dwarf and not units and model.SOURCE_DWARF not in unavailable:
         unavailable[model.SOURCE_DWARF] = "no compile units in DWARF"
     names_by_base = objfiles.FileNames([p for p in unit_paths if p], root)
@@ -558,11 +583,6 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no symbol table"
     elif not _file_symbols(image, claims, resolver, names_by_base, defined):
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no STT_FILE symbols"
-    try:
-        with open(image.path, "rb") as f:
-            ctx.data = f.read()
-    except OSError as err:
-        raise model.InputError(image.path, err.strerror or str(err)) from None
     if objects:
         ctx.strings = objfiles.StringOwners([str(o) for o in objects])
     else:

@@ -199,8 +199,13 @@ class _Debug:
             pos += 1
             attrs = []
             while True:
-                attr, pos = _uleb(data, pos)
-                form, pos = _uleb(data, pos)
+                # attribute and form codes are nearly always one byte each
+                attr, form = data[pos], data[pos + 1]
+                if attr < 0x80 and form < 0x80:
+                    pos += 2
+                else:
+                    attr, pos = _uleb(data, pos)
+                    form, pos = _uleb(data, pos)
                 if attr == 0 and form == 0:
                     break
                 const = None
@@ -563,7 +568,11 @@ def _variables(unit, pos):
     found = []
     info = unit.dbg.info
     while pos < unit.end:
-        code, after = _uleb(info, pos)
+        code = info[pos]
+        if code < 0x80:
+            after = pos + 1
+        else:
+            code, after = _uleb(info, pos)
         entry = unit.abbrev.get(code)
         if entry is not None and entry[0] != TAG_VARIABLE:
             fixed, sib_at, sib_fmt = unit.plan(code)

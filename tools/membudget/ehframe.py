@@ -1,0 +1,133 @@
+"""Frame description entries of .eh_frame: which code each record unwinds.
+
+Hosted images carry an .eh_frame that can be a tenth of their size; each
+FDE in it describes one function (its pc_begin), so it belongs to whoever
+owns that code.  CIEs are shared by many FDEs and stay unowned.
+
+Only the encodings GCC, clang and GNU ld emit for pc_begin are read:
+absolute or pc-relative, 2/4/8-byte or LEB128.  Anything else is an
+InputError naming the record.
+"""
+
+import struct
+
+from . import model
+
+PE_OMIT = 0xFF
+PE_PCREL = 0x10
+PE_FORMAT = {0x00: None, 0x02: "H", 0x03: "I", 0x04: "Q", 0x0A: "h", 0x0B: "i", 0x0C: "q"}
+PE_ULEB, PE_SLEB = 0x01, 0x09
+
+
+class _Bad(Exception):
+    pass
+
+
+def _leb(data, pos, signed):
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            if signed and byte & 0x40:
+                result -= 1 << shift
+            return result, pos
+
+
+def _pointer(data, pos, enc, e, addr_fmt, field_addr):
+    """Decode one encoded pointer: (value, next position)."""
+    fmt = enc & 0x0F
+    if fmt in (PE_ULEB, PE_SLEB):
+        value, end = _leb(data, pos, fmt == PE_SLEB)
+    elif fmt in PE_FORMAT:
+        code = PE_FORMAT[fmt] or addr_fmt
+        value = struct.unpack_from(e + code, data, pos)[0]
+        end = pos + struct.calcsize(code)
+    else:
+        raise _Bad(f"pointer encoding {enc:#x}")
+    if enc & 0x70 == PE_PCREL:
+        value += field_addr
+    elif enc & 0x70:
+        raise _Bad(f"pointer application {enc:#x}")
+    return value, end
+
+
+def _cie_encoding(data, body, end, e, addr_fmt):
+    """The FDE pointer encoding a CIE announces (augmentation 'R')."""
+    version = data[body + 4]
+    pos = body + 5
+    aug_end = data.index(b"\0", pos, end)
+    aug = data[pos:aug_end].decode("ascii", "replace")
+    pos = aug_end + 1
+    if "eh" in aug:
+        pos += struct.calcsize(addr_fmt)
+    _, pos = _leb(data, pos, False)         # code alignment
+    _, pos = _leb(data, pos, True)          # data alignment
+    if version == 1:
+        pos += 1
+    else:
+        _, pos = _leb(data, pos, False)     # return address register
+    enc = 0x00
+    if aug.startswith("z"):
+        _, pos = _leb(data, pos, False)
+        for letter in aug[1:]:
+            if letter == "R":
+                enc = data[pos]
+                pos += 1
+            elif letter == "L":
+                pos += 1
+            elif letter == "P":
+                penc = data[pos]
+                _, pos = _pointer(data, pos + 1, penc & 0x0F, e, addr_fmt, 0)
+            elif letter not in "SB":
+                break
+    return enc
+
+
+def read_fdes(image, data):
+    """Return [(offset, size, pc_begin)] for every FDE of .eh_frame.
+
+    @v image            model.Image
+    @v data             the ELF file's bytes
+    @ret fdes           offsets are relative to the section
+    @raises InputError  malformed records
+    """
+    sec = next((s for s in image.sections if s.name == ".eh_frame" and s.cls
+                and s.type != 8), None)
+    if sec is None:
+        return []
+    blob = data[sec.offset:sec.offset + sec.size]
+    e = "<" if image.endian == "little" else ">"
+    addr_fmt = "I" if image.elfclass == 32 else "Q"
+    cies = {}
+    fdes = []
+    pos = 0
+    try:
+        while pos + 4 <= len(blob):
+            length, = struct.unpack_from(e + "I", blob, pos)
+            body = pos + 4
+            if length == 0:             # terminator
+                pos = body
+                continue
+            if length == 0xFFFFFFFF:
+                length, = struct.unpack_from(e + "Q", blob, body)
+                body += 8
+            end = body + length
+            if end > len(blob):
+                raise _Bad(f"record at {pos:#x} runs past the section")
+            cie_id, = struct.unpack_from(e + "I", blob, body)
+            if cie_id == 0:
+                cies[pos] = _cie_encoding(blob, body, end, e, addr_fmt)
+            else:
+                cie = body - cie_id
+                if cie not in cies:
+                    raise _Bad(f"FDE at {pos:#x} points to no CIE")
+                field = body + 4
+                pc, _ = _pointer(blob, field, cies[cie], e, addr_fmt, sec.addr + field)
+                fdes.append((pos, end - pos, pc))
+            pos = end
+    except (_Bad, IndexError, ValueError, struct.error) as err:
+        raise model.InputError(image.path, f"bad .eh_frame: {err}") from None
+    return fdes
