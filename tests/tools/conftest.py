@@ -13,6 +13,7 @@ Each Built carries its Toolchain, whose methods run the matching binutils
 
 import pathlib
 import shutil
+import struct
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -157,3 +158,66 @@ def build_elf(tmp_path_factory):
         return cache[name]
 
     return build
+
+
+def _synthetic(bits, endian, machine):
+    """Bytes of a tiny ET_EXEC ELF no installed compiler can make.
+
+    Sections .text, .rodata, .data, .bss, .symtab, .strtab, .shstrtab;
+    symbols: an STT_FILE, a local and a global function, a global object.
+    """
+    e = "<" if endian == "little" else ">"
+    ehsize, shentsize, symsize = (52, 40, 16) if bits == 32 else (64, 64, 24)
+    base = 0x10000
+    text, rodata = b"\x90" * 24, b"hello\0world\0"
+    data = struct.pack(e + "4I", 1, 2, 3, 4)
+    strtab = b"\0synth.c\0local_fn\0global_fn\0global_data\0"
+    shstr = b"\0.text\0.rodata\0.data\0.bss\0.symtab\0.strtab\0.shstrtab\0"
+
+    def name(table, text):
+        return table.index(text.encode() + b"\0")
+
+    def sym(text, value, size, info, shndx):
+        nm = name(strtab, text) if text else 0
+        if bits == 32:
+            return struct.pack(e + "IIIBBH", nm, value, size, info, 0, shndx)
+        return struct.pack(e + "IBBHQQ", nm, info, 0, shndx, value, size)
+
+    syms = (sym("", 0, 0, 0, 0) + sym("synth.c", 0, 0, 4, 0xFFF1)
+            + sym("local_fn", base, 8, 2, 1) + sym("global_fn", base + 8, 16, 0x12, 1)
+            + sym("global_data", base + 0x100, 16, 0x11, 3))
+    blobs = [text, rodata, data, b"", syms, strtab, shstr]
+    offsets, pos = [], ehsize
+    for blob in blobs:
+        offsets.append(pos)
+        pos += len(blob)
+    # name, type, flags, addr, offset, size, link, info, align, entsize
+    sections = [
+        (0,) * 10,
+        (name(shstr, ".text"), 1, 6, base, offsets[0], len(text), 0, 0, 4, 0),
+        (name(shstr, ".rodata"), 1, 2, base + 0x40, offsets[1], len(rodata), 0, 0, 1, 0),
+        (name(shstr, ".data"), 1, 3, base + 0x100, offsets[2], len(data), 0, 0, 4, 0),
+        (name(shstr, ".bss"), 8, 3, base + 0x110, offsets[3], 0x30, 0, 0, 8, 0),
+        (name(shstr, ".symtab"), 2, 0, 0, offsets[4], len(syms), 6, 3, 8, symsize),
+        (name(shstr, ".strtab"), 3, 0, 0, offsets[5], len(strtab), 0, 0, 1, 0),
+        (name(shstr, ".shstrtab"), 3, 0, 0, offsets[6], len(shstr), 0, 0, 1, 0),
+    ]
+    shfmt = e + ("10I" if bits == 32 else "IIQQQQIIQQ")
+    ident = b"\x7fELF" + bytes([bits // 32, 1 if endian == "little" else 2, 1]) + bytes(9)
+    hfmt = e + ("HHIIIIIHHHHHH" if bits == 32 else "HHIQQQIHHHHHH")
+    header = ident + struct.pack(hfmt, 2, machine, 1, base, 0, pos, 0, ehsize, 0, 0,
+                                 shentsize, len(sections), len(sections) - 1)
+    return header + b"".join(blobs) + b"".join(struct.pack(shfmt, *s) for s in sections)
+
+
+@pytest.fixture(scope="session")
+def synthetic_elf(tmp_path_factory):
+    """Factory: synthetic_elf(bits, endian, machine) -> Built (host binutils)."""
+    top = tmp_path_factory.mktemp("synthetic")
+
+    def make(bits, endian, machine):
+        path = top / f"synth-{bits}-{endian}-{machine}.elf"
+        path.write_bytes(_synthetic(bits, endian, machine))
+        return Built(path.stem, path, None, [], [], TOOLCHAINS["x86_64"], top)
+
+    return make

@@ -433,3 +433,16 @@ def test_bad_eh_frame_is_a_warning(build_elf, tmp_path):
     result = attribute.attribute(image, COMPONENTS, project_root=attribute_root())
     attribute.check_invariant(image, result.pieces)
     assert any(w.startswith(".eh_frame ignored: bad .eh_frame") for w in result.warnings)
+
+
+@pytest.mark.parametrize("bits, endian", [(64, "big"), (32, "big")])
+def test_big_endian_synthetic(synthetic_elf, bits, endian):
+    built = synthetic_elf(bits, endian, 21 if bits == 64 else 8)
+    image = elf.read_image(built.elf)
+    comps = [model.ComponentDef("globals", symbols=("global_*",)),
+             model.ComponentDef("synth", paths=("synth.c",))]
+    result = attribute.attribute(image, comps)
+    assert_tiles(image, result)
+    assert component_sums(result) == {("globals", "code"): 16, ("globals", "data"): 16,
+                                      ("synth", "code"): 8}
+    assert result.source_bytes[model.SOURCE_FILE_SYMBOLS] == 8

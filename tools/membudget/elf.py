@@ -25,6 +25,7 @@ SHF_EXECINSTR = 0x4
 SHF_TLS = 0x400
 SHF_COMPRESSED = 0x800
 
+SHT_NULL = 0
 SHT_SYMTAB = 2
 SHT_STRTAB = 3
 SHT_NOTE = 7
@@ -168,7 +169,7 @@ def _sections(rd, headers, shstrndx):
         if index == 0:
             continue
         sname = _string(names, name, rd.path, f"section {index} name")
-        if sh_type != SHT_NOBITS:
+        if sh_type not in (SHT_NULL, SHT_NOBITS):
             rd.blob(off, size, f"section {sname}")
         sections.append(model.Section(
             index=index, name=sname, cls=classify(flags, sh_type), addr=addr,
