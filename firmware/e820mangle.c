@@ -32,7 +32,6 @@ unsigned int e820_mangle(const struct e820_entry *bios, unsigned int count,
 {
 	const struct hidden_region *region;
 	unsigned int needed = 0;
-	unsigned int i;
 	uint64_t start;
 	uint64_t last;
 	uint64_t piece_last;
@@ -51,24 +50,26 @@ unsigned int e820_mangle(const struct e820_entry *bios, unsigned int count,
 
 		/* Emit the unhidden pieces, lowest first */
 		while (1) {
+		rescan:
 			piece_last = last;
-			for (i = 0; bios->type == E820_TYPE_RAM && i < nhide;
-			     i++) {
-				region = &hide[i];
-				if (region->end <= region->start)
-					continue;
-				if ((region->start <= start) &&
-				    (start < region->end)) {
-					/* Skip the hidden bytes, then rescan:
-					 * an earlier region may start there */
-					if (region->end > last)
-						goto next_entry;
-					start = region->end;
-					piece_last = last;
-					i = -1U;
-				} else if ((start < region->start) &&
-					   (region->start <= piece_last)) {
-					piece_last = (region->start - 1);
+			if (bios->type == E820_TYPE_RAM) {
+				for (region = hide; region < (hide + nhide);
+				     region++) {
+					if (region->end <= region->start)
+						continue;
+					if ((region->start <= start) &&
+					    (start < region->end)) {
+						/* Skip hidden bytes; an
+						 * earlier region may start
+						 * where this one ends */
+						if (region->end > last)
+							goto next_entry;
+						start = region->end;
+						goto rescan;
+					}
+					if ((start < region->start) &&
+					    (region->start <= piece_last))
+						piece_last = (region->start - 1);
 				}
 			}
 			if (needed < max_out) {

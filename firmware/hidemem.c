@@ -26,15 +26,11 @@ struct hidden_region hidden_regions[HIDE_SLOTS];
 void hide_region(enum hidemem_slot slot, uint64_t start, uint64_t end)
 {
 	struct hidden_region *region = &hidden_regions[slot];
-	uint64_t mask = HIDEMEM_PAGE - 1;
+	uint64_t mask = (HIDEMEM_PAGE - 1);
+	uint64_t up = (end + mask);
 
 	region->start = (start & ~mask);
-	if (start == end) {
-		end = region->start;
-	} else if ((end + mask) < end) {
-		end = UINT64_MAX;
-	} else {
-		end = ((end + mask) & ~mask);
-	}
-	region->end = end;
+	region->end = region->start;
+	if (start != end)
+		region->end = ((up < end) ? UINT64_MAX : (up & ~mask));
 }
