@@ -389,6 +389,61 @@ static void test_reuse(void **state)
 	check_guards();
 }
 
+/** Does a usable entry of a map touch [start, end)? */
+static int map_exposes(const struct e820_entry *map, unsigned int count,
+		       uint64_t start, uint64_t end)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		if (map[i].type == E820_TYPE_RAM && map[i].start < end &&
+		    start < map[i].start + map[i].len)
+			return 1;
+	}
+	return 0;
+}
+
+/** The hook's map hides image, heap and blocks wherever they lie */
+static void test_hook_hides_everything(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(0, 0x9fc00),
+		E(0x9fc00, 0x400, 2),
+		RAM(MB, 63 * MB),
+	};
+	struct e820_entry out[16];
+	uint8_t *a, *b;
+	unsigned int n;
+
+	(void)state;
+	/* The image in the largest region, the heap below it: umalloc
+	 * lands between them, above the heap and below the image */
+	hide_region(HIDE_IMAGE, 40 * MB + 0x234, 41 * MB);
+	hide_region(HIDE_HEAP, 8 * MB, 8 * MB + 0x20000);
+	map_arena(40 * MB - 16 * PAGE, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+	a = umalloc(3 * PAGE);
+	b = umalloc(PAGE + 1);
+	assert_int_equal(phys(a), 40 * MB - 3 * PAGE);
+	n = e820_mangle(map, ARRAY_SIZE(map), hidden_regions, HIDE_SLOTS, out,
+			ARRAY_SIZE(out));
+	assert_true(n <= ARRAY_SIZE(out));
+	assert_false(map_exposes(out, n, 40 * MB + 0x234, 41 * MB));
+	assert_false(map_exposes(out, n, 8 * MB, 8 * MB + 0x20000));
+	assert_false(map_exposes(out, n, phys(b) - PAGE, 40 * MB));
+	/* ... and nothing else */
+	assert_true(map_exposes(out, n, phys(b) - PAGE - 1, phys(b) - PAGE));
+	assert_true(map_exposes(out, n, 41 * MB, 41 * MB + 1));
+	assert_true(map_exposes(out, n, 8 * MB - 1, 8 * MB));
+	assert_true(map_exposes(out, n, 8 * MB + 0x20000, 8 * MB + 0x20001));
+	ufree(a);
+	ufree(b);
+	n = e820_mangle(map, ARRAY_SIZE(map), hidden_regions, HIDE_SLOTS, out,
+			ARRAY_SIZE(out));
+	assert_true(map_exposes(out, n, 40 * MB - PAGE, 40 * MB));
+	check_guards();
+}
+
 /** Initialising again forgets the old blocks and their hidden region */
 static void test_reinit(void **state)
 {
@@ -522,6 +577,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_huge_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urealloc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_hides_everything, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_reinit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ops, setup,
