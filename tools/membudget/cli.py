@@ -92,6 +92,12 @@ def _glob_warnings(budgets, image):
 
 def analyze(args, by="component", top=None):
     """Read budgets and ELF, attribute, summarize: the shared pipeline."""
+    attribution, budgets = attribute_args(args)
+    return summary_mod.summarize(attribution, budgets, by=by, top=top)
+
+
+def attribute_args(args):
+    """Read budgets and ELF and attribute: (Attribution, Budgets or None)."""
     budgets = budgets_mod.load(args.budgets) if args.budgets else None
     image = elf.read_image(args.elf)
     if budgets:
@@ -107,7 +113,7 @@ def analyze(args, by="component", top=None):
         warn(budgets.path, message)
     for message in attribution.warnings:
         warn(args.elf, message)
-    return summary_mod.summarize(attribution, budgets, by=by, top=top)
+    return attribution, budgets
 
 
 def register_report(subparsers):
