@@ -106,18 +106,20 @@ def build_elf(tmp_path_factory):
     freestanding (-nostdlib + start.c; forced for cross toolchains),
     script (a linker script in fixtures/), shared, relocatable (return
     the first source's .o), strip (strip --strip-all the result),
-    map (write -Map, default True).
+    map (write -Map, default True), linker ("lld", "gold": -fuse-ld).
     """
     cache = {}
     top = tmp_path_factory.mktemp("elves")
 
     def build(name, sources=FIRMWARE_SOURCES, arch="i386", cflags=(),
               ldflags=(), debug=True, freestanding=False, script=None,
-              shared=False, relocatable=False, strip=False, map=True):
+              shared=False, relocatable=False, strip=False, map=True, linker=None):
         if name in cache:
             return cache[name]
         tools = TOOLCHAINS[arch]
         reason = tools.missing()
+        if linker and not reason and shutil.which("ld." + linker) is None:
+            reason = f"ld.{linker} not installed"
         if reason:
             pytest.skip(f"{arch}: {reason}")
         freestanding = freestanding or not tools.hosted or script is not None
@@ -144,6 +146,7 @@ def build_elf(tmp_path_factory):
             elf = work / (name + (".so" if shared else ".elf"))
             link = list(tools.cc) + ["-o", str(elf)]
             link += ["-shared"] if shared else []
+            link += ["-fuse-ld=" + linker] if linker else []
             link += ["-nostdlib", "-static", "-Wl,-e,_start"] if freestanding else []
             if script:
                 link += ["-Wl,-T," + str(FIXTURES / script)]

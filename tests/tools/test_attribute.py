@@ -446,3 +446,20 @@ def test_big_endian_synthetic(synthetic_elf, bits, endian):
     assert component_sums(result) == {("globals", "code"): 16, ("globals", "data"): 16,
                                       ("synth", "code"): 8}
     assert result.source_bytes[model.SOURCE_FILE_SYMBOLS] == 8
+
+
+@pytest.mark.parametrize("linker", ["gold", "lld"])
+def test_other_linkers_maps_agree_with_dwarf(build_elf, linker):
+    """With gold's or lld's map, components still equal the map's objects;
+    strings those linkers merged across objects are [merged strings]."""
+    built = build_elf(f"map-{linker}", arch="i386", cflags=FREESTANDING,
+                      freestanding=True, linker=linker)
+    image, result = run(built, map_path=built.map)
+    assert_tiles(image, result)
+    sums = component_sums(result)
+    nm = {name: size for (name, _), size in built.tools.nm_sizes(built.elf).items()}
+    assert sums[("heap", "code")] == nm["heap_alloc"] + nm["heap_name"] + nm["heap_fits"]
+    assert sums[("e820_map", "bss")] == nm["e820_scratch"]
+    merged = [p for p in result.pieces if p.bucket == model.BUCKET_MERGED_STRINGS]
+    # (lld flags its .rodata "merge strings": its ownerless rest is merged too)
+    assert model.SOURCE_MAP in {p.source for p in merged}

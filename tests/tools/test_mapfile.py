@@ -97,3 +97,27 @@ def test_truncated_map_keeps_what_it_read(build_elf, tmp_path):
     part = mapfile.read_map(cut)
     assert 0 < len(part) < len(full)
     assert part == full[:len(part)]
+
+
+@pytest.mark.parametrize("linker", ["gold", "lld"])
+def test_gold_and_lld_maps(build_elf, linker):
+    """Other linkers' maps: entries fill .text/.data/.bss up to alignment
+    gaps (lld lists no fill) and name the objects holding the symbols."""
+    built = build_elf(f"map-{linker}", arch="i386", cflags=FREESTANDING,
+                      freestanding=True, linker=linker)
+    entries = mapfile.read_map(built.map)
+    sizes = built.tools.size_sections(built.elf)
+    sums = collections.Counter()
+    for entry in entries:
+        sums[entry.output] += entry.size
+    for name in (".text", ".data", ".bss"):
+        assert 0 <= sizes[name] - sums[name] < 64, (linker, name)
+    image = elf.read_image(built.elf)
+    heap_alloc = next(s for s in image.symbols if s.name == "heap_alloc")
+    holder = [e for e in entries if e.addr <= heap_alloc.addr < e.addr + e.size
+              and e.output == ".text"]
+    assert len(holder) == 1 and holder[0].object.endswith("heap.o")
+    assert holder[0].name == ".text.heap_alloc"
+    merged = [e for e in entries if e.merged]
+    assert all(e.object is None for e in merged)
+    assert any(e.output == ".rodata" and e.size for e in merged)

@@ -23,9 +23,11 @@ Ranks and what each source claims:
                neighbours in its section (before and after, by address) are
                locals of one same file is taken to come from that file too
                (ld keeps each object's sections together);
-  3 map        input sections of a GNU ld map (objects -> files, see
-               objects.py; input section names also match `sections`
-               globs), `*fill*` -> padding, BYTE/LONG/... -> linker;
+  3 map        input sections of a GNU ld, gold or lld map (objects ->
+               files, see objects.py; input section names also match
+               `sections` globs), fill -> padding, BYTE/LONG/... and the
+               linker's own records -> linker, strings the linker merged
+               across objects (gold, lld) -> merged strings;
   4 globs      `sections` globs over output section names (whole sections);
   5 globs      `symbols` globs over symbol names;
   6 labels     every sized symbol, naming bytes (no owner).
@@ -315,6 +317,8 @@ def _map(image, claims, resolver, root, map_path, units, unit_paths):
             what = dict(bucket=model.BUCKET_PADDING)
         elif entry.linker:
             what = dict(bucket=model.BUCKET_LINKER)
+        elif entry.merged:
+            what = dict(bucket=model.BUCKET_MERGED_STRINGS)
         else:
             path = None
             if entry.object:
