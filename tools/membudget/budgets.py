@@ -41,6 +41,7 @@ SOURCE_SUFFIXES = (".c", ".h", ".S", ".s", ".asm", ".cc", ".cpp", ".cxx", ".rs")
 
 _UNITS = {"B": 1, "KiB": KIB, "MiB": KIB * KIB}
 _SIZE_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB)\s*")
+_PERCENT_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 _TOML_END_RE = re.compile(r"\s*\(at end of document\)$")
@@ -116,11 +117,33 @@ def _size_table(value, where, path):
             for key in BUDGET_KEYS if key in value}
 
 
+@dataclass(frozen=True)
+class Percent:
+    """A creep cap relative to the base size: creep = "2 %"."""
+
+    value: float
+
+    def of(self, base):
+        """The cap in bytes for a base of base bytes (rounded down)."""
+        return int(base * self.value / 100)
+
+
+def _creep_size(value, where, path):
+    """A creep cap: a size, or a string "N %" of the base size."""
+    if isinstance(value, str):
+        match = _PERCENT_RE.fullmatch(value)
+        if match:
+            return Percent(float(match.group(1)))
+    return parse_size(value, where, path)
+
+
 def _creep(value, where, path):
-    """Parse a creep cap: one size for every key, or a table per key."""
+    """Parse a creep cap: one size or percentage for every key, or a table per key."""
     if isinstance(value, dict):
-        return _size_table(value, where, path)
-    size = parse_size(value, where, path)
+        _check_keys(value, BUDGET_KEYS, where, path)
+        return {key: _creep_size(value[key], f"{where}.{key}", path)
+                for key in BUDGET_KEYS if key in value}
+    size = _creep_size(value, where, path)
     return {key: size for key in BUDGET_KEYS}
 
 
