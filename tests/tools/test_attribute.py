@@ -4,6 +4,7 @@ import collections
 import re
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from membudget import attribute, elf, model
 
@@ -463,3 +464,49 @@ def test_other_linkers_maps_agree_with_dwarf(build_elf, linker):
     merged = [p for p in result.pieces if p.bucket == model.BUCKET_MERGED_STRINGS]
     # (lld flags its .rodata "merge strings": its ownerless rest is merged too)
     assert model.SOURCE_MAP in {p.source for p in merged}
+
+
+def test_overlapping_boundaries_warn(build_elf):
+    """Boundary symbols may also come from --defsym (absolute symbols)."""
+    built = build_elf("attr-defsym", arch="i386", ldflags=[
+        "-Wl,--defsym=__mb_heap_code_start=heap_alloc",
+        "-Wl,--defsym=__mb_heap_code_end=heap_name",
+        "-Wl,--defsym=__mb_e820_map_code_start=heap_alloc+8",
+        "-Wl,--defsym=__mb_e820_map_code_end=heap_alloc+16"])
+    image, result = run(built)
+    assert_tiles(image, result)
+    assert any("boundary ranges of e820_map and heap overlap" in w or
+               "boundary ranges of heap and e820_map overlap" in w
+               for w in result.warnings), result.warnings
+    syms = {s.name: s for s in image.symbols}
+    alloc = syms["heap_alloc"]
+    expected = syms["heap_name"].addr - alloc.addr
+    assert result.source_bytes[model.SOURCE_BOUNDARY] == expected
+
+
+CLAIM = st.tuples(st.integers(0, 40), st.integers(1, 24), st.integers(0, 6),
+                  st.sampled_from([None, "a", "b"]), st.sampled_from([None, "f", "g"]),
+                  st.sampled_from([None, "s", "t"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(size=st.integers(1, 48), raw=st.lists(CLAIM, max_size=12))
+def test_sweep_matches_brute_force(size, raw):
+    """Every byte gets the best-ranked owner, file and symbol covering it."""
+    claims = [attribute.Claim(start, start + length, rank, seq, comp, None, file, sym, "x")
+              for seq, (start, length, rank, comp, file, sym) in enumerate(raw)
+              if start < size]
+    claims = [c._replace(end=min(c.end, size)) for c in claims]
+    runs = list(attribute._sweep(size, list(claims)))
+    assert runs[0][0] == 0 and runs[-1][1] == size
+    assert all(a[1] == b[0] for a, b in zip(runs, runs[1:]))
+
+    def best(byte, field):
+        covering = [c for c in claims if c.start <= byte < c.end and getattr(c, field)]
+        return min(covering, key=lambda c: (c.rank, c.seq), default=None)
+
+    for start, end, owner, file, symbol in runs:
+        for byte in range(start, end):
+            assert owner is best(byte, "component")
+            assert file is best(byte, "file")
+            assert symbol is best(byte, "symbol")

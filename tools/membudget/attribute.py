@@ -202,6 +202,7 @@ def _boundary(image, claims, names, warnings):
         m = BOUNDARY.fullmatch(sym.name)
         if m:
             ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
+    ranges = []
     for (comp, cls), pair in sorted(ends.items()):
         if comp not in names:
             warnings.append(f"boundary symbols __mb_{comp}_{cls}_* name no component")
@@ -211,6 +212,12 @@ def _boundary(image, claims, names, warnings):
         else:
             claims.add_addr(pair["start"], pair["end"], RANK_BOUNDARY,
                             model.SOURCE_BOUNDARY, cls=cls, component=comp)
+            ranges.append((pair["start"], pair["end"], comp))
+    ranges.sort()
+    for (_, end, first), (start, _, second) in zip(ranges, ranges[1:]):
+        if start < end:
+            warnings.append(f"boundary ranges of {first} and {second} overlap "
+                            f"at {start:#x}")
     return bool(ends)
 
 
@@ -550,20 +557,20 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
     warnings, unavailable = [], {}
     if not _boundary(image, claims, names, warnings):
         unavailable[model.SOURCE_BOUNDARY] = "no __mb_ boundary symbols"
-    units = []
-    if not image.has_dwarf:
-        unavailable[model.SOURCE_DWARF] = "no DWARF"
-    else:
-        try:
-            units = dwarf.read_units(image)
-        except model.InputError as err:
-            unavailable[model.SOURCE_DWARF] = str(err)
-            warnings.append(f"DWARF ignored: {err}")
     try:
         with open(image.path, "rb") as f:
             ctx.data = f.read()
     except OSError as err:
         raise model.InputError(image.path, err.strerror or str(err)) from None
+    units = []
+    if not image.has_dwarf:
+        unavailable[model.SOURCE_DWARF] = "no DWARF"
+    else:
+        try:
+            units = dwarf.read_units(image, ctx.data)
+        except model.InputError as err:
+            unavailable[model.SOURCE_DWARF] = str(err)
+            warnings.append(f"DWARF ignored: {err}")
     unit_paths = _dwarf(image, claims, resolver, root, units)
     if image.type != "ET_REL":
         try:

@@ -633,18 +633,20 @@ def _units(image, data):
     return units
 
 
-def read_units(image):
+def read_units(image, data=None):
     """Return the compile units of image (empty without DWARF).
 
     @v image            model.Image from elf.read_image
+    @v data             the file's bytes if the caller has them, else None
     @ret units          list of Unit; for ET_REL only names are filled
     @raises InputError  DWARF present but malformed
     """
     if not image.has_dwarf:
         return []
     try:
-        with open(image.path, "rb") as f:
-            data = f.read()
+        if data is None:
+            with open(image.path, "rb") as f:
+                data = f.read()
         return _units(image, data)
     except OSError as err:
         raise model.InputError(image.path, err.strerror or str(err)) from None
