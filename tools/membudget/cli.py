@@ -13,7 +13,8 @@ import sys
 import tempfile
 
 from . import __version__, attribute, budgets as budgets_mod, check, elf
-from . import render_csv, render_json, render_markdown, render_text, summary as summary_mod
+from . import render_csv, render_html, render_json, render_markdown, render_text
+from . import summary as summary_mod
 from .model import ComponentDef, InputError
 
 EXIT_USAGE = 2
@@ -22,7 +23,10 @@ DEFAULT_ELF = "build/firmware.elf"
 NO_BUDGETS_COMPONENT = "all"
 
 REPORT_RENDERERS = {"text": render_text.render, "json": render_json.render,
-                    "markdown": render_markdown.render, "csv": render_csv.render}
+                    "markdown": render_markdown.render, "csv": render_csv.render,
+                    "html": render_html.render}
+#: Renderers that draw every piece too: called as render(summary, attribution)
+PIECE_RENDERERS = {"html"}
 
 
 def warn(path, message):
@@ -132,8 +136,11 @@ def register_report(subparsers):
 
 
 def run_report(args):
-    result = analyze(args, by=args.by, top=args.top)
-    write_output(REPORT_RENDERERS[args.format](result), args.output)
+    attribution, budgets = attribute_args(args)
+    result = summary_mod.summarize(attribution, budgets, by=args.by, top=args.top)
+    render = REPORT_RENDERERS[args.format]
+    text = render(result, attribution) if args.format in PIECE_RENDERERS else render(result)
+    write_output(text, args.output)
     return 0
 
 

@@ -1,0 +1,175 @@
+"""render_html: the page's data adds up, is safely embedded, and stays small."""
+
+import html.parser
+import json
+import random
+
+import report_sample as sample
+from membudget import render_html, summary
+from membudget.model import CLASSES, Attribution, Image, Piece
+
+
+class _Page(html.parser.HTMLParser):
+    """Collect what the tests look at: the data block, tags with src/href, bars."""
+
+    def __init__(self):
+        super().__init__()
+        self.data_blocks = []
+        self.scripts = 0
+        self.external = []
+        self.bars = []
+        self._in_data = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+            self._in_data = attrs.get("type") == "application/json"
+            if self._in_data:
+                self.data_blocks.append("")
+        for name in ("src", "href"):
+            if name in attrs:
+                self.external.append((tag, attrs[name]))
+        if tag == "div" and "bar" in attrs.get("class", "").split():
+            self.bars.append(attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_data = False
+
+    def handle_data(self, data):
+        if self._in_data:
+            self.data_blocks[-1] += data
+
+
+def _parse(text):
+    page = _Page()
+    page.feed(text)
+    page.close()
+    assert len(page.data_blocks) == 1
+    return page, json.loads(page.data_blocks[0])
+
+
+def _sample(heap_code=1024):
+    attribution = sample.attribution()
+    return summary.summarize(attribution, sample.budgets(heap_code)), attribution
+
+
+def _leaf_sums(owner):
+    sums = [0, 0, 0, 0]
+    for file in owner["files"]:
+        for leaf in file["symbols"]:
+            for i in range(4):
+                sums[i] += leaf[1 + i]
+    return sums
+
+
+def test_leaves_add_up_to_every_owner_and_the_total():
+    result, attribution = _sample()
+    _, data = _parse(render_html.render(result, attribution))
+    rows = {r.name: r for r in result.components + result.buckets}
+    assert [o["name"] for o in data["owners"]] == list(rows)
+    total = [0, 0, 0, 0]
+    for owner in data["owners"]:
+        sums = _leaf_sums(owner)
+        assert sums == [rows[owner["name"]].sizes.get(c) for c in CLASSES], owner["name"]
+        total = [a + b for a, b in zip(total, sums)]
+    assert total == data["total"] == [result.total.sizes.get(c) for c in CLASSES]
+
+
+def test_tree_is_component_file_symbol():
+    result, attribution = _sample()
+    _, data = _parse(render_html.render(result, attribution))
+    heap = next(o for o in data["owners"] if o["name"] == "heap")
+    assert [f["name"] for f in heap["files"]] == ["firmware/heap.c"]
+    leaves = {leaf[0]: leaf[1:] for leaf in heap["files"][0]["symbols"]}
+    assert leaves == {"heap_area": [0, 0, 0, 131072], "malloc": [700, 0, 0, 0],
+                      "free": [404, 0, 0, 0], "heap_names": [0, 24, 0, 0]}
+    other = next(o for o in data["owners"] if o["name"] == "other")
+    # The glob-placed banner has no file: it still shows, under "(no file)"
+    assert {f["name"] for f in other["files"]} == {"firmware/main.c", "(no file)"}
+
+
+def test_without_pieces_one_leaf_per_owner():
+    result, _ = _sample()
+    _, data = _parse(render_html.render(result))
+    for owner in data["owners"]:
+        assert len(owner["files"]) == 1 and len(owner["files"][0]["symbols"]) == 1
+        assert _leaf_sums(owner) == owner["sizes"]
+
+
+def test_budget_bars_red_when_over():
+    result, attribution = _sample(heap_code=1024)
+    page, _ = _parse(render_html.render(result, attribution))
+    assert len(page.bars) == len(result.budget_lines())
+    over = [(b["data-owner"], b["data-class"]) for b in page.bars if "over" in b["class"]]
+    assert over == [("heap", "code")]
+    result, attribution = _sample(heap_code=2048)
+    page, _ = _parse(render_html.render(result, attribution))
+    assert not [b for b in page.bars if "over" in b["class"]]
+
+
+def test_self_contained_no_network():
+    result, attribution = _sample()
+    text = render_html.render(result, attribution)
+    page, _ = _parse(text)
+    assert page.external == []
+    for needle in ("http://", "https://", "@import", "url(", "@font-face", "//cdn"):
+        assert needle not in text, needle
+
+
+def test_hostile_names_cannot_end_the_script():
+    attribution = sample.attribution()
+    evil = "</script><script>alert(1)</script><!--"
+    attribution.pieces[0] = Piece(".text", "code", 0, 700, "heap", None, None,
+                                  "firmware/heap.c", evil)
+    text = render_html.render(summary.summarize(attribution, sample.budgets()), attribution)
+    page, data = _parse(text)
+    # Only the page's own three scripts: the name did not open a fourth
+    assert page.scripts == 3
+    assert text.lower().count("</script") == 3
+    names = [leaf[0] for o in data["owners"] for f in o["files"] for leaf in f["symbols"]]
+    assert evil in names
+
+
+def test_folds_symbols_beyond_top_per_file():
+    pieces = [Piece(".text", "code", i * 16, 100 + i, "all", None, None, "a.c", f"f{i}")
+              for i in range(30)]
+    groups = render_html.tree(pieces, top=25)
+    (file,) = groups["all"]
+    assert len(file["symbols"]) == 26 and file["folded"] == 5
+    assert [leaf[0] for leaf in file["symbols"][:2]] == ["f29", "f28"]
+    assert file["symbols"][-1] == ["(5 more symbols)", sum(range(100, 105)), 0, 0, 0]
+    assert render_html.tree(pieces, top=None)["all"][0]["folded"] == 0
+
+
+def _large_attribution(symbols=100_000, files=2_000, components=30, seed=7):
+    """A synthetic image the size of the benchmark's: 100k symbols in 2k files."""
+    rng = random.Random(seed)
+    pieces = []
+    offsets = dict.fromkeys(CLASSES, 0)
+    for i in range(symbols):
+        f = i % files
+        cls = CLASSES[rng.randrange(4)]
+        size = rng.randrange(4, 600)
+        pieces.append(Piece(f".{cls}", cls, offsets[cls], size, f"comp{f % components}",
+                            None, "dwarf", f"src/area{f % 37}/unit_{f:04d}.c",
+                            f"area{f % 37}_function_name_{i}"))
+        offsets[cls] += size
+    image = Image("synthetic.elf", 32, "little", "EM_386", "ET_EXEC", [], [], None,
+                  "00" * 32, True)
+    return Attribution(image, pieces, {"dwarf": sum(offsets.values())}, {})
+
+
+def test_large_image_stays_under_5_mib():
+    attribution = _large_attribution()
+    text = render_html.render(summary.summarize(attribution), attribution)
+    size = len(text.encode("utf-8"))
+    assert size < 5 * 1024 * 1024, size
+    _, data = _parse(text)
+    leaves = sum(len(f["symbols"]) for o in data["owners"] for f in o["files"]
+                 if o["kind"] == "component")
+    # 50 symbols per file: the largest 25 and one folded leaf each
+    assert leaves == 2_000 * (render_html.TOP_PER_FILE + 1)
+    assert sum(_leaf_sums(o)[i] for o in data["owners"] for i in range(4)) == \
+        sum(p.size for p in attribution.pieces)
