@@ -6,7 +6,7 @@ set -u
 
 packages="make gcc gcc-multilib binutils libcmocka-dev python3 python3-pyelftools
 python3-pytest python3-hypothesis qemu-system-x86 clang libclang-rt-14-dev valgrind
-gcc-arm-none-eabi gcc-riscv64-unknown-elf"
+gcc-arm-none-eabi gcc-riscv64-unknown-elf chromium fonts-dejavu-core"
 
 missing=""
 for pkg in $packages; do

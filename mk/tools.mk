@@ -17,8 +17,11 @@ test-py: host
 
 TEST_SUITES += test-py
 
+# The report for people, plus the same as one self-contained HTML page
 report: firmware
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
+	$(Q)mkdir -p reports
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) --format html -o reports/firmware.html
 
 check: firmware
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)
