@@ -1,0 +1,372 @@
+"""`membudget diff BASE HEAD`: what a change costs, per component and symbol.
+
+BASE and HEAD are each an ELF or a snapshot (snapshot.side tells them
+apart by content); both become snapshot documents, and compare() works
+on those alone, so a snapshot and the ELF it came from diff identically.
+
+Symbols are matched in rounds, each on what the previous left over:
+  1. (file, name, class) exactly;
+  2. (file, base name, class), the base name without compiler clone
+     suffixes (.constprop.N, .isra.N, .part.N, .lto_priv.N, .cold, ...);
+  3. (name, class), then 4. (base name, class), ignoring the file.
+Within a round, several candidates for one key (a static function in
+several files, say) pair up by closest size.  File paths lose the build
+directory first: absolute paths are cut to what follows the directory
+all of one side's absolute paths share.  The [padding] bucket is never
+matched symbol by symbol: its change is one aggregate line.
+
+Rows below --min-delta or --min-percent are folded, never dropped:
+renderers show how many and their net bytes.  Creep caps from the
+budgets file (per component and image) make the exit status 1.
+"""
+
+import argparse
+import os
+import re
+from dataclasses import dataclass, field
+
+from . import budgets as budgets_mod, render_diff, snapshot
+from .model import BUCKET_PADDING, CLASSES, InputError
+from .summary import BUDGET_ORDER, Sizes
+
+EXIT_OK = 0
+EXIT_CREEP = 1
+
+#: Compiler clone suffixes: foo.constprop.0, foo.isra.1, foo.part.0.lto_priv.2
+CLONE_RE = re.compile(r"(\.(constprop|isra|part|lto_priv|cold|clone|specialized)(\.\d+)?)+$")
+
+#: Pairing by closest size beyond this many candidate pairs sorts instead
+PAIR_LIMIT = 250_000
+
+
+@dataclass
+class OwnerDelta:
+    """A component or bucket in both builds."""
+
+    name: str
+    kind: str           # "component" or "bucket"
+    base: Sizes
+    head: Sizes
+
+    def delta(self, key):
+        return self.head.get(key) - self.base.get(key)
+
+    @property
+    def changed(self):
+        return any(self.delta(k) for k in CLASSES)
+
+
+@dataclass
+class SymbolDelta:
+    name: str | None            # HEAD's name (BASE's when removed)
+    base_name: str | None       # BASE's name when it differs (a clone suffix changed)
+    file: str | None
+    owner: str
+    cls: str
+    base: int | None            # None: added
+    head: int | None            # None: removed
+
+    @property
+    def delta(self):
+        return (self.head or 0) - (self.base or 0)
+
+    @property
+    def status(self):
+        if self.base is None:
+            return "added"
+        if self.head is None:
+            return "removed"
+        return "grown" if self.delta > 0 else "shrunk"
+
+    def percent(self):
+        """Change relative to the base size (an added symbol is 100 %)."""
+        return abs(self.delta) * 100 / self.base if self.base else 100.0
+
+
+@dataclass
+class CreepLine:
+    owner: str          # component name or "image"
+    key: str            # class, "rom" or "ram"
+    delta: int
+    cap: int            # bytes allowed
+    cap_text: str       # as the budgets file put it: "64 B" or "2 % of 1,000 B"
+
+    @property
+    def over(self):
+        return self.delta > self.cap
+
+
+@dataclass
+class Diff:
+    image: str
+    base_label: str
+    head_label: str
+    base_ids: dict          # build_id, sha256, commit, dirty
+    head_ids: dict
+    base_total: Sizes
+    head_total: Sizes
+    owners: list[OwnerDelta]
+    padding: OwnerDelta | None
+    symbols: list[SymbolDelta]      # shown, sorted by |delta|
+    folded: list[SymbolDelta]       # below the noise thresholds
+    unchanged: int                  # matched symbols of equal size
+    creep: list[CreepLine]
+    min_delta: int
+    min_percent: float
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def same(self):
+        return (not self.symbols and not self.folded
+                and all(not o.changed for o in self.owners)
+                and not (self.padding and self.padding.changed)
+                and all(self.head_total.get(k) == self.base_total.get(k) for k in CLASSES))
+
+    def creep_over(self):
+        return [c for c in self.creep if c.over]
+
+
+def base_name(name):
+    """name without its compiler clone suffixes."""
+    return CLONE_RE.sub("", name) if name else name
+
+
+def _sizes(row):
+    return Sizes(**{k: row[k] for k in CLASSES})
+
+
+def _ids(doc):
+    prov, git = doc["provenance"], doc["provenance"].get("git") or {}
+    return {"build_id": doc["elf"].get("build_id"), "sha256": doc["elf"].get("sha256"),
+            "commit": git.get("commit"), "dirty": bool(git.get("dirty"))}
+
+
+def _strip_prefixes(rows):
+    """Cut the directory all absolute file paths of one build share."""
+    absolute = [r["file"] for r in rows if r["file"] and os.path.isabs(r["file"])]
+    if not absolute:
+        return {}
+    if len(set(absolute)) == 1:
+        common = os.path.dirname(absolute[0])
+    else:
+        common = os.path.commonpath(absolute)
+    return {f: os.path.relpath(f, common) for f in set(absolute)}
+
+
+def _entries(doc):
+    """Symbol rows of one build as [name, file, owner, cls, size], padding excluded."""
+    rows = [r for r in doc["symbols"] if r["owner"] != BUCKET_PADDING]
+    cut = _strip_prefixes(rows)
+    merged = {}
+    for r in rows:
+        file = cut.get(r["file"], r["file"])
+        key = (r.get("name"), file, r["class"])
+        if key in merged:
+            merged[key][4] += r["size"]
+        else:
+            merged[key] = [r.get("name"), file, r["owner"], r["class"], r["size"]]
+    return list(merged.values())
+
+
+def _pair(base, head):
+    """Pair two candidate lists by closest size: [(b, h)], leftovers stay."""
+    if len(base) == 1 and len(head) == 1:
+        return [(base[0], head[0])]
+    if len(base) * len(head) > PAIR_LIMIT:
+        return list(zip(sorted(base, key=lambda e: e[4]), sorted(head, key=lambda e: e[4])))
+    options = sorted(((abs(b[4] - h[4]), i, j) for i, b in enumerate(base)
+                      for j, h in enumerate(head)))
+    used_b, used_h, pairs = set(), set(), []
+    for _, i, j in options:
+        if i not in used_b and j not in used_h:
+            used_b.add(i)
+            used_h.add(j)
+            pairs.append((base[i], head[j]))
+    return pairs
+
+
+def match(base_entries, head_entries):
+    """Match symbols of two builds; returns (pairs, removed, added)."""
+    keys = (lambda e: (e[1], e[0], e[3]), lambda e: (e[1], base_name(e[0]), e[3]),
+            lambda e: (e[0], e[3]), lambda e: (base_name(e[0]), e[3]))
+    pairs = []
+    base_left, head_left = base_entries, head_entries
+    for key in keys:
+        groups = {}
+        for e in base_left:
+            groups.setdefault(key(e), ([], []))[0].append(e)
+        for e in head_left:
+            groups.setdefault(key(e), ([], []))[1].append(e)
+        paired = set()
+        for b_list, h_list in groups.values():
+            if b_list and h_list:
+                for b, h in _pair(b_list, h_list):
+                    pairs.append((b, h))
+                    paired.add(id(b))
+                    paired.add(id(h))
+        base_left = [e for e in base_left if id(e) not in paired]
+        head_left = [e for e in head_left if id(e) not in paired]
+    return pairs, base_left, head_left
+
+
+def _symbol_deltas(base_doc, head_doc):
+    pairs, removed, added = match(_entries(base_doc), _entries(head_doc))
+    rows, unchanged = [], 0
+    for b, h in pairs:
+        if b[4] == h[4]:
+            unchanged += 1
+            continue
+        rows.append(SymbolDelta(h[0], b[0] if b[0] != h[0] else None, h[1] or b[1],
+                                h[2], h[3], b[4], h[4]))
+    rows += [SymbolDelta(b[0], None, b[1], b[2], b[3], b[4], None) for b in removed]
+    rows += [SymbolDelta(h[0], None, h[1], h[2], h[3], None, h[4]) for h in added]
+    rows.sort(key=lambda r: (-abs(r.delta), r.owner, r.name or "", r.file or ""))
+    return rows, unchanged
+
+
+def _owners(base_doc, head_doc):
+    base = {r["name"]: (kind, _sizes(r)) for kind in ("component", "bucket")
+            for r in base_doc[kind + "s"]}
+    head = {r["name"]: (kind, _sizes(r)) for kind in ("component", "bucket")
+            for r in head_doc[kind + "s"]}
+    names = list(dict.fromkeys([r["name"] for r in head_doc["components"]]
+                               + [r["name"] for r in base_doc["components"]]
+                               + [r["name"] for r in head_doc["buckets"]]
+                               + [r["name"] for r in base_doc["buckets"]]))
+    return [OwnerDelta(name, (head.get(name) or base.get(name))[0],
+                       base.get(name, (None, Sizes()))[1],
+                       head.get(name, (None, Sizes()))[1]) for name in names]
+
+
+def _cap(limit, base):
+    """(bytes, text) of a creep cap on a base of base bytes."""
+    if isinstance(limit, budgets_mod.Percent):
+        return limit.of(base), f"{limit.value:g} % of {base:,} B"
+    return limit, f"{limit:,} B"
+
+
+def _creep(budgets, owners, base_total, head_total):
+    lines = []
+    if budgets is None:
+        return lines
+    by_name = {o.name: o for o in owners}
+    for comp in budgets.components:
+        owner = by_name.get(comp.name)
+        if owner is None:
+            continue
+        for key in BUDGET_ORDER:
+            if key in comp.creep:
+                cap, text = _cap(comp.creep[key], owner.base.get(key))
+                lines.append(CreepLine(comp.name, key, owner.delta(key), cap, text))
+    for key in BUDGET_ORDER:
+        if key in budgets.image_creep:
+            cap, text = _cap(budgets.image_creep[key], base_total.get(key))
+            lines.append(CreepLine("image", key, head_total.get(key) - base_total.get(key),
+                                   cap, text))
+    return lines
+
+
+def _provenance_warnings(base_doc, head_doc):
+    base, head = base_doc["provenance"], head_doc["provenance"]
+    out = []
+    if base.get("compilers") != head.get("compilers"):
+        out.append("BASE and HEAD were built by different compilers: "
+                   f"{'; '.join(base.get('compilers') or ['unknown'])} vs "
+                   f"{'; '.join(head.get('compilers') or ['unknown'])}")
+    if base.get("budgets_sha256") != head.get("budgets_sha256"):
+        short = [(h or "none")[:12] for h in (base.get("budgets_sha256"),
+                                              head.get("budgets_sha256"))]
+        out.append("BASE and HEAD were attributed with different budgets files "
+                   f"(sha256 {short[0]} vs {short[1]}): component deltas may "
+                   "reflect the definitions, not the code")
+    return out
+
+
+def _noise(row, min_delta, min_percent):
+    return abs(row.delta) < min_delta or row.percent() < min_percent
+
+
+def compare(base_doc, head_doc, budgets=None, min_delta=0, min_percent=0.0,
+            base_label="BASE", head_label="HEAD"):
+    """Compare two snapshot documents.
+
+    @v budgets      budgets.Budgets for creep caps, or None
+    @v min_delta    symbol rows with |delta| below this many bytes are folded
+    @v min_percent  ... and those changing less than this % of their base size
+    @ret Diff
+    """
+    owners = _owners(base_doc, head_doc)
+    padding = next((o for o in owners if o.name == BUCKET_PADDING), None)
+    owners = [o for o in owners if o.name != BUCKET_PADDING]
+    rows, unchanged = _symbol_deltas(base_doc, head_doc)
+    shown = [r for r in rows if not _noise(r, min_delta, min_percent)]
+    folded = [r for r in rows if _noise(r, min_delta, min_percent)]
+    base_total, head_total = _sizes(base_doc["totals"]), _sizes(head_doc["totals"])
+    image = ((head_doc.get("budgets") or {}).get("name")
+             or (base_doc.get("budgets") or {}).get("name")
+             or os.path.basename(head_doc["elf"].get("path") or head_label))
+    if budgets is not None:
+        image = budgets.name
+    return Diff(image=image, base_label=base_label, head_label=head_label,
+                base_ids=_ids(base_doc), head_ids=_ids(head_doc),
+                base_total=base_total, head_total=head_total,
+                owners=owners, padding=padding, symbols=shown, folded=folded,
+                unchanged=unchanged,
+                creep=_creep(budgets, owners + ([padding] if padding else []),
+                             base_total, head_total),
+                min_delta=min_delta, min_percent=min_percent,
+                warnings=_provenance_warnings(base_doc, head_doc))
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _percent(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def register_diff(subparsers):
+    parser = subparsers.add_parser(
+        "diff", help="size change between two builds (ELF or snapshot each)",
+        description="Compare BASE and HEAD (each an ELF or a `membudget snapshot` "
+                    "file): per component and class, then per symbol. Exit 1 when "
+                    "a creep cap of the budgets file is exceeded.")
+    parser.add_argument("base", metavar="BASE", help="base build: ELF or snapshot")
+    parser.add_argument("head", metavar="HEAD", help="head build: ELF or snapshot")
+    parser.add_argument("-b", "--budgets", metavar="FILE",
+                        help="budgets file: components of ELF inputs and creep caps")
+    parser.add_argument("--base-map", metavar="FILE", help="link map of an ELF BASE")
+    parser.add_argument("--head-map", metavar="FILE", help="link map of an ELF HEAD")
+    parser.add_argument("--format", choices=tuple(render_diff.RENDERERS), default="text")
+    parser.add_argument("--min-delta", type=_non_negative_int, default=0, metavar="BYTES",
+                        help="fold symbol changes smaller than BYTES")
+    parser.add_argument("--min-percent", type=_percent, default=0.0, metavar="P",
+                        help="fold symbol changes smaller than P %% of their base size")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (atomically) instead of stdout")
+    parser.set_defaults(run=run_diff, elf=None, objects=[])
+
+
+def run_diff(args):
+    from . import cli   # cli imports this module to register it
+    args.elf = args.head
+    budgets = budgets_mod.load(args.budgets) if args.budgets else None
+    base = snapshot.side(args.base, args, args.base_map)
+    head = snapshot.side(args.head, args, args.head_map)
+    result = compare(base, head, budgets, args.min_delta, args.min_percent,
+                     base_label=args.base, head_label=args.head)
+    cli.write_output(render_diff.RENDERERS[args.format](result), args.output)
+    return EXIT_CREEP if result.creep_over() else EXIT_OK
