@@ -29,6 +29,9 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 #: Symbols kept per file before the rest fold into one leaf
 TOP_PER_FILE = 25
 
+#: The page may fetch nothing: inline script and style only
+CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+
 NO_FILE = "(no file)"
 NO_SYMBOL = "(no symbol)"
 
@@ -199,6 +202,7 @@ def page(title, body, data):
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{_e(title)}</title>\n"
         f"<script>{_asset('errors.js')}</script>\n"
         f"<style>{_asset('report.css')}</style>\n"

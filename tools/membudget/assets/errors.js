@@ -5,6 +5,10 @@ window.addEventListener("error", function (ev) {
     window.membudgetErrors.push(String(ev.message || ev.type) +
         (ev.filename ? " at " + ev.lineno + ":" + ev.colno : ""));
 });
+/* The page's Content-Security-Policy forbids every fetch: report attempts */
+document.addEventListener("securitypolicyviolation", function (ev) {
+    window.membudgetErrors.push("blocked " + ev.violatedDirective + ": " + ev.blockedURI);
+});
 window.addEventListener("unhandledrejection", function (ev) {
     window.membudgetErrors.push("unhandled rejection: " + String(ev.reason));
 });
