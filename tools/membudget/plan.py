@@ -1,0 +1,325 @@
+"""`membudget plan`: will a planned change fit the budgets?
+
+The image is analysed as `report` would; then the changes apply to the
+component sizes, and every budget is checked against the result:
+
+  --add NAME=SIZE[,CLASS=SIZE...]  bytes of a new (or grown) component; a
+                                   bare first SIZE is code: interp=12KiB
+  --add-object [NAME=]FILE         the allocated sections of a real .o, or of
+                                   every member of a .a, classed like the
+                                   image's (NAME defaults to the file's stem)
+  --remove COMPONENT               what removing a component frees
+
+SIZE is a byte count (4096, 0x1000) or a number with a unit as in the
+budgets file (512B, 1.5KiB, 2 MiB).  Planned bytes are exact section
+sizes: alignment padding the link may add between them is not modelled.
+Sections the image has no room for, .eh_frame and .note.* when the image
+carries none, are listed as dropped rather than counted.
+"""
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+
+from . import budgets as budgets_mod, elf
+from .model import CLASSES, SCHEMA, InputError
+from .summary import BUDGET_ORDER, BudgetLine, Sizes, fmt_bytes, fmt_percent, fmt_signed
+
+EXIT_FITS = 0
+EXIT_BREAKS = 1
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Sections a link drops when the image has no output section for them
+DROPPABLE = (".eh_frame", ".note")
+
+
+@dataclass
+class Change:
+    """One planned change to one component."""
+
+    component: str
+    sizes: Sizes            # bytes added (removal: the component's bytes)
+    origin: str             # how it was asked for, for the report
+    remove: bool = False
+    dropped: list = field(default_factory=list)   # (member/section, bytes)
+
+
+@dataclass
+class Plan:
+    elf: str
+    image: str
+    changes: list[Change]
+    before: Sizes
+    after: Sizes
+    new_components: list[str]
+    lines_before: list[BudgetLine]
+    lines_after: list[BudgetLine]
+
+    def broken(self):
+        return [l for l in self.lines_after if l.over]
+
+
+def parse_size(text, where):
+    """Bytes from '4096', '0x1000', '12KiB', '1.5 KiB', '512 B'."""
+    text = text.strip()
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = None
+    if value is not None:
+        if value < 0:
+            raise InputError(where, f"negative size {text!r}")
+        return value
+    if re.fullmatch(r"[0-9.]+\s*(B|KiB|MiB)", text):
+        return budgets_mod.parse_size(text, "size", where)
+    raise InputError(where, f"bad size {text!r} (expected bytes, or a unit: "
+                     "512B, 12KiB, 1.5 MiB)")
+
+
+def parse_add(spec):
+    """--add NAME=SIZE[,CLASS=SIZE...] -> Change (a bare SIZE is code)."""
+    where = f"--add {spec}"
+    name, eq, rest = spec.partition("=")
+    if not eq or not _NAME_RE.fullmatch(name.strip()):
+        raise InputError(where, "expected NAME=SIZE[,CLASS=SIZE...] with NAME a "
+                         "C identifier, e.g. interp=12KiB,rodata=2KiB")
+    sizes = Sizes()
+    for i, item in enumerate(rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            if i:
+                raise InputError(where, f"{item!r}: expected CLASS=SIZE after the first size")
+            key, value = "code", item
+        key = key.strip()
+        if key not in CLASSES:
+            raise InputError(where, f"unknown class {key!r} (classes: {', '.join(CLASSES)})")
+        sizes.add(key, parse_size(value, where))
+    return Change(name.strip(), sizes, f"--add {spec}")
+
+
+def ar_members(path, data):
+    """Members of a Unix ar archive as [(name, bytes)], GNU and BSD names.
+
+    The symbol tables ("/", "/SYM64/", "__.SYMDEF") and the GNU long-name
+    table ("//") are not members.
+    """
+    if not data.startswith(b"!<arch>\n"):
+        raise InputError(path, "not an ar archive")
+    pos, names, members = 8, b"", []
+    while pos < len(data):
+        if pos + 60 > len(data):
+            raise InputError(path, f"truncated member header at byte {pos}")
+        header = data[pos:pos + 60]
+        if header[58:60] != b"`\n":
+            raise InputError(path, f"bad member header at byte {pos}")
+        try:
+            size = int(header[48:58].decode("ascii").strip())
+        except ValueError:
+            raise InputError(path, f"bad member size at byte {pos}") from None
+        body = data[pos + 60:pos + 60 + size]
+        if len(body) < size:
+            raise InputError(path, f"truncated member at byte {pos}")
+        name = header[:16].decode("ascii", "replace").rstrip()
+        if name.startswith("#1/"):          # BSD: the name opens the body
+            length = int(name[3:])
+            name, body = body[:length].rstrip(b"\0").decode("utf-8", "replace"), body[length:]
+        elif name == "//":
+            names = body
+            name = None
+        elif name in ("/", "/SYM64/") or name.startswith("__.SYMDEF"):
+            name = None
+        elif name.startswith("/") and name[1:].isdigit():
+            start = int(name[1:])
+            end = names.find(b"/\n", start)
+            name = names[start:end if end >= 0 else len(names)].decode("utf-8", "replace")
+        else:
+            name = name.rstrip("/")
+        if name is not None:
+            members.append((name, body))
+        pos += 60 + size + (size & 1)
+    return members
+
+
+def _object_sizes(path, image_sections, change):
+    """Add the allocated sections of the ELF object at path to change."""
+    obj = elf.read_image(path)
+    for sec in obj.allocated():
+        if sec.name.startswith(DROPPABLE) and sec.name not in image_sections:
+            change.dropped.append((sec.name, sec.size))
+            continue
+        change.sizes.add(sec.cls, sec.size)
+
+
+def parse_object(spec, image_sections):
+    """--add-object [NAME=]FILE.o|FILE.a -> Change."""
+    name, eq, path = spec.partition("=")
+    if not eq or not _NAME_RE.fullmatch(name):
+        name, path = None, spec
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise InputError(path, err.strerror or str(err)) from None
+    if name is None:
+        name = re.sub(r"\W", "_", os.path.basename(path).split(".")[0]) or "object"
+    change = Change(name, Sizes(), f"--add-object {spec}")
+    if not data.startswith(b"!<arch>\n"):
+        _object_sizes(path, image_sections, change)
+        return change
+    with tempfile.TemporaryDirectory(prefix="membudget-ar-") as tmp:
+        for i, (member, body) in enumerate(ar_members(path, data)):
+            if not body.startswith(b"\x7fELF"):
+                continue        # not an object (a text file someone archived)
+            where = os.path.join(tmp, f"{i}.o")
+            with open(where, "wb") as out:
+                out.write(body)
+            try:
+                _object_sizes(where, image_sections, change)
+            except InputError as err:
+                raise InputError(f"{path}({member})", str(err)) from None
+    return change
+
+
+def plan(summary, changes):
+    """Apply changes to a summary.Summary's component sizes; check every budget.
+
+    @v summary  summary.Summary of the image with its budgets
+    @v changes  [Change]: removals apply first, then additions in order
+    @ret Plan
+    """
+    sizes = {row.name: Sizes(**{k: row.sizes.get(k) for k in CLASSES})
+             for row in summary.components}
+    caps = {row.name: {l.key: l.budget for l in row.budgets} for row in summary.components}
+    new = []
+    after = Sizes(**{k: summary.total.sizes.get(k) for k in CLASSES})
+    # Removals first, so --remove X --add-object x.o replaces X
+    for change in sorted(changes, key=lambda c: not c.remove):
+        if change.remove:
+            if change.component not in sizes:
+                raise InputError(f"--remove {change.component}",
+                                 f"no component '{change.component}' "
+                                 f"(components: {', '.join(sizes)})")
+            change.sizes = sizes.pop(change.component)
+            caps.pop(change.component, None)
+            for k in CLASSES:
+                after.add(k, -change.sizes.get(k))
+            continue
+        if change.component not in sizes:
+            sizes[change.component] = Sizes()
+            new.append(change.component)
+        for k in CLASSES:
+            sizes[change.component].add(k, change.sizes.get(k))
+            after.add(k, change.sizes.get(k))
+    lines_after = [BudgetLine(name, key, sizes[name].get(key), cap[key])
+                   for name, cap in caps.items() for key in BUDGET_ORDER if key in cap]
+    image_caps = {l.key: l.budget for l in summary.image_budgets}
+    lines_after += [BudgetLine("image", key, after.get(key), image_caps[key])
+                    for key in BUDGET_ORDER if key in image_caps]
+    return Plan(elf=summary.elf, image=summary.image_name or summary.elf,
+                changes=changes, before=summary.total.sizes, after=after,
+                new_components=new, lines_before=summary.budget_lines(),
+                lines_after=lines_after)
+
+
+def _excess(line):
+    extra = f"+{fmt_bytes(line.excess)} B"
+    if line.budget:
+        extra += f", +{line.excess * 100 / line.budget:,.1f} %"
+    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B > budget "
+            f"{fmt_bytes(line.budget)} B ({extra})")
+
+
+def render_text(result):
+    from .render_text import table
+    out = [f"membudget plan: {result.image} ({result.elf})"]
+    for change in result.changes:
+        parts = ", ".join(f"{k} {fmt_bytes(change.sizes.get(k))} B"
+                          for k in CLASSES if change.sizes.get(k)) or "0 B"
+        sign = "-" if change.remove else "+"
+        what = " (new component, no budget of its own)" \
+            if change.component in result.new_components else ""
+        out.append(f"  {sign} {change.component}: {parts}{what}   [{change.origin}]")
+        for name, size in change.dropped:
+            out.append(f"      dropped {name} ({fmt_bytes(size)} B): the image has no such section")
+    rows = [["before"] + [fmt_bytes(result.before.get(k)) for k in BUDGET_ORDER],
+            ["after"] + [fmt_bytes(result.after.get(k)) for k in BUDGET_ORDER],
+            ["delta"] + [fmt_signed(result.after.get(k) - result.before.get(k))
+                         for k in BUDGET_ORDER]]
+    out += [""] + table(["image (bytes)", *BUDGET_ORDER], rows)
+    before = {(l.owner, l.key): l for l in result.lines_before}
+    broken = result.broken()
+    out.append("")
+    if broken:
+        out.append(f"would break {len(broken)} budget{'s' if len(broken) != 1 else ''}:")
+        for line in broken:
+            was = before.get((line.owner, line.key))
+            note = " (already over before)" if was is not None and was.over else ""
+            out.append(f"  {_excess(line)}{note}")
+    else:
+        out.append("fits: every budget holds")
+    rows = [[l.owner, l.key, fmt_bytes(l.used), fmt_bytes(l.budget), fmt_signed(l.headroom),
+             fmt_percent(l)] for l in result.lines_after]
+    if rows:
+        out += ["", "headroom after the change:"]
+        out += table(["budget", "class", "used", "budget", "headroom", "% used"], rows,
+                     "llrrrr")
+    return "\n".join(out) + "\n"
+
+
+def render_json(result):
+    def line(l):
+        return {"owner": l.owner, "class": l.key, "used": l.used, "budget": l.budget,
+                "headroom": l.headroom, "over": l.over}
+
+    doc = {"schema": SCHEMA, "kind": "plan", "elf": result.elf, "image": result.image,
+           "changes": [{"component": c.component, "remove": c.remove, "origin": c.origin,
+                        "new": c.component in result.new_components,
+                        "sizes": c.sizes.as_dict(),
+                        "dropped": [{"section": n, "size": s} for n, s in c.dropped]}
+                       for c in result.changes],
+           "before": result.before.as_dict(), "after": result.after.as_dict(),
+           "budgets": [line(l) for l in result.lines_after],
+           "broken": [line(l) for l in result.broken()],
+           "fits": not result.broken()}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json}
+
+
+def register_plan(subparsers):
+    from . import cli   # cli imports this module to register it
+    parser = subparsers.add_parser(
+        "plan", help="would a new component or object fit the budgets?",
+        description="Apply planned changes (--add, --add-object, --remove) to the "
+                    "image's component sizes and report which component and image "
+                    "budgets would break, by how much, and the headroom left. "
+                    "Exit 1 if anything would break.")
+    cli._add_input_args(parser, budgets_required=True)
+    parser.add_argument("--add", metavar="NAME=SIZE[,CLASS=SIZE...]", action="append",
+                        default=[], help="bytes of a new or grown component "
+                                         "(a bare first SIZE is code)")
+    parser.add_argument("--add-object", metavar="[NAME=]FILE", action="append", default=[],
+                        help="the allocated sections of a .o or of a .a's members")
+    parser.add_argument("--remove", metavar="COMPONENT", action="append", default=[],
+                        help="remove a component")
+    parser.add_argument("--format", choices=tuple(RENDERERS), default="text")
+    parser.set_defaults(run=run_plan)
+
+
+def run_plan(args):
+    from . import cli
+    changes = [parse_add(spec) for spec in args.add]
+    if not (args.add or args.add_object or args.remove):
+        raise InputError(args.budgets, "nothing to plan: give --add, --add-object "
+                         "or --remove")
+    summary = cli.analyze(args)
+    sections = [s.name for s in elf.read_image(args.elf).allocated()]
+    changes += [parse_object(spec, sections) for spec in args.add_object]
+    changes += [Change(name, Sizes(), f"--remove {name}", remove=True)
+                for name in args.remove]
+    result = plan(summary, changes)
+    cli.write_output(RENDERERS[args.format](result), args.output)
+    return EXIT_BREAKS if result.broken() else EXIT_FITS
