@@ -45,10 +45,14 @@ $(BUILD)/fw/%.o: firmware/%.S $(FW_CONFIG)
 	@echo "  AS      $<"
 	$(Q)$(FW_CC) $(FW_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS)
+# The budgets as ld ASSERTs (made by mk/tools.mk): an over-budget
+# component fails the link itself, naming the component
+FW_BUDGET_LDS := $(BUILD)/budgets.lds
+
+$(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS) $(FW_BUDGET_LDS)
 	@echo "  LD      $@"
-	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -Map $(BUILD)/firmware.map \
-		-o $@ $(FW_OBJS)
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -T $(FW_BUDGET_LDS) \
+		-Map $(BUILD)/firmware.map -o $@ $(FW_OBJS)
 
 $(BUILD)/firmware.bin: $(BUILD)/firmware.elf
 	$(Q)objcopy -O binary $< $@

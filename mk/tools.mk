@@ -31,3 +31,33 @@ check: firmware
 budget-check: firmware
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)
+
+# Size regressions and planning (README "Size regressions and planning").
+# The budgets as link-time ASSERTs; mk/firmware.mk links them in
+$(FW_BUDGET_LDS): $(FW_BUDGETS) $(FW_LDS) tools/membudget/lds.py tools/membudget/budgets.py
+	@mkdir -p $(@D)
+	@echo "  LDS     $@"
+	$(Q)$(MEMBUDGET) lds -b $(FW_BUDGETS) --script $(FW_LDS) -o $@
+
+.PHONY: lds baseline diff
+
+lds: $(FW_BUDGET_LDS)
+
+# The committed snapshot `make diff` compares against by default
+BASELINE := reports/baseline.json
+baseline: firmware
+	$(Q)$(MEMBUDGET) snapshot $(FW_MEMBUDGET_ARGS) -o $(BASELINE)
+
+# make diff: the working tree's build against $(BASELINE);
+# make diff BASE=<git-rev>: against the firmware built at that revision
+# in a temporary worktree.  DIFF_FLAGS adds options, e.g.
+# DIFF_FLAGS="--format markdown --min-delta 8"
+BASE ?=
+DIFF_FLAGS ?=
+diff: firmware
+ifeq ($(BASE),)
+	$(Q)$(MEMBUDGET) diff $(BASELINE) $(BUILD)/firmware.elf -b $(FW_BUDGETS) \
+		--head-map $(BUILD)/firmware.map $(DIFF_FLAGS)
+else
+	$(Q)mk/diff-base.sh '$(BASE)' '$(PYTHON)' $(BUILD) $(DIFF_FLAGS)
+endif

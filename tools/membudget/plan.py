@@ -201,8 +201,8 @@ def plan(summary, changes):
                 raise InputError(f"--remove {change.component}",
                                  f"no component '{change.component}' "
                                  f"(components: {', '.join(sizes)})")
-            change.sizes = sizes.pop(change.component)
-            caps.pop(change.component, None)
+            # Its budgets stay: freed bytes show as headroom
+            change.sizes, sizes[change.component] = sizes[change.component], Sizes()
             for k in CLASSES:
                 after.add(k, -change.sizes.get(k))
             continue

@@ -145,7 +145,7 @@ def _creep_rows(diff):
 
 
 def _symbol_rows(rows, code=""):
-    return [[fmt_signed(r.delta), f"{r.percent():.1f}" if r.base else "new",
+    return [[fmt_signed(r.delta), fmt_percent_change(r.delta, r.base or 0),
              r.status, f"{code}{_symbol_label(r)}{code}"
              + (f" {r.file}" if r.file and not code else ""),
              r.owner, r.cls, _opt(r.base), _opt(r.head)] for r in rows]
