@@ -150,10 +150,13 @@ def plan(subject, py, available):
                  None if why else tool + ["check", elf, *budgets] + extra,
                  why))
     why = available["diff"] or ("" if subject.head else "no second image")
-    label = "membudget diff" + (" (same file twice)"
-                                if subject.head == subject.path else "")
+    label = "membudget diff -b --format json" + (
+        " (same file twice)" if subject.head == subject.path else "")
+    maps = ["--base-map", str(subject.map), "--head-map", str(subject.map)] \
+        if subject.map else []
     rows.append((label, None if why else
-                 tool + ["diff", elf, str(subject.head)], why))
+                 tool + ["diff", elf, str(subject.head), *budgets,
+                         "--format", "json"] + maps, why))
     return rows
 
 
@@ -168,9 +171,9 @@ def check_output(label, timing):
         try:
             doc = json.loads(timing.stdout)
         except ValueError:
-            return "report --format json printed no valid JSON"
+            return "--format json printed no valid JSON"
         if not isinstance(doc, dict) or "schema" not in doc:
-            return "report JSON has no schema field"
+            return "the JSON output has no schema field"
     return ""
 
 
@@ -341,10 +344,11 @@ def size_text(size):
 
 def render(report):
     """The table people read."""
-    out = [f"membudget bench, {report['date']}, {report['machine']['nproc']} "
-           f"cores ({report['machine']['cpu']}), "
-           f"Python {report['machine']['python']}, "
-           f"median of {report['runs']}", ""]
+    m = report["machine"]
+    out = [f"membudget bench, {report['date']}, {m['nproc']} cores "
+           f"({m['cpu']}), Python {m['python']}, median of {report['runs']},"
+           f" load average {m['loadavg_at_start'][0]} at start, "
+           f"{m['loadavg_at_end'][0]} at end", ""]
     for subject in report["subjects"]:
         if subject["skipped"]:
             out.append(f"skipped {subject['name']}: {subject['skipped']}")
@@ -353,18 +357,18 @@ def render(report):
                        f"({size_text(subject['bytes'])}) "
                        f"{subject['note']}")
     out.append("")
-    head = f"{'command':<40} {'subject':<10} {'median s':>9} " \
+    head = f"{'command':<50} {'subject':<10} {'median s':>9} " \
            f"{'peak MiB':>9} {'x nm':>7}  status"
     out += [head, "-" * len(head)]
     for r in report["results"]:
         if r["skipped"]:
             if r["command"] != "*":
-                out.append(f"{r['command']:<40} {r['subject']:<10} "
+                out.append(f"{r['command']:<50} {r['subject']:<10} "
                            f"skipped: {r['skipped']}")
             continue
         status = "error: " + r["error"] if r["error"] \
             else "exit " + ",".join(map(str, r["statuses"]))
-        out.append(f"{r['command']:<40} {r['subject']:<10} "
+        out.append(f"{r['command']:<50} {r['subject']:<10} "
                    f"{fmt(r['median_s'], '9.3f')} {fmt(r['peak_mib'], '9.1f')}"
                    f" {fmt(r['ratio_vs_nm'], '7.2f')}  {status}")
     fw = report["firmware_check"]
@@ -409,7 +413,10 @@ def render_markdown(report):
     m = report["machine"]
     out = [f"Measured {report['date'][:10]} on {m['nproc']} cores "
            f"({m['cpu']}), Python {m['python']}, median of {report['runs']} "
-           "runs, peak RSS of the command's own process.", ""]
+           "runs, peak RSS of the command's own process; load average "
+           f"{m['loadavg_at_start'][0]} at start, "
+           f"{m['loadavg_at_end'][0]} at end (others' work skews wall "
+           "times).", ""]
     for subject in report["subjects"]:
         out.append(f"- {subject['name']}: " + (
             f"skipped, {subject['skipped']}" if subject["skipped"] else
@@ -535,6 +542,8 @@ def main(argv=None):
         if "firmware" in only else {"skipped": "not requested"})
     report["allocator"] = (allocator(log, args.heap_size) if "allocator" in only
                            else {"skipped": "not requested"})
+    report["machine"]["loadavg_at_end"] = [round(x, 2)
+                                           for x in os.getloadavg()]
 
     sys.stdout.write("\n" + render(report))
     args.out.parent.mkdir(parents=True, exist_ok=True)
