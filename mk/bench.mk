@@ -5,6 +5,8 @@
 BENCH := $(BUILD)/bench
 BENCH_UNITS ?= 2000
 BENCH_RUNS ?= 5
+# Seconds to wait for a quiet machine before measuring (shared machines)
+BENCH_SETTLE ?= 0
 BENCH_JOBS ?= $(shell nproc)
 
 # A BENCH_UNITS change must regenerate the synthetic ELFs
@@ -25,6 +27,7 @@ bench: deps bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM)
 	$(Q)$(MAKE) --no-print-directory firmware >$(BENCH)/firmware-build.log 2>&1 || \
 		echo "bench: firmware did not build (see $(BENCH)/firmware-build.log)"
 	$(Q)$(PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \
+		--settle $(BENCH_SETTLE) \
 		--heap-size $(HEAP_SIZE) --out reports/bench.json
 
 bench-elfs: $(BENCH_ELFS)

@@ -17,6 +17,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -478,6 +479,23 @@ def update_readme(path, report):
     path.write_text(text[:start] + render_markdown(report) + text[end:])
 
 
+def settle(limit, log):
+    """Wait up to @limit seconds for the machine to go quiet.
+
+    Quiet: a one-minute load average below half the cores.  Returns the
+    seconds waited; the figures say the load either way.
+    """
+    quiet = len(os.sched_getaffinity(0)) / 2
+    waited = 0
+    while waited < limit and os.getloadavg()[0] >= quiet:
+        if waited == 0:
+            log(f"bench: load {os.getloadavg()[0]:.2f}, waiting up to "
+                f"{limit} s for it to drop below {quiet}")
+        time.sleep(10)
+        waited += 10
+    return waited
+
+
 def parse_args(argv):
     """Command line."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -486,6 +504,8 @@ def parse_args(argv):
     ap.add_argument("--only", choices=["synthetic", "libpython", "firmware",
                                        "allocator"], action="append",
                     help="measure only these parts (repeatable)")
+    ap.add_argument("--settle", type=int, default=0, metavar="SECONDS",
+                    help="first wait up to SECONDS for a quiet machine")
     ap.add_argument("--heap-size", type=int, default=131072,
                     help="HEAP_SIZE heapsim-bench was built with")
     ap.add_argument("--markdown", type=Path, metavar="JSON",
@@ -511,12 +531,14 @@ def main(argv=None):
     def log(message):
         print(message, flush=True)
 
+    waited = settle(args.settle, log)
     py = python()
     available = membudget_commands(py)
     report = {"schema": SCHEMA,
               "date": datetime.datetime.now(datetime.timezone.utc)
               .strftime("%Y-%m-%dT%H:%M:%SZ"),
               "machine": machine(py), "runs": args.runs,
+              "waited_for_quiet_s": waited,
               "membudget": {k: v or "available" for k, v in available.items()},
               "subjects": [], "results": []}
     finders = [("synthetic", subjects_mod.synthetic),
