@@ -131,3 +131,33 @@ def test_errors_and_fetches_are_caught(chromium, firmware, tmp_path):
     errors = chromium.selftest(broken)["errors"]
     assert any("planted failure" in e for e in errors), errors
     assert any("blocked" in e and "example.invalid" in e for e in errors), errors
+
+
+def test_diff_of_two_compiled_builds(chromium, build_elf, tmp_path):
+    """`diff --format html` of the fixture at -O1 and at -Os."""
+    base = build_elf("browser")
+    head = build_elf("browser-os", cflags=("-Os",))
+    page = tmp_path / "diff.html"
+    membudget("diff", base.elf, head.elf, "--base-map", base.map, "--head-map", head.map,
+              "--format", "html", "-o", page)
+    doc = json.loads(membudget("diff", base.elf, head.elf, "--base-map", base.map,
+                               "--head-map", head.map, "--format", "json"))
+    # Leaves are symbols (all classes merged); the padding bucket is one leaf
+    leaves = {}
+    for row in doc["symbols"] + doc["folded"]:
+        name = (row["name"] or "(no symbol)") + (f" (was {row['base_name']})"
+                                                 if row["base_name"] else "")
+        sums = leaves.setdefault((row["owner"], row["file"], name), dict.fromkeys(CLASSES, 0))
+        sums[row["class"]] += row["delta"]
+    if doc["padding"]:
+        leaves[(doc["padding"]["name"], None, "")] = {c: doc["padding"]["delta"][c]
+                                                      for c in CLASSES}
+    assert leaves, "the two builds should differ"
+    verdict = chromium.selftest(page)
+    assert verdict["kind"] == "diff" and verdict["errors"] == []
+    for m in MEASURES:
+        keys = {"rom": CLASSES[:3], "ram": CLASSES}.get(m, (m,))
+        want = {owner: 1 for (owner, _, _), d in leaves.items() if sum(d[k] for k in keys)}
+        assert verdict["measures"][m]["top_rects"] == want, m
+    assert verdict["table_rows"] == len(leaves)
+    assert verdict["sort"]["rom_first_click"] and verdict["sort"]["symbol_ascending"]

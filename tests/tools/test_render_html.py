@@ -173,3 +173,81 @@ def test_large_image_stays_under_5_mib():
     assert leaves == 2_000 * (render_html.TOP_PER_FILE + 1)
     assert sum(_leaf_sums(o)[i] for o in data["owners"] for i in range(4)) == \
         sum(p.size for p in attribution.pieces)
+
+
+# The diff page
+
+def _snapshot(rows, path="fw.elf"):
+    """A minimal snapshot document: rows of (name, file, owner, class, size)."""
+    owners = {}
+    totals = dict.fromkeys(CLASSES, 0)
+    for _, _, owner, cls, size in rows:
+        owners.setdefault(owner, dict.fromkeys(CLASSES, 0))[cls] += size
+        totals[cls] += size
+
+    def sized(name, sizes):
+        row = {"name": name, **sizes}
+        row["rom"] = sizes["code"] + sizes["rodata"] + sizes["data"]
+        row["ram"] = row["rom"] + sizes["bss"]
+        return row
+
+    return {"schema": 1, "kind": "snapshot", "elf": {"path": path, "build_id": None,
+                                                     "sha256": "00" * 32},
+            "provenance": {"git": None, "compilers": [], "budgets_sha256": None},
+            "budgets": None, "totals": sized("total", totals),
+            "components": [sized(n, s) for n, s in owners.items()], "buckets": [],
+            "symbols": [{"name": n, "file": f, "owner": o, "class": c, "size": s}
+                        for n, f, o, c, s in rows]}
+
+
+BASE = [("grow", "a.c", "core", "code", 100), ("shrink", "a.c", "core", "rodata", 50),
+        ("gone", "b.c", "core", "code", 30), ("same", "b.c", "net", "code", 8)]
+HEAD = [("grow", "a.c", "core", "code", 120), ("shrink", "a.c", "core", "rodata", 40),
+        ("fresh", "c.c", "net", "data", 16), ("same", "b.c", "net", "code", 8)]
+
+
+def _diff_page(base=BASE, head=HEAD):
+    from membudget import diff
+
+    result = diff.compare(_snapshot(base), _snapshot(head), base_label="base.json",
+                          head_label="head.json")
+    return result, render_html.render_diff(result)
+
+
+def test_diff_leaves_carry_status_and_change():
+    result, text = _diff_page()
+    page, data = _parse(text)
+    assert data["kind"] == "diff"
+    leaves = {leaf[0]: leaf[1:] for o in data["owners"] for f in o["files"]
+              for leaf in f["symbols"]}
+    assert leaves == {"grow": ["grown", 20, 0, 0, 0], "shrink": ["shrunk", 0, -10, 0, 0],
+                      "gone": ["removed", -30, 0, 0, 0], "fresh": ["added", 0, 0, 16, 0]}
+    # Per owner, the leaves add up to the owner's change
+    for owner in data["owners"]:
+        change = [h - b for b, h in zip(owner["base"], owner["head"])]
+        sums = [sum(leaf[2 + i] for f in owner["files"] for leaf in f["symbols"])
+                for i in range(4)]
+        assert sums == change, owner["name"]
+    assert data["head_total"] == [120 + 8, 40, 16, 0]
+    assert page.external == []
+
+
+def test_diff_tree_folds_per_file_by_size_of_change():
+    from membudget.diff import SymbolDelta
+
+    rows = [SymbolDelta(f"s{i}", None, "a.c", "core", "code", 100, 100 + i - 15)
+            for i in range(30) if i != 15]
+    (file,) = render_html.diff_tree(rows, top=5)["core"]
+    # |change| 15, then 14 twice (ties by name)
+    assert [leaf[0] for leaf in file["symbols"][:3]] == ["s0", "s1", "s29"]
+    assert file["folded"] == 24
+    assert sum(leaf[2] for leaf in file["symbols"]) == sum(r.delta for r in rows)
+
+
+def test_diff_page_hostile_names():
+    evil = "</script><img src=x onerror=alert(1)>"
+    base = BASE + [(evil, "a.c", "core", "code", 4)]
+    _, text = _diff_page(base=base)
+    page, data = _parse(text)
+    assert page.scripts == 3 and page.external == []
+    assert evil in [leaf[0] for o in data["owners"] for f in o["files"] for leaf in f["symbols"]]

@@ -26,7 +26,7 @@ NO_BUDGETS_COMPONENT = "all"
 REPORT_RENDERERS = {"text": render_text.render, "json": render_json.render,
                     "markdown": render_markdown.render, "csv": render_csv.render,
                     "html": render_html.render}
-#: Renderers that draw every piece too: called as render(summary, attribution)
+#: Renderers that draw every piece too: render(summary, attribution, compilers)
 PIECE_RENDERERS = {"html"}
 
 
@@ -140,7 +140,8 @@ def run_report(args):
     attribution, budgets = attribute_args(args)
     result = summary_mod.summarize(attribution, budgets, by=args.by, top=args.top)
     render = REPORT_RENDERERS[args.format]
-    text = render(result, attribution) if args.format in PIECE_RENDERERS else render(result)
+    text = (render(result, attribution, snapshot.compilers(attribution.image))
+            if args.format in PIECE_RENDERERS else render(result))
     write_output(text, args.output)
     return 0
 

@@ -8,7 +8,7 @@ rows that do not fit are cut, and a note says how many and their net bytes.
 
 import json
 
-from . import __version__
+from . import __version__, render_html
 from .model import SCHEMA
 from .render_markdown import _table as md_table
 from .render_text import table as text_table
@@ -283,4 +283,5 @@ def render_json(diff):
     return json.dumps(document(diff), indent=2) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json,
+             "html": render_html.render_diff}

@@ -129,7 +129,8 @@
         var h = hue(oi);
         if (data.owners[oi].kind === "bucket") h = -1;
         if (DIFF && level === 2) {
-            return {grown: "#d9534f", shrunk: "#3c9a5f", "new": "#e8912d",
+            /* as render_html.STATUS_COLOURS */
+            return {grown: "#d9534f", shrunk: "#3c9a5f", added: "#e8912d",
                     removed: "#4a7fc1"}[leaf[1]] || "#999";
         }
         var light = [90, 78, 64][level];
