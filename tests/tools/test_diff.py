@@ -1,0 +1,319 @@
+"""membudget diff: two real builds that differ in known ways (variants.py),
+binutils' `nm -S` as the oracle; synthetic snapshots for the limits."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import variants
+from membudget import diff, render_diff
+from membudget.budgets import parse as parse_budgets
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = ROOT / "tools" / "membudget"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def assert_bad_input(proc, *fragments):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("membudget: "), proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    top = tmp_path_factory.mktemp("variants")
+    return variants.build(top, 0), variants.build(top, 1)
+
+
+def nm(elf):
+    """{name: [sizes]} of sized symbols, from nm -S."""
+    out = subprocess.run(["nm", "-S", "--defined-only", str(elf)], capture_output=True,
+                         text=True, check=True).stdout
+    sizes = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 4:
+            sizes.setdefault(fields[3], []).append(int(fields[1], 16))
+    return sizes
+
+
+def diff_json(*args):
+    proc = run("diff", *args, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def rows_by_name(doc, key="symbols"):
+    return {r["name"]: r for r in doc[key]}
+
+
+def test_deltas_reconcile_with_nm(builds):
+    base, head = builds
+    doc = diff_json(base, head)
+    rows = rows_by_name(doc)
+    nm_base, nm_head = nm(base), nm(head)
+    for name in ("grow_me", "table", "tiny"):
+        (b,), (h,) = nm_base[name], nm_head[name]
+        assert rows[name]["delta"] == h - b, name
+        assert (rows[name]["base"], rows[name]["head"]) == (b, h)
+    assert rows["gone"]["status"] == "removed"
+    assert rows["gone"]["delta"] == -nm_base["gone"][0]
+    assert rows["fresh"]["status"] == "added"
+    assert rows["fresh"]["delta"] == nm_head["fresh"][0]
+    assert rows["table"]["class"] == "data"
+    # Sorted by |delta|, largest first
+    deltas = [abs(r["delta"]) for r in doc["symbols"]]
+    assert deltas == sorted(deltas, reverse=True)
+
+
+def nm_code(elf):
+    """Bytes of every function symbol (nm types T and t)."""
+    out = subprocess.run(["nm", "-S", "--defined-only", str(elf)], capture_output=True,
+                         text=True, check=True).stdout
+    return sum(int(f[1], 16) for f in map(str.split, out.splitlines())
+               if len(f) == 4 and f[2] in "Tt")
+
+
+def test_totals_match_nm(builds):
+    base, head = builds
+    doc = diff_json(base, head)
+    totals = {t["class"]: t for t in doc["totals"]}
+    # -O1 packs functions (alignment 1): every code byte is a symbol's
+    assert totals["code"]["delta"] == nm_code(head) - nm_code(base)
+    symbol_code = sum(r["delta"] for r in doc["symbols"] + doc["folded"]
+                      if r["class"] == "code")
+    assert totals["code"]["delta"] == symbol_code
+    assert totals["data"]["delta"] == 96 - 64
+    assert totals["rom"]["delta"] == sum(totals[k]["delta"] for k in ("code", "rodata", "data"))
+
+
+def test_clone_suffix_renames_match(builds):
+    base, head = builds
+    doc = diff_json(base, head)
+    names = {r["name"] for r in doc["symbols"] + doc["folded"]}
+    # calc.constprop.0 -> calc.isra.1 is the same code: no added/removed row
+    assert not names & {"calc.constprop.0", "calc.isra.1"}
+    assert nm(base)["calc.constprop.0"] == nm(head)["calc.isra.1"]
+
+
+def test_local_duplicates_match_by_file(builds):
+    base, head = builds
+    doc = diff_json(base, head)
+    twins = [r for r in doc["symbols"] if r["name"] == "twin"]
+    # Only two.c's twin changed; one.c's stays matched and unchanged,
+    # although the build directories differ (prefix stripped)
+    assert len(twins) == 1
+    assert twins[0]["file"] == "two.c"
+    assert twins[0]["status"] == "grown"
+    nm_base, nm_head = nm(base), nm(head)
+    assert twins[0]["delta"] == max(nm_head["twin"]) - max(nm_base["twin"])
+
+
+def test_base_name_strips_clone_suffixes():
+    assert diff.base_name("foo.constprop.0") == "foo"
+    assert diff.base_name("foo.isra.12") == "foo"
+    assert diff.base_name("foo.part.0.lto_priv.3") == "foo"
+    assert diff.base_name("foo.cold") == "foo"
+    assert diff.base_name("foo.0") == "foo.0"       # a local static, not a clone
+    assert diff.base_name(None) is None
+
+
+def test_size_closest_pairing_without_files():
+    base = [["s", None, "c", "code", 10], ["s", None, "c", "code", 100]]
+    head = [["s", None, "c", "code", 104], ["s", None, "c", "code", 10]]
+    pairs, removed, added = diff.match(base, head)
+    assert sorted((b[4], h[4]) for b, h in pairs) == [(10, 10), (100, 104)]
+    assert not removed and not added
+
+
+def test_noise_folds_into_details(builds):
+    base, head = builds
+    proc = run("diff", base, head, "--min-delta", "8", "--format", "markdown")
+    assert proc.returncode == 0
+    md = proc.stdout
+    assert "<details><summary>1 symbol change below the noise threshold " \
+           "(|delta| < 8 B), net +6 B</summary>" in md
+    details = md[md.index("<details>"):md.index("</details>")]
+    assert "`tiny`" in details
+    assert "`tiny`" not in md[:md.index("<details>")]
+    text = run("diff", base, head, "--min-delta", "8").stdout
+    assert "folded: 1 symbol change below the noise threshold" in text
+    doc = diff_json(base, head, "--min-percent", "80")
+    assert {r["name"] for r in doc["folded"]} == {"tiny", "table"}
+
+
+def test_same_build_is_no_change(builds):
+    base, _ = builds
+    proc = run("diff", base, base)
+    assert proc.returncode == 0
+    assert "verdict: no change" in proc.stdout
+    md = run("diff", base, base, "--format", "markdown").stdout
+    assert md.splitlines()[0] == "## membudget: prog.elf"
+    assert "no change" in md.splitlines()[2]
+
+
+def budgets_text(tmp_path, creep, image_creep):
+    path = tmp_path / "prog.toml"
+    path.write_text(f"""
+[image]
+name = "prog"
+root = "."
+creep = {image_creep}
+
+[components.grower]
+symbols = ["grow_me", "twin"]
+creep = {creep}
+
+[components.rest]
+catch_all = true
+""")
+    return path
+
+
+def test_creep_exceeded_exits_1_and_names_it(builds, tmp_path):
+    base, head = builds
+    budgets = budgets_text(tmp_path, '{ code = "64 B" }', '"1 KiB"')
+    proc = run("diff", base, head, "-b", budgets)
+    assert proc.returncode == 1, proc.stderr
+    grown = sum(nm(head)["grow_me"]) + sum(nm(head)["twin"]) \
+        - sum(nm(base)["grow_me"]) - sum(nm(base)["twin"])
+    assert f"creep exceeded: grower code +{grown} B > creep 64 B" in proc.stdout
+    md = run("diff", base, head, "-b", budgets, "--format", "markdown").stdout
+    assert md.splitlines()[2].startswith(":x: **creep exceeded: grower code")
+    # Within the caps: exit 0
+    ok = budgets_text(tmp_path, f'"{grown} B"', '"1 KiB"')
+    assert run("diff", base, head, "-b", ok).returncode == 0
+
+
+def test_image_creep_percent(builds, tmp_path):
+    base, head = builds
+    budgets = budgets_text(tmp_path, '"1 MiB"', '"10 %"')
+    proc = run("diff", base, head, "-b", budgets, "--format", "json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    over = [c for c in doc["creep"] if c["over"]]
+    rom = next(t for t in doc["totals"] if t["class"] == "rom")
+    assert {"owner": "image", "class": "rom", "delta": rom["delta"],
+            "cap": rom["base"] // 10, "over": True} in over
+
+
+def test_snapshot_round_trip(builds, tmp_path):
+    base, head = builds
+    snap = tmp_path / "base.json"
+    assert run("snapshot", base, "-o", snap).returncode == 0
+    from_elf = diff_json(base, head)
+    from_snapshot = diff_json(snap, head)
+    for doc in (from_elf, from_snapshot):
+        del doc["base"]["label"]
+    assert from_snapshot == from_elf
+    # Both sides snapshots: the same again
+    head_snap = tmp_path / "head.json"
+    assert run("snapshot", head, "-o", head_snap).returncode == 0
+    both = diff_json(snap, head_snap)
+    del both["base"]["label"], both["head"]["label"]
+    del from_elf["head"]["label"]
+    assert both == from_elf
+
+
+def test_provenance_warning(builds, tmp_path):
+    base, head = builds
+    snap = tmp_path / "base.json"
+    assert run("snapshot", base, "-o", snap).returncode == 0
+    doc = json.loads(snap.read_text())
+    doc["provenance"]["compilers"] = ["GCC: (Imaginary) 99.1"]
+    snap.write_text(json.dumps(doc))
+    md = run("diff", snap, head, "--format", "markdown").stdout
+    assert "> :warning: BASE and HEAD were built by different compilers: " \
+           "GCC: (Imaginary) 99.1 vs GCC:" in md
+
+
+def synthetic(count, grow):
+    """A snapshot document with count symbols of one component."""
+    symbols = [{"name": f"function_with_a_long_name_{i:05d}", "file": f"src/f{i % 97}.c",
+                "owner": "app", "class": "code", "size": 100 + (i * grow) % 50}
+               for i in range(count)]
+    code = sum(s["size"] for s in symbols)
+    sizes = {"code": code, "rodata": 0, "data": 0, "bss": 0, "rom": code, "ram": code}
+    return {"schema": 1, "kind": "snapshot", "elf": {"path": "x.elf", "sha256": "ab" * 32,
+                                                     "build_id": None},
+            "budgets": {"path": "b.toml", "name": "big"}, "totals": sizes,
+            "components": [dict(name="app", **sizes)], "buckets": [],
+            "provenance": {"git": None, "compilers": [], "budgets_sha256": None},
+            "symbols": symbols}
+
+
+def test_markdown_truncates_under_limit():
+    result = diff.compare(synthetic(10_000, 0), synthetic(10_000, 7), min_delta=3)
+    assert len(result.symbols) + len(result.folded) > 9_000
+    md = render_diff.render_markdown(result)
+    assert len(md) < 65_000
+    assert md.splitlines()[0] == "## membudget: big"
+    assert "**Truncated** to stay under 65,000 characters: cut " in md
+    # The note says how many rows were cut and their net bytes
+    cut = md[md.index("**Truncated**"):]
+    shown = md.count("`function_with_a_long_name_")
+    assert f"of {len(result.symbols):,} symbol rows" in cut
+    assert shown < len(result.symbols) + len(result.folded)
+    assert md.count("<details>") == md.count("</details>")
+
+
+def test_markdown_cli_truncates(tmp_path):
+    base, head = tmp_path / "a.json", tmp_path / "b.json"
+    base.write_text(json.dumps(synthetic(10_000, 0)))
+    head.write_text(json.dumps(synthetic(10_000, 3)))
+    out = tmp_path / "pr.md"
+    proc = run("diff", base, head, "--format", "markdown", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert len(out.read_text()) < 65_000
+
+
+@pytest.mark.parametrize("mutate, fragment", [
+    (lambda d: d.update(schema=7), "unsupported snapshot schema 7 (this membudget reads schema 1)"),
+    (lambda d: d.pop("kind"), "a membudget report, not a snapshot"),
+    (lambda d: d.pop("symbols"), "snapshot has no 'symbols' field"),
+    (lambda d: d["symbols"].append({"owner": "x", "class": "code", "size": -1}),
+     "symbols[3].size: expected a byte count"),
+    (lambda d: d.update(totals=[]), "totals: expected an object"),
+])
+def test_bad_snapshot_exits_2(tmp_path, mutate, fragment):
+    doc = synthetic(3, 0)
+    mutate(doc)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    out = tmp_path / "out.md"
+    proc = run("diff", bad, bad, "-o", out)
+    assert_bad_input(proc, str(bad), fragment)
+    assert not out.exists()
+
+
+def test_bad_files_exit_2(tmp_path, builds):
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00garbage")
+    assert_bad_input(run("diff", junk, builds[0]), str(junk), "neither an ELF file nor")
+    assert_bad_input(run("diff", builds[0], tmp_path / "missing.elf"), "missing.elf",
+                     "No such file")
+    broken = tmp_path / "broken.elf"
+    broken.write_bytes(b"\x7fELF\x01\x01\x01" + b"\0" * 9)
+    assert_bad_input(run("diff", broken, builds[0]), str(broken))
+    bad_budgets = tmp_path / "b.toml"
+    bad_budgets.write_text("[image]\ncreep = \"5 parsecs\"\n")
+    assert_bad_input(run("diff", builds[0], builds[1], "-b", bad_budgets),
+                     str(bad_budgets), "image.creep")
+
+
+def test_creep_percent_parses():
+    b = parse_budgets('[image]\ncreep = { rom = "2.5 %" }\n'
+                      '[components.a]\nsymbols = ["a"]\ncreep = "1 %"\n', "x.toml", root=".")
+    assert b.image_creep["rom"].of(1000) == 25
+    assert b.components[0].creep["code"].of(250) == 2
