@@ -1,0 +1,128 @@
+"""membudget snapshot: report JSON + provenance + symbols, on real ELFs."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from membudget import snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+LAUNCHER = ROOT / "tools" / "membudget"
+
+BUDGETS = """
+[image]
+name = "fixture"
+root = "{root}"
+
+[components.heap]
+paths = ["tests/tools/fixtures/heap.c"]
+
+[components.other]
+catch_all = true
+"""
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def fw(build_elf):
+    return build_elf("firmware")
+
+
+def comment_strings(elf):
+    """The .comment strings, as readelf prints them."""
+    out = subprocess.run(["readelf", "-p", ".comment", str(elf)], capture_output=True,
+                         text=True, check=True).stdout
+    found = []
+    for line in out.splitlines():
+        if line.strip().startswith("["):
+            text = line.split("]", 1)[1].strip()
+            if text not in found:
+                found.append(text)
+    return found
+
+
+def test_snapshot_is_report_plus_provenance(fw, tmp_path):
+    budgets = tmp_path / "b.toml"
+    budgets.write_text(BUDGETS.format(root=ROOT))
+    out = tmp_path / "snap.json"
+    proc = run("snapshot", fw.elf, "-b", budgets, "--map", fw.map, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    report = json.loads(run("report", fw.elf, "-b", budgets, "--map", fw.map,
+                            "--format", "json").stdout)
+    # Every report field, unchanged
+    for key, value in report.items():
+        assert doc[key] == value, key
+    assert doc["kind"] == "snapshot"
+    prov = doc["provenance"]
+    assert prov["compilers"] == comment_strings(fw.elf)
+    assert any(c.startswith("GCC: ") for c in prov["compilers"])
+    assert prov["budgets_sha256"] == hashlib.sha256(budgets.read_bytes()).hexdigest()
+    assert prov["elf_sha256"] == hashlib.sha256(fw.elf.read_bytes()).hexdigest()
+    assert prov["build_id"] == doc["elf"]["build_id"]
+    assert prov["git"] is None      # the fixture lives outside any checkout
+
+
+def test_symbols_add_up_to_the_totals(fw, tmp_path):
+    out = tmp_path / "snap.json"
+    assert run("snapshot", fw.elf, "--map", fw.map, "-o", out).returncode == 0
+    doc = json.loads(out.read_text())
+    for cls in ("code", "rodata", "data", "bss"):
+        assert sum(s["size"] for s in doc["symbols"] if s["class"] == cls) \
+            == doc["totals"][cls]
+    # A sized function shows with its nm size, in its file
+    sizes = fw.tools.nm_sizes(fw.elf)
+    (heap_alloc,) = [size for (name, _), size in sizes.items() if name == "heap_alloc"]
+    rows = [s for s in doc["symbols"] if s["name"] == "heap_alloc"]
+    assert sum(r["size"] for r in rows) == heap_alloc
+    assert rows[0]["file"].endswith("heap.c")
+
+
+def test_git_commit_and_dirty_flag(fw, tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    elf = repo / "fw.elf"
+    shutil.copy(fw.elf, elf)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "fw.elf"], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "x"], check=True)
+    head = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert snapshot.git_state(str(elf)) == {"commit": head, "dirty": False}
+    (repo / "fw.elf").write_bytes(elf.read_bytes() + b"\0")
+    assert snapshot.git_state(str(elf)) == {"commit": head, "dirty": True}
+
+
+def test_snapshot_loads_back(fw, tmp_path):
+    out = tmp_path / "snap.json"
+    assert run("snapshot", fw.elf, "-o", out).returncode == 0
+    doc = snapshot.load(out)
+    assert doc == json.loads(out.read_text())
+    # ELF or snapshot: told apart by content, not by name
+    renamed = tmp_path / "snap.elf"
+    shutil.copy(out, renamed)
+    assert snapshot.side(str(renamed), None) == doc
+
+
+def test_bad_input_leaves_no_file(tmp_path):
+    out = tmp_path / "snap.json"
+    junk = tmp_path / "junk.elf"
+    junk.write_bytes(b"\x7fELF" + b"\xff" * 20)
+    proc = run("snapshot", junk, "-o", out)
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1
+    assert proc.stderr.startswith(f"membudget: {junk}: ")
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
