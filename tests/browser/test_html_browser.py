@@ -161,3 +161,39 @@ def test_diff_of_two_compiled_builds(chromium, build_elf, tmp_path):
         assert verdict["measures"][m]["top_rects"] == want, m
     assert verdict["table_rows"] == len(leaves)
     assert verdict["sort"]["rom_first_click"] and verdict["sort"]["symbol_ascending"]
+
+
+def test_history_page(chromium, firmware, tmp_path):
+    """`history` over real firmware snapshots, ordered by file time here."""
+    import os
+
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    base = json.loads(membudget("snapshot", FIRMWARE, *FIRMWARE_ARGS))
+    heap = next(c for c in base["components"] if c["name"] == "heap")
+    cap = next(b["budget"] for b in heap["budgets"] if b["class"] == "code")
+    # The heap's code grows one day apart so that the trend meets its budget
+    # exactly on day 8 (rounding down may leave up to 7 B more headroom)
+    step = (cap - heap["code"]) // 8
+    assert step > 0, "the firmware's heap code should be under its budget"
+    for i in range(3):
+        doc = json.loads(json.dumps(base))
+        for row in [doc["totals"]] + [c for c in doc["components"] if c["name"] == "heap"]:
+            for key in ("code", "rom", "ram"):
+                row[key] += step * i
+        doc["provenance"]["git"] = None
+        out = snaps / f"s{i}.json"
+        out.write_text(json.dumps(doc))
+        os.utime(out, (1_700_000_000 + i * 86400,) * 2)
+    page = tmp_path / "history.html"
+    membudget("history", snaps, "-o", page)
+    verdict = chromium.selftest(page)
+    assert verdict["errors"] == [] and verdict["kind"] == "history"
+    assert len(verdict["charts"]) == verdict["expected"] > 2
+    charts = {(c["owner"], c["key"]): c for c in verdict["charts"]}
+    assert all(c["points"] == 3 and c["series"] == 1 for c in charts.values())
+    days = (cap - heap["code"]) / step - 2     # after the last snapshot (day 2)
+    assert charts[("heap", "code")]["budget"] == 1
+    assert charts[("heap", "code")]["estimate"].endswith(f"(in {days:,.1f} days)")
+    assert charts[("boot", "code")]["estimate"].endswith("never (flat or shrinking)")
+    chromium.screenshot(page, ROOT / "build" / "history.png", size=(1280, 1000))

@@ -15,7 +15,7 @@ import tempfile
 from . import __version__, attribute, budgets as budgets_mod, check, elf
 from . import render_csv, render_html, render_json, render_markdown, render_text
 from . import summary as summary_mod
-from . import diff as diff_cmd, lds, plan, snapshot
+from . import diff as diff_cmd, history, lds, plan, snapshot
 from .model import ComponentDef, InputError
 
 EXIT_USAGE = 2
@@ -164,7 +164,8 @@ def run_check(args):
 
 #: Subcommands in help order; each entry registers one
 COMMANDS = [register_report, register_check, snapshot.register_snapshot,
-            diff_cmd.register_diff, plan.register_plan, lds.register_lds]
+            diff_cmd.register_diff, plan.register_plan, lds.register_lds,
+            history.register_history]
 
 
 def _positive_int(text):

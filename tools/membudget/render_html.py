@@ -196,8 +196,11 @@ def _bars_html(summary):
     return f'<div id="bars">{"".join(groups)}</div>'
 
 
-def page(title, body, data):
-    """The whole document: head with inline CSS, body, data, inline script."""
+def page(title, body, data, script="report.js"):
+    """The whole document: head with inline CSS, body, data, inline script.
+
+    @v script   the asset that draws the page from data (history: history.js)
+    """
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -209,7 +212,7 @@ def page(title, body, data):
         f"</head><body>\n{body}\n"
         '<pre id="selftest" hidden></pre>\n'
         f'<script type="application/json" id="membudget-data">{script_json(data)}</script>\n'
-        f"<script>{_asset('report.js')}</script>\n"
+        f"<script>{_asset(script)}</script>\n"
         "</body></html>\n")
 
 
