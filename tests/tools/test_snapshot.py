@@ -126,3 +126,12 @@ def test_bad_input_leaves_no_file(tmp_path):
     assert proc.stderr.startswith(f"membudget: {junk}: ")
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_committed_baseline_is_a_valid_snapshot():
+    doc = snapshot.load(ROOT / "reports" / "baseline.json")
+    import tomllib
+    budgets = tomllib.loads((ROOT / "budgets" / "firmware.toml").read_text())
+    assert [c["name"] for c in doc["components"]] == list(budgets["components"])
+    assert doc["budgets"]["path"] == "budgets/firmware.toml"
+    assert sum(s["size"] for s in doc["symbols"]) == doc["totals"]["ram"]
