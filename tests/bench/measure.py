@@ -25,10 +25,11 @@ class MeasureError(Exception):
 
 @dataclass
 class Run:
-    """One execution: wall seconds, peak RSS in bytes, exit status."""
+    """One execution: wall and CPU seconds, peak RSS in bytes, status."""
     seconds: float
     peak_rss: int
     status: int
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -43,6 +44,11 @@ class Timing:
     def median(self):
         """Median wall seconds."""
         return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def median_cpu(self):
+        """Median CPU seconds (user + system)."""
+        return statistics.median(r.cpu_seconds for r in self.runs)
 
     @property
     def peak_rss(self):
@@ -64,10 +70,10 @@ def run_once(argv, stdout, stderr, cwd=None):
                               stdin=subprocess.DEVNULL, stdout=stdout,
                               stderr=stderr, cwd=cwd)
         fields = result.read().split()
-    if proc.returncode != 0 or len(fields) != 3:
+    if proc.returncode != 0 or len(fields) != 4:
         raise MeasureError(f"could not run {argv[0]}")
-    wall_ns, maxrss_kib, status = map(int, fields)
-    return Run(wall_ns / 1e9, maxrss_kib * 1024, status)
+    wall_ns, maxrss_kib, status, cpu_ns = map(int, fields)
+    return Run(wall_ns / 1e9, maxrss_kib * 1024, status, cpu_ns / 1e9)
 
 
 def time_command(argv, runs, cwd=None):

@@ -45,6 +45,7 @@ class Result:
     subject: str
     argv: list = field(default_factory=list)
     median_s: float = None
+    median_cpu_s: float = None
     peak_mib: float = None
     ratio_vs_nm: float = None
     statuses: list = field(default_factory=list)
@@ -198,12 +199,13 @@ def run_subject(subject, py, available, runs, log):
             results.append(result)
             continue
         result.median_s = round(timing.median, 4)
+        result.median_cpu_s = round(timing.median_cpu, 4)
         result.peak_mib = round(timing.peak_rss / measure.MIB, 1)
         result.statuses = timing.statuses
         result.error = check_output(label, timing)
         if result.error:
             # A failed run's time is no figure for the table
-            result.median_s = result.peak_mib = None
+            result.median_s = result.median_cpu_s = result.peak_mib = None
             results.append(result)
             continue
         if label.startswith("nm "):
@@ -358,7 +360,7 @@ def render(report):
                        f"({size_text(subject['bytes'])}) "
                        f"{subject['note']}")
     out.append("")
-    head = f"{'command':<50} {'subject':<10} {'median s':>9} " \
+    head = f"{'command':<50} {'subject':<10} {'median s':>9} {'CPU s':>7} " \
            f"{'peak MiB':>9} {'x nm':>7}  status"
     out += [head, "-" * len(head)]
     for r in report["results"]:
@@ -370,7 +372,8 @@ def render(report):
         status = "error: " + r["error"] if r["error"] \
             else "exit " + ",".join(map(str, r["statuses"]))
         out.append(f"{r['command']:<50} {r['subject']:<10} "
-                   f"{fmt(r['median_s'], '9.3f')} {fmt(r['peak_mib'], '9.1f')}"
+                   f"{fmt(r['median_s'], '9.3f')} {fmt(r['median_cpu_s'], '7.3f')} "
+                   f"{fmt(r['peak_mib'], '9.1f')}"
                    f" {fmt(r['ratio_vs_nm'], '7.2f')}  {status}")
     fw = report["firmware_check"]
     out.append("")
@@ -427,13 +430,14 @@ def render_markdown(report):
             if not cand["dwarf"]:
                 out[-1] += (f"; `{cand['library']}` of {cand['interpreter']}"
                             " has no DWARF")
-    out += ["", "| command | subject | median s | peak MiB | x nm |",
-           "|---|---|--:|--:|--:|"]
+    out += ["", "| command | subject | median s | CPU s | peak MiB | x nm |",
+            "|---|---|--:|--:|--:|--:|"]
     for r in report["results"]:
         if r["skipped"] or r["error"]:
             continue
         out.append(f"| `{r['command']}` | {r['subject']} | "
-                   f"{r['median_s']:.3f} | {r['peak_mib']:.1f} | "
+                   f"{r['median_s']:.3f} | {fmt(r.get('median_cpu_s'), '.3f')} | "
+                   f"{r['peak_mib']:.1f} | "
                    f"{fmt(r['ratio_vs_nm'], '.2f')} |")
     fw = report["firmware_check"]
     if "skipped" not in fw:

@@ -12,8 +12,10 @@
  * Usage: rusage RESULT_FILE COMMAND [ARG...]
  *
  * The command inherits stdin, stdout and stderr.  RESULT_FILE receives
- * one line, "<wall ns> <peak RSS KiB> <exit status>", where a command
- * killed by a signal has status 128 + the signal number.  Exit status is
+ * one line, "<wall ns> <peak RSS KiB> <exit status> <CPU ns>", where a
+ * command killed by a signal has status 128 + the signal number and CPU
+ * time is user plus system: on a busy machine it moves far less than the
+ * wall time does.  Exit status is
  * 0 once that line is written, 2 on misuse or if the command could not
  * be started.
  */
@@ -38,6 +40,17 @@ static long long now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/**
+ * Convert a rusage time
+ *
+ * @v tv		Time
+ * @ret ns		Nanoseconds
+ */
+static long long timeval_ns(const struct timeval *tv)
+{
+	return tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL;
 }
 
 /**
@@ -93,7 +106,8 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 2;
 	}
-	fprintf(result, "%lld %ld %d\n", wall, usage.ru_maxrss, status);
+	fprintf(result, "%lld %ld %d %lld\n", wall, usage.ru_maxrss, status,
+		timeval_ns(&usage.ru_utime) + timeval_ns(&usage.ru_stime));
 	if (fclose(result) != 0) {
 		perror(argv[1]);
 		return 2;

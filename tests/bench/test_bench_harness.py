@@ -42,6 +42,8 @@ def test_peak_rss_is_per_child(helper, monkeypatch):
     small = measure.time_command(["true"], 1)
     assert big.statuses == [3]
     assert big.peak_rss >= 200 * measure.MIB
+    # Touching 200 MiB takes CPU time; the runner's own does not count
+    assert 0 < big.median_cpu <= big.median + 0.05
     # Neither the big child nor this process leaks into a later child
     assert small.peak_rss < 16 * measure.MIB
     assert small.statuses == [0]
