@@ -361,10 +361,18 @@ class _Unit:
             elif children:
                 sibling = attrs.get(AT_SIBLING)
                 if sibling and sibling[0] in REF_FORMS:
-                    pos = self.offset + sibling[1]
+                    pos = self.sibling(sibling[1], pos)
                 else:
                     depth += 1
         return pos
+
+    def sibling(self, value, lowest):
+        """Where DW_AT_sibling value points; before lowest it would loop."""
+        target = self.offset + value
+        if target < lowest:
+            raise DwarfError(f"unit at {self.offset:#x}: DW_AT_sibling "
+                             f"{target:#x} points back before {lowest:#x}")
+        return target
 
     def string(self, form, value):
         """Resolve a string attribute's value to text, or None."""
@@ -577,7 +585,8 @@ def _variables(unit, pos):
         if entry is not None and entry[0] != TAG_VARIABLE:
             fixed, sib_at, sib_fmt = unit.plan(code)
             if entry[1] and sib_at is not None:
-                pos = unit.offset + struct.unpack_from(sib_fmt, info, after + sib_at)[0]
+                pos = unit.sibling(struct.unpack_from(sib_fmt, info, after + sib_at)[0],
+                                   after)
                 continue
             if not entry[1] and fixed is not None:
                 pos = after + fixed
@@ -598,7 +607,7 @@ def _variables(unit, pos):
         if children:
             sibling = attrs.get(AT_SIBLING)
             if sibling and sibling[0] in REF_FORMS:
-                pos = unit.offset + sibling[1]
+                pos = unit.sibling(sibling[1], pos)
             else:
                 pos = unit.skip_children(pos)
     return found
