@@ -83,14 +83,21 @@ def parse_size(value, where, path):
         number, unit = float(match.group(1)), _UNITS[match.group(2)]
         if "." not in match.group(1):
             return int(match.group(1)) * unit
-        return int(number * unit)
+        return _whole_bytes(number * unit, value, where, path)
     if value != value or value in (float("inf"), float("-inf")):
         raise InputError(path, f"{where}: bad size {value!r}")
     if value < 0:
         raise InputError(path, f"{where}: negative size {value!r}")
     if isinstance(value, int):
         return value * KIB
-    return int(value * KIB)
+    return _whole_bytes(value * KIB, value, where, path)
+
+
+def _whole_bytes(number, value, where, path):
+    """Round a float byte count down; one too large for a float is an error."""
+    if number == float("inf"):
+        raise InputError(path, f"{where}: size {value!r} too large")
+    return int(number)
 
 
 def _type_name(value):
