@@ -178,6 +178,19 @@ def _sections(rd, headers, shstrndx):
     return sections
 
 
+def _check_overlaps(rd, sections):
+    """In a linked image no two allocated sections share an address.
+
+    .tbss (TLS, NOBITS) is left out: it legitimately overlays what follows.
+    Relocatable objects (every address 0) are not checked.
+    """
+    spans = sorted((s.addr, s.addr + s.size, s.name) for s in sections
+                   if s.cls and s.size and not (s.flags & SHF_TLS and s.type == SHT_NOBITS))
+    for (_, end, name), (addr, _, other) in zip(spans, spans[1:]):
+        if addr < end:
+            rd.fail(f"sections {name} and {other} overlap at {addr:#x}")
+
+
 def _symbols(rd, bits, endian, headers, symtab_index, machine):
     """Decode one symbol table with struct.iter_unpack.
 
@@ -271,6 +284,8 @@ def read_image(path):
     e_type, machine = fields[0], fields[1]
     headers, shstrndx = _section_headers(rd, bits, endian, fields)
     sections = _sections(rd, headers, shstrndx)
+    if e_type != 1:
+        _check_overlaps(rd, sections)
     symtab = [i for i, h in enumerate(headers) if h[1] == SHT_SYMTAB]
     if not symtab:
         symtab = [i for i, h in enumerate(headers) if h[1] == SHT_DYNSYM]
