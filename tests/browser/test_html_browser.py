@@ -197,3 +197,9 @@ def test_history_page(chromium, firmware, tmp_path):
     assert charts[("heap", "code")]["estimate"].endswith(f"(in {days:,.1f} days)")
     assert charts[("boot", "code")]["estimate"].endswith("never (flat or shrinking)")
     chromium.screenshot(page, ROOT / "build" / "history.png", size=(1280, 1000))
+
+
+def test_firmware_page_size(firmware):
+    """Checked without a browser too: the firmware page stays under 300 KiB."""
+    page, _ = firmware
+    assert page.stat().st_size < 300 * 1024

@@ -251,3 +251,20 @@ def test_diff_page_hostile_names():
     page, data = _parse(text)
     assert page.scripts == 3 and page.external == []
     assert evil in [leaf[0] for o in data["owners"] for f in o["files"] for leaf in f["symbols"]]
+
+
+def test_cli_page_of_a_compiled_fixture_names_the_compiler(build_elf, tmp_path, capsys):
+    from membudget import cli
+
+    built = build_elf("html-page")
+    out = tmp_path / "page.html"
+    assert cli.main(["report", str(built.elf), "--map", str(built.map),
+                     "--format", "html", "-o", str(out)]) == 0
+    _, data = _parse(out.read_text(encoding="utf-8"))
+    provenance = dict(data["provenance"])
+    assert provenance["compiler"].startswith("GCC: ")
+    assert provenance["ELF"] == str(built.elf)
+    # Without a budgets file one catch-all component holds every symbol
+    assert [o["name"] for o in data["owners"] if o["kind"] == "component"] == ["all"]
+    files = {f["name"] for o in data["owners"] for f in o["files"]}
+    assert set(built.sources) <= files

@@ -132,7 +132,7 @@ def _provenance(summary, extra):
                   f"{summary.type}"),
         ("build-id", summary.build_id or "(none)"),
         ("sha256", summary.sha256),
-        ("compiler", extra.get("compiler") or "(no .comment section)"),
+        ("compiler", extra.get("compiler") or "(not read)"),
         ("budgets", summary.budgets_path or "(none)"),
         ("date", extra.get("date") or report_date()),
         ("tool", f"membudget {__version__}"),
@@ -254,7 +254,9 @@ def render(summary, attribution=None, compilers=None, top=TOP_PER_FILE):
     @ret str        the HTML document
     """
     pieces = attribution.pieces if attribution is not None else None
-    provenance = {"compiler": "; ".join(compilers)} if compilers else None
+    provenance = {"compiler": ("; ".join(compilers) if compilers else
+                               "(no .comment section)" if compilers is not None else
+                               "(not read)")}
     data = document(summary, pieces, provenance, top)
     name = data["image"]
     fold = (f"Symbols beyond the largest {top} of a file are folded into one "
