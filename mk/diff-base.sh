@@ -33,7 +33,8 @@ if ! git worktree add --detach -q "$worktree" "$commit" >"$log" 2>&1; then
 	exit 2
 fi
 echo "  BUILD   firmware at $rev (${commit%${commit#????????????}})"
-if ! make -C "$worktree" --no-print-directory firmware >>"$log" 2>&1; then
+# Its own build/ (a BUILD given to this make would leak in through MAKEFLAGS)
+if ! make -C "$worktree" --no-print-directory BUILD=build firmware >>"$log" 2>&1; then
 	echo "make diff: building the firmware at $rev failed; see $log" >&2
 	exit 2
 fi

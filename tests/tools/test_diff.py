@@ -2,6 +2,7 @@
 binutils' `nm -S` as the oracle; synthetic snapshots for the limits."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -317,3 +318,53 @@ def test_creep_percent_parses():
                       '[components.a]\nsymbols = ["a"]\ncreep = "1 %"\n', "x.toml", root=".")
     assert b.image_creep["rom"].of(1000) == 25
     assert b.components[0].creep["code"].of(250) == 2
+
+
+def test_snapshot_names_the_budgets_for_an_elf(builds, tmp_path):
+    base, head = builds
+    budgets = budgets_text(tmp_path, '{ code = "64 B" }', '"1 KiB"')
+    snap = tmp_path / "base.json"
+    assert run("snapshot", base, "-b", budgets, "-o", snap).returncode == 0
+    # No -b: HEAD is attributed with the file the snapshot names, creep included
+    proc = run("diff", snap, head)
+    assert proc.returncode == 1
+    assert f"budgets: {budgets}" in proc.stdout
+    assert "creep exceeded: grower code" in proc.stdout
+    assert "warning" not in proc.stdout
+
+
+def test_make_diff_bad_rev_leaves_no_worktree(tmp_path):
+    before = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
+                            text=True).stdout
+    proc = subprocess.run([str(ROOT / "mk" / "diff-base.sh"), "no-such-rev-4", sys.executable,
+                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == "make diff: BASE=no-such-rev-4: not a commit of this repository\n"
+    assert list(tmp_path.iterdir()) == []
+    after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
+                           text=True).stdout
+    assert after == before
+
+
+def test_make_diff_builds_the_base_in_a_worktree(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    before = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
+                            text=True).stdout
+    heads = {subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()}
+    proc = subprocess.run(["make", "-s", "--no-print-directory", f"BUILD={tmp_path}",
+                           "diff", "BASE=HEAD", "DIFF_FLAGS=--format markdown"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    # 0, or 1 if someone's uncommitted change exceeds a creep cap
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "## membudget: firmware" in lines
+    # Others may commit meanwhile: HEAD as it was before or after
+    heads.add(subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                             text=True).stdout.strip())
+    snap = json.loads((tmp_path / "diff-base.json").read_text())
+    assert snap["provenance"]["git"]["commit"] in heads
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("diff-base.") and p.is_dir()]
+    after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
+                           text=True).stdout
+    assert after == before

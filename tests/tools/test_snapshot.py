@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,6 @@ def test_bad_input_leaves_no_file(tmp_path):
 
 def test_committed_baseline_is_a_valid_snapshot():
     doc = snapshot.load(ROOT / "reports" / "baseline.json")
-    import tomllib
     budgets = tomllib.loads((ROOT / "budgets" / "firmware.toml").read_text())
     assert [c["name"] for c in doc["components"]] == list(budgets["components"])
     assert doc["budgets"]["path"] == "budgets/firmware.toml"

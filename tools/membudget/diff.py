@@ -114,6 +114,7 @@ class Diff:
     min_delta: int
     min_percent: float
     warnings: list[str] = field(default_factory=list)
+    budgets_path: str | None = None     # the file the creep caps came from
 
     @property
     def same(self):
@@ -347,9 +348,12 @@ def register_diff(subparsers):
     parser.add_argument("base", metavar="BASE", help="base build: ELF or snapshot")
     parser.add_argument("head", metavar="HEAD", help="head build: ELF or snapshot")
     parser.add_argument("-b", "--budgets", metavar="FILE",
-                        help="budgets file: components of ELF inputs and creep caps")
-    parser.add_argument("--base-map", metavar="FILE", help="link map of an ELF BASE")
-    parser.add_argument("--head-map", metavar="FILE", help="link map of an ELF HEAD")
+                        help="budgets file: components of ELF inputs and creep caps "
+                             "(default: the one a snapshot input names, if present)")
+    parser.add_argument("--base-map", metavar="FILE",
+                        help="link map of an ELF BASE (default: BASE's .map beside it)")
+    parser.add_argument("--head-map", metavar="FILE",
+                        help="link map of an ELF HEAD (default: HEAD's .map beside it)")
     parser.add_argument("--format", choices=tuple(render_diff.RENDERERS), default="text")
     parser.add_argument("--min-delta", type=_non_negative_int, default=0, metavar="BYTES",
                         help="fold symbol changes smaller than BYTES")
@@ -360,13 +364,36 @@ def register_diff(subparsers):
     parser.set_defaults(run=run_diff, elf=None, objects=[])
 
 
+def _default_map(path):
+    """The link map beside an ELF (build/firmware.map for build/firmware.elf)."""
+    candidate = os.path.splitext(path)[0] + ".map"
+    return candidate if os.path.isfile(candidate) else None
+
+
+def _budgets_named_by(docs):
+    """The budgets file a snapshot was made with, if it is still there."""
+    for doc in docs:
+        path = (doc.get("budgets") or {}).get("path")
+        if isinstance(path, str) and os.path.isfile(path):
+            return path
+    return None
+
+
 def run_diff(args):
     from . import cli   # cli imports this module to register it
     args.elf = args.head
+    sides = {"base": (args.base, args.base_map), "head": (args.head, args.head_map)}
+    docs = {key: snapshot.load(path) for key, (path, _) in sides.items()
+            if not snapshot.is_elf(path)}
+    if args.budgets is None:
+        # Attribute an ELF the way the snapshot it is compared with was
+        args.budgets = _budgets_named_by(docs.values())
     budgets = budgets_mod.load(args.budgets) if args.budgets else None
-    base = snapshot.side(args.base, args, args.base_map)
-    head = snapshot.side(args.head, args, args.head_map)
-    result = compare(base, head, budgets, args.min_delta, args.min_percent,
+    for key, (path, map_path) in sides.items():
+        if key not in docs:
+            docs[key] = snapshot.side(path, args, map_path or _default_map(path))
+    result = compare(docs["base"], docs["head"], budgets, args.min_delta, args.min_percent,
                      base_label=args.base, head_label=args.head)
+    result.budgets_path = args.budgets
     cli.write_output(render_diff.RENDERERS[args.format](result), args.output)
     return EXIT_CREEP if result.creep_over() else EXIT_OK

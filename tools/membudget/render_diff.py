@@ -100,6 +100,8 @@ def render_text(diff):
            f"base: {diff.base_label} ({id_text(diff.base_ids, '')})",
            f"head: {diff.head_label} ({id_text(diff.head_ids, '')})",
            f"verdict: {verdict(diff)}"]
+    if diff.budgets_path:
+        out.insert(3, f"budgets: {diff.budgets_path}")
     out += [f"warning: {w}" for w in diff.warnings]
     if diff.same:
         return "\n".join(out) + "\n"
@@ -203,6 +205,8 @@ def render_markdown(diff, limit=LIMIT):
     page.add(f"{mark} **{verdict(diff)}**", "",
              f"- base: `{diff.base_label}` {id_text(diff.base_ids)}",
              f"- head: `{diff.head_label}` {id_text(diff.head_ids)}")
+    if diff.budgets_path:
+        page.add(f"- budgets: `{diff.budgets_path}`")
     for warning in diff.warnings:
         page.add("", f"> :warning: {warning}")
     if not diff.same:

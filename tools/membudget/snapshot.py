@@ -190,6 +190,15 @@ def load(path):
     return doc
 
 
+def is_elf(path):
+    """True if the file at path starts like an ELF file (else: a snapshot)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == ELF_MAGIC
+    except OSError as err:
+        raise InputError(path, err.strerror or str(err)) from None
+
+
 def side(path, args, map_path=None):
     """An ELF (analyzed now, with args.budgets) or a snapshot file: a snapshot.
 
@@ -197,12 +206,7 @@ def side(path, args, map_path=None):
     @v args     namespace with budgets (and objects) for an ELF
     @v map_path the link map of that ELF, if any
     """
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as err:
-        raise InputError(path, err.strerror or str(err)) from None
-    if magic != ELF_MAGIC:
+    if not is_elf(path):
         return load(path)
     ns = argparse.Namespace(elf=path, budgets=args.budgets, map=map_path,
                                 objects=getattr(args, "objects", None) or [])
