@@ -173,3 +173,16 @@ def test_cli_real_snapshots_of_a_compiled_fixture(build_elf, tmp_path, capsys):
     root = ET.fromstring(out.split("\n", 1)[1])
     owners = {g.get("data-owner") for g in root.iter("{http://www.w3.org/2000/svg}g")}
     assert owners == {"image", "all"}
+
+
+def test_directory_skips_other_json_with_a_warning(tmp_path, capsys):
+    write(tmp_path / "s0.json", snapshot_doc(100), mtime=T0)
+    write(tmp_path / "s1.json", snapshot_doc(110), mtime=T0 + DAY)
+    other = tmp_path / "bench.json"
+    other.write_text('{"runs": []}')
+    status, out, err = run_cli(["history", str(tmp_path), "--format", "svg"], capsys)
+    assert status == 0 and out.count('<g class="chart"') == 4
+    assert err == f"membudget: {other}: warning: not a membudget snapshot: skipped\n"
+    # Named explicitly, it must be a snapshot
+    status, _, err = run_cli(["history", str(other)], capsys)
+    assert status == 2 and err.startswith(f"membudget: {other}: ")

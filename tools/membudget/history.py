@@ -16,6 +16,7 @@ hit ("never" when the trend is flat or shrinking).
 
 import datetime
 import html
+import json
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -94,24 +95,44 @@ def load_point(path):
     return Point(path, os.path.basename(path), mtime, "file time", doc)
 
 
-def expand(paths):
-    """Snapshot files named, directories replaced by their *.json files."""
+def _claims_snapshot(path):
+    """Does this JSON file say it is a snapshot?  (Unreadable: let load() say.)"""
+    try:
+        with open(path, "rb") as f:
+            doc = json.loads(f.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return True
+    return isinstance(doc, dict) and doc.get("kind") == snapshot.KIND
+
+
+def expand(paths, warn=None):
+    """Snapshot files named, directories replaced by their *.json snapshots.
+
+    A directory's JSON files that are not snapshots (reports/bench.json)
+    are skipped, each with a warning; a file named explicitly must be one.
+    @v warn     warn(path, message), for the skipped files
+    """
     files = []
     for path in paths:
-        if os.path.isdir(path):
-            found = sorted(os.path.join(path, n) for n in os.listdir(path)
-                           if n.endswith(".json"))
-            if not found:
-                raise InputError(path, "no snapshots (*.json) in this directory")
-            files += found
-        else:
+        if not os.path.isdir(path):
             files.append(path)
+            continue
+        found = []
+        for name in sorted(n for n in os.listdir(path) if n.endswith(".json")):
+            full = os.path.join(path, name)
+            if _claims_snapshot(full):
+                found.append(full)
+            elif warn:
+                warn(full, "not a membudget snapshot: skipped")
+        if not found:
+            raise InputError(path, "no snapshots (*.json) in this directory")
+        files += found
     return files
 
 
-def load(paths):
+def load(paths, warn=None):
     """Points of every snapshot, oldest first (see the module docstring)."""
-    files = expand(paths)
+    files = expand(paths, warn)
     points = [load_point(p) for p in files]
     order = {p: i for i, p in enumerate(files)}
     points.sort(key=lambda p: (p.when, order[p.path]))
@@ -379,6 +400,6 @@ def register_history(subparsers):
 
 def run_history(args):
     from . import cli   # cli imports this module to register it
-    points = load(args.snapshots)
+    points = load(args.snapshots, cli.warn)
     cli.write_output(render(points, args.format), args.output)
     return 0
