@@ -186,3 +186,12 @@ def test_directory_skips_other_json_with_a_warning(tmp_path, capsys):
     # Named explicitly, it must be a snapshot
     status, _, err = run_cli(["history", str(other)], capsys)
     assert status == 2 and err.startswith(f"membudget: {other}: ")
+
+
+def test_malformed_budget_entries_are_ignored(tmp_path):
+    doc = snapshot_doc(100, heap_code=150)
+    doc["components"][0]["budgets"] += [{"class": "rom"}, "junk", {"class": "nope", "budget": 1}]
+    doc["image_budgets"] = {"not": "a list"}
+    points = history.load([write(tmp_path / "s.json", doc, mtime=T0)])
+    assert series_of(points, "heap", "code").budget == 150
+    assert series_of(points, "heap", "rom").budget is None

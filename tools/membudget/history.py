@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from . import render_html, snapshot
 from .model import CLASSES, InputError
-from .summary import fmt_bytes
+from .summary import BUDGET_ORDER, fmt_bytes
 
 FORMATS = ("html", "svg")
 DAY = 86400.0
@@ -148,7 +148,13 @@ def _sizes_of(row, key):
 
 
 def _caps(lines):
-    return {line["class"]: line["budget"] for line in lines or []}
+    """{key: budget} of a snapshot's budget list; entries that are not one are ignored
+    (snapshot.load checks sizes, not budgets)."""
+    if not isinstance(lines, list):
+        return {}
+    return {line["class"]: line["budget"] for line in lines
+            if isinstance(line, dict) and line.get("class") in BUDGET_ORDER
+            and isinstance(line.get("budget"), int) and not isinstance(line["budget"], bool)}
 
 
 def series(points):
