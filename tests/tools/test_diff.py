@@ -286,6 +286,10 @@ def test_markdown_cli_truncates(tmp_path):
     (lambda d: d["symbols"].append({"owner": "x", "class": "code", "size": -1}),
      "symbols[3].size: expected a byte count"),
     (lambda d: d.update(totals=[]), "totals: expected an object"),
+    (lambda d: d["symbols"][0].update(name=5), "symbols[0].name: expected a string or null"),
+    (lambda d: d["provenance"].update(git="abc"), "provenance.git: expected an object"),
+    (lambda d: d["provenance"].update(compilers=[1]), "provenance.compilers: expected"),
+    (lambda d: d.update(components={}), "must be arrays"),
 ])
 def test_bad_snapshot_exits_2(tmp_path, mutate, fragment):
     doc = synthetic(3, 0)

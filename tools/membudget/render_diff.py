@@ -225,12 +225,12 @@ def render_markdown(diff, limit=LIMIT):
                        "llrrl", creep)
         if diff.symbols:
             page.add("", "### Symbols", "")
-            page.table("symbol rows", SYMBOL_HEADER, "rrllllrrr",
+            page.table("symbol rows", SYMBOL_HEADER, "rrlllllrr",
                        _md_symbol_rows(diff.symbols), [r.delta for r in diff.symbols])
         note = _fold_note(diff)
         if note:
             page.add("", f"<details><summary>{note}</summary>", "")
-            page.table("folded rows", SYMBOL_HEADER, "rrllllrrr",
+            page.table("folded rows", SYMBOL_HEADER, "rrlllllrr",
                        _md_symbol_rows(diff.folded), [r.delta for r in diff.folded])
             page.add("", "</details>")
         page.add("", f"{diff.unchanged} matched symbols unchanged.")

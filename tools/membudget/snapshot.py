@@ -158,9 +158,19 @@ def _check(doc, path):
         _check_row(row, ("name",), sizes, f"components/buckets[{i}]", path)
     for i, row in enumerate(doc["symbols"]):
         _check_row(row, ("owner", "class"), ("size",), f"symbols[{i}]", path)
+        for key in ("name", "file"):
+            if row.get(key) is not None and not isinstance(row[key], str):
+                raise InputError(path, f"snapshot: symbols[{i}].{key}: expected a string "
+                                 "or null")
     _check_row(doc["totals"], (), sizes, "totals", path)
-    if not isinstance(doc["provenance"], dict) or not isinstance(doc["elf"], dict):
+    prov = doc["provenance"]
+    if not isinstance(prov, dict) or not isinstance(doc["elf"], dict):
         raise InputError(path, "snapshot: 'provenance' and 'elf' must be objects")
+    if prov.get("git") is not None and not isinstance(prov["git"], dict):
+        raise InputError(path, "snapshot: provenance.git: expected an object or null")
+    compilers = prov.get("compilers", [])
+    if not isinstance(compilers, list) or not all(isinstance(c, str) for c in compilers):
+        raise InputError(path, "snapshot: provenance.compilers: expected an array of strings")
 
 
 def _check_row(row, strings, numbers, where, path):
