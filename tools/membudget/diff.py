@@ -137,7 +137,7 @@ def _sizes(row):
 
 
 def _ids(doc):
-    prov, git = doc["provenance"], doc["provenance"].get("git") or {}
+    git = doc["provenance"].get("git") or {}
     return {"build_id": doc["elf"].get("build_id"), "sha256": doc["elf"].get("sha256"),
             "commit": git.get("commit"), "dirty": bool(git.get("dirty"))}
 
@@ -188,16 +188,20 @@ def _pair(base, head):
 
 def match(base_entries, head_entries):
     """Match symbols of two builds; returns (pairs, removed, added)."""
+    # Bytes no symbol names match only within their file: across files
+    # they have nothing in common
     keys = (lambda e: (e[1], e[0], e[3]), lambda e: (e[1], base_name(e[0]), e[3]),
-            lambda e: (e[0], e[3]), lambda e: (base_name(e[0]), e[3]))
+            lambda e: (e[0], e[3]) if e[0] is not None else None,
+            lambda e: (base_name(e[0]), e[3]) if e[0] is not None else None)
     pairs = []
     base_left, head_left = base_entries, head_entries
     for key in keys:
         groups = {}
-        for e in base_left:
-            groups.setdefault(key(e), ([], []))[0].append(e)
-        for e in head_left:
-            groups.setdefault(key(e), ([], []))[1].append(e)
+        for side, entries in enumerate((base_left, head_left)):
+            for e in entries:
+                k = key(e)
+                if k is not None:
+                    groups.setdefault(k, ([], []))[side].append(e)
         paired = set()
         for b_list, h_list in groups.values():
             if b_list and h_list:
