@@ -54,6 +54,10 @@ def check_verdict(verdict, doc):
     assert verdict["filter"]["rows"] >= 1 and verdict["filter"]["all_match"]
     assert "% of rom" in verdict["tooltip"] and " B, " in verdict["tooltip"]
     lines = [b for row in doc["components"] for b in row["budgets"]] + doc["image_budgets"]
+    # Clicking a component shows it alone; the button brings all back
+    zoom = verdict["zoom"]
+    assert zoom["top_rects"] == {zoom["owner"]: 1} and zoom["button"]
+    assert zoom["after"] == len(expected_top_rects(doc, "rom"))
     assert verdict["budget_bars"] == len(lines)
     assert verdict["over_bars"] == sum(1 for b in lines if b["over"])
 

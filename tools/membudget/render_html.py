@@ -223,7 +223,8 @@ def _treemap_html(legend=""):
         '<section id="map"><h2>Treemap</h2>'
         '<div class="controls"><label>size <select id="measure">'
         f"{measures}</select></label>"
-        f'{legend}<span id="map-note" class="note"></span></div>'
+        f'{legend}<button id="zoom-out" type="button" hidden></button>'
+        '<span id="map-note" class="note"></span></div>'
         '<div id="treemap-box"><svg id="treemap" role="img" '
         'aria-label="treemap: component, file, symbol"></svg>'
         '<div id="tooltip" hidden></div></div></section>')

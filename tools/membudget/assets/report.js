@@ -161,6 +161,9 @@
         tipNodes = [];
         var drawn = 0, hidden = 0;
         var owners = sortedItems(data.owners, function (o) { return ownerValue(o, m); });
+        if (zoomed !== null) {
+            owners = owners.filter(function (it) { return it.idx === zoomed; });
+        }
         squarify(owners, 0, 0, W, H).forEach(function (or) {
             var owner = or.item.thing, oi = or.item.idx;
             tipNodes.push({path: [owner.name], value: or.item.value, oi: oi});
@@ -201,6 +204,27 @@
             fmt(total) + " B in all") + "; " + fmt(drawn) + " symbols drawn" +
             (hidden ? ", " + fmt(hidden) + " too small to see" : "") + ".";
     }
+
+    /* Click a rectangle to show only its component; the button (or Escape)
+       shows every component again */
+    var zoomed = null;
+    var zoomOut = document.getElementById("zoom-out");
+    function zoom(oi) {
+        zoomed = oi;
+        zoomOut.hidden = oi === null;
+        svg.classList.toggle("zoomed", oi !== null);
+        if (oi !== null) zoomOut.textContent = "\u2190 all components (now: " +
+            data.owners[oi].name + ")";
+        drawTreemap();
+    }
+    svg.addEventListener("click", function (ev) {
+        var idx = ev.target.getAttribute && ev.target.getAttribute("data-i");
+        if (idx !== null && idx !== undefined && zoomed === null) zoom(tipNodes[+idx].oi);
+    });
+    zoomOut.addEventListener("click", function () { zoom(null); });
+    document.addEventListener("keydown", function (ev) {
+        if (ev.key === "Escape" && zoomed !== null) zoom(null);
+    });
 
     function imageTotal(m) {
         return DIFF ? measure(data.head_total, m) : measure(data.total, m);
@@ -351,6 +375,14 @@
         });
         measureSelect.value = "rom";
         measureSelect.dispatchEvent(new Event("change"));
+        var first0 = svg.querySelector("rect.c0");
+        if (first0) {
+            click(first0);
+            out.zoom = {owner: first0.getAttribute("data-owner"), top_rects: topRects(),
+                        button: !zoomOut.hidden};
+            click(zoomOut);
+            out.zoom.after = Object.keys(topRects()).length;
+        }
         var num = table.tHead.querySelector('th[data-key="rom"]');
         var text = table.tHead.querySelector('th[data-key="symbol"]');
         click(num);
