@@ -372,3 +372,66 @@ def test_make_diff_builds_the_base_in_a_worktree(tmp_path):
     after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
                            text=True).stdout
     assert after == before
+
+
+def small_pair():
+    """Two hand-made snapshots: every kind of row, a creep cap, a warning."""
+    def doc(symbols, padding, compiler, commit):
+        comps = {}
+        for s in symbols:
+            row = comps.setdefault(s["owner"], {"name": s["owner"], "code": 0, "rodata": 0,
+                                                "data": 0, "bss": 0})
+            row[s["class"]] += s["size"]
+        sizes = {k: sum(r[k] for r in comps.values()) for k in ("code", "rodata", "data", "bss")}
+        sizes["code"] += padding
+        return {"schema": 1, "kind": "snapshot",
+                "elf": {"path": "fw.elf", "sha256": commit * 8, "build_id": commit * 5},
+                "budgets": {"path": "fw.toml", "name": "fw"}, "totals": sizes,
+                "components": list(comps.values()),
+                "buckets": [{"name": "[padding]", "code": padding, "rodata": 0, "data": 0,
+                             "bss": 0}],
+                "provenance": {"git": {"commit": commit * 5, "dirty": False},
+                               "compilers": [compiler], "budgets_sha256": None},
+                "symbols": symbols + [{"name": None, "file": None, "owner": "[padding]",
+                                       "class": "code", "size": padding}]}
+
+    def sym(name, file, owner, cls, size):
+        return {"name": name, "file": file, "owner": owner, "class": cls, "size": size}
+
+    base = doc([sym("heap_alloc", "/b1/src/heap.c", "heap", "code", 300),
+                sym("heap_pool", "/b1/src/heap.c", "heap", "bss", 4096),
+                sym("scan.constprop.0", "/b1/src/e820.c", "e820", "code", 120),
+                sym("old_helper", "/b1/src/e820.c", "e820", "code", 40),
+                sym("tick", "/b1/src/e820.c", "e820", "code", 20)], 6, "GCC: 12.2", "ab12")
+    head = doc([sym("heap_alloc", "/b2/src/heap.c", "heap", "code", 380),
+                sym("heap_pool", "/b2/src/heap.c", "heap", "bss", 4096),
+                sym("scan.isra.0", "/b2/src/e820.c", "e820", "code", 110),
+                sym("new_table", "/b2/src/e820.c", "e820", "rodata", 64),
+                sym("tick", "/b2/src/e820.c", "e820", "code", 21)], 9, "GCC: 13.1", "cd34")
+    budgets = parse_budgets('[image]\nname = "fw"\ncreep = { rom = "5 %" }\n'
+                            '[components.heap]\nsymbols = ["heap_*"]\ncreep = { code = "64 B" }\n'
+                            '[components.e820]\nsymbols = ["scan*"]\n', "fw.toml", root=".")
+    return diff.compare(base, head, budgets, min_delta=2, base_label="base.json",
+                        head_label="build/fw.elf")
+
+
+@pytest.mark.parametrize("fmt, golden", [("text", "diff_small.txt"),
+                                         ("markdown", "diff_small.md"),
+                                         ("json", "diff_small.json")])
+def test_golden_renderings(fmt, golden):
+    import report_sample
+    report_sample.check_golden(golden, render_diff.RENDERERS[fmt](small_pair()))
+
+
+def test_small_pair_numbers():
+    result = small_pair()
+    rows = {r.name: r for r in result.symbols}
+    assert rows["heap_alloc"].delta == 80 and rows["heap_alloc"].file == "heap.c"
+    assert rows["scan.isra.0"].base_name == "scan.constprop.0"
+    assert rows["scan.isra.0"].delta == -10
+    assert rows["new_table"].status == "added" and rows["old_helper"].status == "removed"
+    assert [r.name for r in result.folded] == ["tick"]
+    assert result.padding.delta("code") == 3
+    # 5 % of a 486-byte rom is 24 B: +98 B is over
+    assert [(c.owner, c.key, c.cap) for c in result.creep_over()] == [
+        ("heap", "code", 64), ("image", "rom", 24)]

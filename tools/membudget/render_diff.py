@@ -23,7 +23,7 @@ RESERVE = 800
 def fmt_percent_change(delta, base):
     """Change relative to base: '+1.8 %', 'new' when base is 0."""
     if not base:
-        return "new" if delta else "0.0 %"
+        return "new" if delta else "+0.0 %"
     return f"{delta * 100 / base:+,.1f} %"
 
 
@@ -233,7 +233,8 @@ def render_markdown(diff, limit=LIMIT):
             page.table("folded rows", SYMBOL_HEADER, "rrlllllrr",
                        _md_symbol_rows(diff.folded), [r.delta for r in diff.folded])
             page.add("", "</details>")
-        page.add("", f"{diff.unchanged} matched symbols unchanged.")
+        page.add("", f"{diff.unchanged} matched symbol"
+                 f"{'s' if diff.unchanged != 1 else ''} unchanged.")
     if page.cut:
         parts = [f"{n:,} of {total:,} {what}" + (f" (net {fmt_signed(net)} B)"
                                                   if net is not None else "")
