@@ -435,3 +435,21 @@ def test_small_pair_numbers():
     # 5 % of a 486-byte rom is 24 B: +98 B is over
     assert [(c.owner, c.key, c.cap) for c in result.creep_over()] == [
         ("heap", "code", 64), ("image", "rom", 24)]
+
+
+def test_markdown_hard_cap_beyond_tables():
+    # 3,000 components over their creep caps: the verdict alone is too long
+    def doc(size):
+        comps = [{"name": f"component_{i:04d}", "code": size, "rodata": 0, "data": 0,
+                  "bss": 0} for i in range(3000)]
+        total = {"code": size * 3000, "rodata": 0, "data": 0, "bss": 0}
+        return {"schema": 1, "kind": "snapshot", "elf": {"path": "x.elf"},
+                "budgets": None, "totals": total, "components": comps, "buckets": [],
+                "provenance": {"compilers": []}, "symbols": []}
+    text = "".join(f'[components.component_{i:04d}]\nsymbols = ["s{i}"]\ncreep = "1 B"\n'
+                   for i in range(3000))
+    budgets = parse_budgets(text, "big.toml", root=".")
+    md = render_diff.render_markdown(diff.compare(doc(10), doc(20), budgets))
+    assert len(md) < 65_000
+    assert md.startswith("## membudget: big\n")
+    assert md.rstrip().endswith("`membudget diff --format json` has all of it.")

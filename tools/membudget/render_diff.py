@@ -242,7 +242,14 @@ def render_markdown(diff, limit=LIMIT):
         page.add("", f"**Truncated** to stay under {limit:,} characters: cut "
                  f"{'; '.join(parts)}. `membudget diff --format json` lists every row.")
     page.add("", f"<sub>membudget {__version__}</sub>")
-    return "\n".join(page.lines) + "\n"
+    text = "\n".join(page.lines) + "\n"
+    if len(text) > limit:
+        # Only lines outside tables (a verdict naming thousands of caps)
+        # get here: cut at a line end, whatever it was
+        note = (f"\n\n**Truncated** to stay under {limit:,} characters: the text "
+                f"above is cut. `membudget diff --format json` has all of it.\n")
+        text = text[:text.rfind("\n", 0, limit - len(note)) + 1].rstrip("\n") + note
+    return text
 
 
 # JSON
