@@ -27,6 +27,7 @@ include mk/host.mk
 include mk/tools.mk
 include mk/bench.mk
 include mk/fuzz.mk
+include mk/valgrind.mk
 
 .PHONY: all deps test help clean
 
