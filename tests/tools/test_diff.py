@@ -437,8 +437,8 @@ def test_small_pair_numbers():
         ("heap", "code", 64), ("image", "rom", 24)]
 
 
-def test_markdown_hard_cap_beyond_tables():
-    # 3,000 components over their creep caps: the verdict alone is too long
+def test_markdown_many_creep_failures():
+    # 3,000 components over their creep caps
     def doc(size):
         comps = [{"name": f"component_{i:04d}", "code": size, "rodata": 0, "data": 0,
                   "bss": 0} for i in range(3000)]
@@ -452,4 +452,14 @@ def test_markdown_hard_cap_beyond_tables():
     md = render_diff.render_markdown(diff.compare(doc(10), doc(20), budgets))
     assert len(md) < 65_000
     assert md.startswith("## membudget: big\n")
+    assert "; and 8,995 more (rom +30,000 B" in md.splitlines()[2]
+    # The creep table is what gets cut
+    assert "**Truncated** to stay under 65,000 characters: cut " in md
+
+
+def test_markdown_hard_cap_beyond_tables():
+    # A limit smaller than the lines outside the tables: cut at a line end
+    md = render_diff.render_markdown(small_pair(), limit=700)
+    assert len(md) < 700
+    assert md.startswith("## membudget: fw\n")
     assert md.rstrip().endswith("`membudget diff --format json` has all of it.")

@@ -18,6 +18,8 @@ from .summary import BUDGET_ORDER, fmt_bytes, fmt_signed
 LIMIT = 65_000
 #: Characters kept free for the truncation note and closing tags
 RESERVE = 800
+#: Exceeded creep caps the one-line verdict names; the creep table has all
+VERDICT_CAPS = 5
 
 
 def fmt_percent_change(delta, base):
@@ -59,7 +61,10 @@ def verdict(diff):
         for key in ("rom", "ram"))
     over = diff.creep_over()
     if over:
-        return f"creep exceeded: {'; '.join(creep_text(c) for c in over)} ({change})"
+        named = "; ".join(creep_text(c) for c in over[:VERDICT_CAPS])
+        if len(over) > VERDICT_CAPS:
+            named += f"; and {len(over) - VERDICT_CAPS:,} more"
+        return f"creep exceeded: {named} ({change})"
     if diff.creep:
         return f"{change}, within creep caps"
     return change
