@@ -184,7 +184,8 @@ def test_unknown_boundary_component_warns(build_elf):
     built = build_elf("attr-boundary", arch="i386", cflags=FREESTANDING,
                       script="boundary.lds", ldflags=["-Wl,--gc-sections"])
     _, result = run(built, components=COMPONENTS[:1])
-    assert any("__mb_e820_map_code_*" in w for w in result.warnings)
+    assert "boundary symbols name components the budgets do not define: e820_map" \
+        in result.warnings
 
 
 def test_stripped_says_what_is_missing(build_elf):
@@ -366,8 +367,8 @@ def test_damaged_inputs_never_break_the_invariant(build_elf, tmp_path):
     image = elf.read_image(built.elf)
     data = built.elf.read_bytes()
     spots = []
-    for name, step in ((".symtab", 7), (".debug_info", 23), (".debug_aranges", 3),
-                       (".debug_abbrev", 11)):
+    for name, step in ((".symtab", 19), (".debug_info", 41), (".debug_aranges", 5),
+                       (".debug_abbrev", 23)):
         sec = next(s for s in image.sections if s.name == name)
         spots += range(sec.offset, sec.offset + sec.size, step)
     path = tmp_path / "damaged.elf"
@@ -384,7 +385,7 @@ def test_damaged_inputs_never_break_the_invariant(build_elf, tmp_path):
         attribute.check_invariant(img, result.pieces)
     lines = built.map.read_text().splitlines()
     bad_map = tmp_path / "damaged.map"
-    for cut in range(0, len(lines), 9):
+    for cut in range(0, len(lines), 23):
         bad_map.write_text("\n".join(lines[:cut] + [l[::-1] for l in lines[cut:cut + 9]]
                                      + lines[cut + 9:]))
         try:

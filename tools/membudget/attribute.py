@@ -19,10 +19,10 @@ Ranks and what each source claims:
                relocatable object with one unit: all its sections;
   2 file sym.  sized local symbols under an STT_FILE symbol; a sized global
                symbol defined by exactly one of the given object files is
-               that object's file; else a global whose nearest sized
-               neighbours in its section (before and after, by address) are
-               locals of one same file is taken to come from that file too
-               (ld keeps each object's sections together);
+               that object's file; else a global whose nearest locals with
+               a file in its section (before and after it, by address)
+               share one file is taken to come from that file too (ld
+               keeps each object's input sections together);
   3 map        input sections of a GNU ld, gold or lld map (objects ->
                files, see objects.py; input section names also match
                `sections` globs), fill -> padding, BYTE/LONG/... and the
@@ -202,10 +202,10 @@ def _boundary(image, claims, names, warnings):
         m = BOUNDARY.fullmatch(sym.name)
         if m:
             ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
-    ranges = []
+    ranges, unknown = [], set()
     for (comp, cls), pair in sorted(ends.items()):
         if comp not in names:
-            warnings.append(f"boundary symbols __mb_{comp}_{cls}_* name no component")
+            unknown.add(comp)
         elif set(pair) != {"start", "end"}:
             warnings.append(f"boundary symbol __mb_{comp}_{cls}_"
                             f"{'end' if 'start' in pair else 'start'} is missing")
@@ -213,6 +213,9 @@ def _boundary(image, claims, names, warnings):
             claims.add_addr(pair["start"], pair["end"], RANK_BOUNDARY,
                             model.SOURCE_BOUNDARY, cls=cls, component=comp)
             ranges.append((pair["start"], pair["end"], comp))
+    if unknown:
+        warnings.append("boundary symbols name components the budgets do not "
+                        "define: " + ", ".join(sorted(unknown)))
     ranges.sort()
     for (_, end, first), (start, _, second) in zip(ranges, ranges[1:]):
         if start < end:
@@ -538,64 +541,77 @@ class _Context:
         return self.known[obj]
 
 
+def _read_dwarf(image, data, warnings, unavailable):
+    """The DWARF units, or [] with the reason in unavailable."""
+    if not image.has_dwarf:
+        unavailable[model.SOURCE_DWARF] = "no DWARF"
+        return []
+    try:
+        units = dwarf.read_units(image, data)
+    except model.InputError as err:
+        unavailable[model.SOURCE_DWARF] = str(err)
+        warnings.append(f"DWARF ignored: {err}")
+        return []
+    if not units:
+        unavailable[model.SOURCE_DWARF] = "no compile units in DWARF"
+    return units
+
+
+def _unused_path_globs(components, resolver):
+    """Warnings for path globs no file of the image matched."""
+    if not resolver.paths_seen:
+        return []
+    return [f"component {comp.name}: path glob '{glob}' matches no file of the image"
+            for comp in components for glob in comp.paths
+            if (comp.name, "paths", glob) not in resolver.used]
+
+
 def attribute(image, components, map_path=None, objects=None, project_root=None):
     """Cut every allocated section of image into owned Pieces.
 
     @v image            model.Image (elf.read_image)
     @v components       list of model.ComponentDef
-    @v map_path         GNU ld map file of the link, or None
-    @v objects          object files of the link (merged strings), or None
+    @v map_path         linker map file of the link (mapfile.py), or None
+    @v objects          object files of the link (strings, globals), or None
     @v project_root     directory source paths are made relative to, or None
     @ret attribution    model.Attribution
-    @raises InputError  unreadable map/objects, or a file claimed twice
+    @raises InputError  unreadable image/map/objects, or a file or symbol
+                        matched by two components
     @raises AttributionError  the invariant failed (a bug)
     """
-    names = {c.name for c in components}
     root = os.path.abspath(project_root) if project_root else None
     ctx = _Context(image, components, root)
     claims, resolver = ctx.claims, ctx.resolver
     warnings, unavailable = [], {}
-    if not _boundary(image, claims, names, warnings):
-        unavailable[model.SOURCE_BOUNDARY] = "no __mb_ boundary symbols"
+    objects = [str(o) for o in objects or ()]
     try:
         with open(image.path, "rb") as f:
             ctx.data = f.read()
     except OSError as err:
         raise model.InputError(image.path, err.strerror or str(err)) from None
-    units = []
-    if not image.has_dwarf:
-        unavailable[model.SOURCE_DWARF] = "no DWARF"
-    else:
-        try:
-            units = dwarf.read_units(image, ctx.data)
-        except model.InputError as err:
-            unavailable[model.SOURCE_DWARF] = str(err)
-            warnings.append(f"DWARF ignored: {err}")
+    if not _boundary(image, claims, {c.name for c in components}, warnings):
+        unavailable[model.SOURCE_BOUNDARY] = "no __mb_ boundary symbols"
+    units = _read_dwarf(image, ctx.data, warnings, unavailable)
     unit_paths = _dwarf(image, claims, resolver, root, units)
     if image.type != "ET_REL":
         try:
             _eh_frame(image, claims, resolver, ctx.data, units, unit_paths)
         except model.InputError as err:
             warnings.append(f".eh_frame ignored: {err}")
-    if image.has_dwarf and not units and model.SOURCE_DWARF not in unavailable:
-        unavailable[model.SOURCE_DWARF] = "no compile units in DWARF"
-    names_by_base = objfiles.FileNames([p for p in unit_paths if p], root)
     if map_path:
         ctx.known = _map(image, claims, resolver, root, map_path, units, unit_paths)
-        names_by_base = objfiles.FileNames([p for p in unit_paths if p] +
-                                          [p for p in ctx.known.values() if p], root)
     else:
         unavailable[model.SOURCE_MAP] = "no map given"
-    defined = {}
-    if objects:
-        defined = {name: ctx.object_path(obj) for name, obj in
-                   objfiles.global_definitions([str(o) for o in objects]).items()}
+    names = objfiles.FileNames([p for p in unit_paths + list(ctx.known.values()) if p],
+                               root)
+    defined = {name: ctx.object_path(obj) for name, obj in
+               objfiles.global_definitions(objects).items()}
     if not image.symbols:
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no symbol table"
-    elif not _file_symbols(image, claims, resolver, names_by_base, defined):
+    elif not _file_symbols(image, claims, resolver, names, defined):
         unavailable[model.SOURCE_FILE_SYMBOLS] = "no STT_FILE symbols"
     if objects:
-        ctx.strings = objfiles.StringOwners([str(o) for o in objects])
+        ctx.strings = objfiles.StringOwners(objects)
     else:
         unavailable[model.SOURCE_OBJECTS] = "no object files given"
     _globs(image, claims, resolver)
@@ -607,10 +623,6 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
     for piece in pieces:
         if piece.source:
             source_bytes[piece.source] += piece.size
-    for comp in components:
-        for glob in comp.paths:
-            if (comp.name, "paths", glob) not in resolver.used and resolver.paths_seen:
-                warnings.append(f"component {comp.name}: path glob '{glob}' "
-                                "matches no file of the image")
     return model.Attribution(image=image, pieces=pieces, source_bytes=source_bytes,
-                             unavailable=unavailable, warnings=warnings)
+                             unavailable=unavailable,
+                             warnings=warnings + _unused_path_globs(components, resolver))
