@@ -43,10 +43,22 @@ def expected_top_rects(doc, measure):
     return {row["name"]: 1 for row in doc["components"] + doc["buckets"] if row[measure] > 0}
 
 
+def check_geometry(measure):
+    """The top level tiles the map in proportion to bytes, children inside."""
+    geo = measure["geometry"]
+    if not measure["top_rects"]:
+        return
+    # Coordinates are written to 0.01 px
+    assert abs(geo["covered"] - 1) < 1e-4
+    assert geo["worst_share_error"] < 1e-4
+    assert geo["overlaps"] == 0 and geo["outside"] == 0
+
+
 def check_verdict(verdict, doc):
     assert verdict["errors"] == []
     for m in MEASURES:
         assert verdict["measures"][m]["top_rects"] == expected_top_rects(doc, m), m
+        check_geometry(verdict["measures"][m])
     sort = verdict["sort"]
     assert sort["rows"] > 1
     assert sort["rom_first_click"] and sort["rom_second_click"] and sort["changed"]
@@ -120,6 +132,9 @@ def test_large_image_opens(chromium, tmp_path):
     for m in MEASURES:
         want = {name: 1 for name, s in sizes.items() if s.get(m) > 0}
         assert verdict["measures"][m]["top_rects"] == want, m
+        check_geometry(verdict["measures"][m])
+    # Squarified: 30 near-equal components stay near-square
+    assert verdict["measures"]["rom"]["geometry"]["worst_aspect"] < 3
     assert verdict["sort"]["rom_first_click"] and verdict["sort"]["rom_second_click"]
     assert verdict["table_rows"] == 500     # the table shows the first 500 rows
 
@@ -163,6 +178,7 @@ def test_diff_of_two_compiled_builds(chromium, build_elf, tmp_path):
         keys = {"rom": CLASSES[:3], "ram": CLASSES}.get(m, (m,))
         want = {owner: 1 for (owner, _, _), d in leaves.items() if sum(d[k] for k in keys)}
         assert verdict["measures"][m]["top_rects"] == want, m
+        check_geometry(verdict["measures"][m])
     assert verdict["table_rows"] == len(leaves)
     assert verdict["sort"]["rom_first_click"] and verdict["sort"]["symbol_ascending"]
 

@@ -143,10 +143,14 @@
         return '<text class="' + cls + '" x="' + (x + 3).toFixed(1) + '" y="' +
             (y + 11).toFixed(1) + '">' + esc(text) + "</text>";
     }
+    /* Edges are rounded, not sizes, so neighbours share an edge exactly */
     function rect(r, cls, fill, idx, owner) {
-        return '<rect class="' + cls + '" x="' + r.x.toFixed(2) + '" y="' + r.y.toFixed(2) +
-            '" width="' + Math.max(0, r.w).toFixed(2) + '" height="' +
-            Math.max(0, r.h).toFixed(2) + '" fill="' + fill + '" data-i="' + idx + '"' +
+        var x1 = Math.round(r.x * 100), y1 = Math.round(r.y * 100);
+        var x2 = Math.round((r.x + Math.max(0, r.w)) * 100);
+        var y2 = Math.round((r.y + Math.max(0, r.h)) * 100);
+        return '<rect class="' + cls + '" x="' + (x1 / 100) + '" y="' + (y1 / 100) +
+            '" width="' + ((x2 - x1) / 100) + '" height="' + ((y2 - y1) / 100) +
+            '" fill="' + fill + '" data-i="' + idx + '"' +
             (owner !== undefined ? ' data-owner="' + esc(owner) + '"' : "") + "/>";
     }
 
@@ -362,6 +366,38 @@
         });
         return counts;
     }
+    /* How well the drawn top level tiles the map: area shares against byte
+       shares, overlaps between components, children outside their component */
+    function geometry() {
+        var W = +svg.getAttribute("width"), H = +svg.getAttribute("height");
+        var box = function (r) {
+            return {x: +r.getAttribute("x"), y: +r.getAttribute("y"),
+                    w: +r.getAttribute("width"), h: +r.getAttribute("height"),
+                    node: tipNodes[+r.getAttribute("data-i")]};
+        };
+        var tops = Array.prototype.map.call(svg.querySelectorAll("rect.c0"), box);
+        var total = 0, area = 0, worst = 0, overlaps = 0, outside = 0, ratio = 1;
+        tops.forEach(function (t) { total += t.node.value; area += t.w * t.h; });
+        var byOwner = {};
+        tops.forEach(function (t, i) {
+            byOwner[t.node.oi] = t;
+            worst = Math.max(worst, Math.abs(t.w * t.h / (W * H) - t.node.value / total));
+            ratio = Math.max(ratio, Math.max(t.w / t.h, t.h / t.w));
+            for (var j = i + 1; j < tops.length; j++) {
+                var u = tops[j];
+                var ox = Math.min(t.x + t.w, u.x + u.w) - Math.max(t.x, u.x);
+                var oy = Math.min(t.y + t.h, u.y + u.h) - Math.max(t.y, u.y);
+                if (ox > 0.01 && oy > 0.01) overlaps++;
+            }
+        });
+        Array.prototype.forEach.call(svg.querySelectorAll("rect.c1, rect.c2"), function (r) {
+            var c = box(r), t = byOwner[c.node.oi];
+            if (!t || c.x < t.x - 0.01 || c.y < t.y - 0.01 || c.x + c.w > t.x + t.w + 0.01 ||
+                    c.y + c.h > t.y + t.h + 0.01) outside++;
+        });
+        return {covered: area / (W * H), worst_share_error: worst, overlaps: overlaps,
+                outside: outside, worst_aspect: ratio};
+    }
     function click(el) {
         el.dispatchEvent(new MouseEvent("click", {bubbles: true}));
     }
@@ -371,7 +407,8 @@
             measureSelect.value = m;
             measureSelect.dispatchEvent(new Event("change"));
             out.measures[m] = {top_rects: topRects(),
-                               rects: svg.querySelectorAll("rect").length};
+                               rects: svg.querySelectorAll("rect").length,
+                               geometry: geometry()};
         });
         measureSelect.value = "rom";
         measureSelect.dispatchEvent(new Event("change"));
