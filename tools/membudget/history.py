@@ -248,9 +248,12 @@ def _e(text):
     return html.escape(str(text), quote=True)
 
 
-def _ticks(top):
-    """Three y ticks: 0, half, top (bytes)."""
-    return [0, top / 2, top]
+def y_range(values):
+    """The y axis: the values and budgets with some room, not from 0, so a
+    change of a few bytes and the gap to the budget both show."""
+    lo, hi = min(values), max(values)
+    pad = max((hi - lo) * 0.15, hi * 0.01, 1.0)
+    return max(0.0, lo - pad), hi + pad
 
 
 def _fmt_axis(n):
@@ -261,7 +264,7 @@ def chart(s, x, y, t_lo, t_hi):
     """One series as an SVG <g> at (x, y); time runs from t_lo to t_hi."""
     fine = t_hi - t_lo < 2 * DAY
     values = [v for _, v, _ in s.points] + [b for _, b in s.budgets]
-    top = max(values + [1]) * 1.08
+    bottom, top = y_range(values)
     w, h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
     span = (t_hi - t_lo) or 1.0
 
@@ -271,7 +274,7 @@ def chart(s, x, y, t_lo, t_hi):
         return x + PAD_L + (when - t_lo) / span * w
 
     def py(value):
-        return y + PAD_T + h - value / top * h
+        return y + PAD_T + h - (value - bottom) / (top - bottom) * h
 
     parts = [f'<g class="chart" data-owner="{_e(s.owner)}" data-key="{s.key}">',
              f'<rect class="frame" x="{x + PAD_L}" y="{y + PAD_T}" width="{w}" height="{h}"/>',
@@ -280,7 +283,7 @@ def chart(s, x, y, t_lo, t_hi):
              + (f" of {fmt_bytes(s.budget)} B" if s.budget is not None else "") + "</text>",
              f'<text class="estimate" x="{x + 4}" y="{y + 31}">budget hit: '
              f'{_e(s.trend.verdict)}</text>']
-    for tick in _ticks(top):
+    for tick in (bottom, (bottom + top) / 2, top):
         parts.append(f'<line class="grid" x1="{x + PAD_L}" x2="{x + PAD_L + w}" '
                      f'y1="{py(tick):.1f}" y2="{py(tick):.1f}"/>'
                      f'<text class="axis" x="{x + PAD_L - 4}" y="{py(tick) + 3:.1f}" '
@@ -300,7 +303,7 @@ def chart(s, x, y, t_lo, t_hi):
         t0 = s.points[0][0]
         ends = [(t, s.trend.intercept + s.trend.slope * (t - t0)) for t in (t_lo, t_hi)]
         parts.append('<polyline class="trend" points="' + " ".join(
-            f"{px(t):.1f},{py(max(0.0, v)):.1f}" for t, v in ends) + '"/>')
+            f"{px(t):.1f},{py(min(max(bottom, v), top)):.1f}" for t, v in ends) + '"/>')
     parts.append('<polyline class="series" points="' + " ".join(
         f"{px(w_):.1f},{py(v):.1f}" for w_, v, _ in s.points) + '"/>')
     for w_, v, label in s.points:
