@@ -9,6 +9,8 @@ build.  A missing cross compiler skips the test with the reason.
 
 Each Built carries its Toolchain, whose methods run the matching binutils
 (`size -A`, `nm -S`) and parse their output: those are the oracles.
+`synthetic_elf(bits, endian, machine)` writes a tiny hand-made ELF for
+the combinations no installed compiler produces (big-endian 64-bit).
 """
 
 import pathlib
