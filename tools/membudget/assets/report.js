@@ -435,7 +435,10 @@
                     changed: first.length < 2 || first.join() !== second.join() ||
                         first[0] === first[first.length - 1],
                     symbol_ascending: monotone(names, 1)};
-        var probe = leaves.length ? leaves[leaves.length - 1].leaf[0] : "";
+        /* Filter by a real symbol's name if there is one, else any leaf's */
+        var named = leaves.filter(function (r) { return r.leaf[0].charAt(0) !== "("; });
+        var pool = named.length ? named : leaves;
+        var probe = pool.length ? pool[pool.length - 1].leaf[0] : "";
         filter.value = probe;
         filter.dispatchEvent(new Event("input"));
         out.filter = {query: probe, rows: tbody.rows.length,
