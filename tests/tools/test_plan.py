@@ -1,6 +1,7 @@
 """membudget plan: planned sizes against real objects, `size -A` the oracle."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,7 @@ def test_add_breaks_image_rom_by_the_exact_amount(fw, budgets):
     assert doc["after"]["code"] == doc["before"]["code"] + 12 * 1024
     assert doc["changes"][0] == {"component": "interp", "remove": False, "new": True,
                                  "origin": "--add interp=12KiB", "dropped": [],
+                                 "alignment_slack": 0,
                                  "sizes": {"code": 12288, "rodata": 0, "data": 0, "bss": 0,
                                            "rom": 12288, "ram": 12288}}
     (broken,) = doc["broken"]
@@ -127,6 +129,20 @@ def test_add_object_equals_size_A(fw, budgets, tmp_path):
     assert all(expected.values())
     assert {k: change["sizes"][k] for k in expected} == expected
     assert doc["after"]["ram"] - doc["before"]["ram"] == sum(expected.values())
+    assert change["alignment_slack"] == readelf_slack(obj) > 0
+
+
+def readelf_slack(obj):
+    """Sum of (alignment - 1) over non-empty allocated sections, from readelf -SW."""
+    out = subprocess.run(["readelf", "-S", "-W", str(obj)], capture_output=True, text=True,
+                         check=True).stdout
+    slack = 0
+    for line in out.splitlines():
+        m = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\S+\s+"
+                     r"(\S*)\s+\d+\s+\d+\s+(\d+)$", line)
+        if m and "A" in m.group(3) and int(m.group(2), 16):
+            slack += max(int(m.group(4)), 1) - 1
+    return slack
 
 
 def test_eh_frame_counts_only_if_the_image_has_one(fw, build_elf, budgets, tmp_path):

@@ -12,7 +12,8 @@ component sizes, and every budget is checked against the result:
 
 SIZE is a byte count (4096, 0x1000) or a number with a unit as in the
 budgets file (512B, 1.5KiB, 2 MiB).  Planned bytes are exact section
-sizes: alignment padding the link may add between them is not modelled.
+sizes; the alignment padding the link may add before each section (at
+most its alignment - 1) is reported as slack, not counted.
 Sections the image has no room for, .eh_frame and .note.* when the image
 carries none, are listed as dropped rather than counted.
 """
@@ -44,6 +45,7 @@ class Change:
     origin: str             # how it was asked for, for the report
     remove: bool = False
     dropped: list = field(default_factory=list)   # (member/section, bytes)
+    slack: int = 0          # most alignment padding the link could add
 
 
 @dataclass
@@ -150,6 +152,8 @@ def _object_sizes(path, image_sections, change):
             change.dropped.append((sec.name, sec.size))
             continue
         change.sizes.add(sec.cls, sec.size)
+        if sec.size:
+            change.slack += max(sec.align, 1) - 1
 
 
 def parse_object(spec, image_sections):
@@ -241,6 +245,9 @@ def render_text(result):
         what = " (new component, no budget of its own)" \
             if change.component in result.new_components else ""
         out.append(f"  {sign} {change.component}: {parts}{what}   [{change.origin}]")
+        if change.slack:
+            out.append(f"      the link may add up to {fmt_bytes(change.slack)} B of "
+                       "alignment padding (not counted)")
         for name, size in change.dropped:
             out.append(f"      dropped {name} ({fmt_bytes(size)} B): the image has no such section")
     rows = [["before"] + [fmt_bytes(result.before.get(k)) for k in BUDGET_ORDER],
@@ -277,7 +284,8 @@ def render_json(result):
            "changes": [{"component": c.component, "remove": c.remove, "origin": c.origin,
                         "new": c.component in result.new_components,
                         "sizes": c.sizes.as_dict(),
-                        "dropped": [{"section": n, "size": s} for n, s in c.dropped]}
+                        "dropped": [{"section": n, "size": s} for n, s in c.dropped],
+                        "alignment_slack": c.slack}
                        for c in result.changes],
            "before": result.before.as_dict(), "after": result.after.as_dict(),
            "budgets": [line(l) for l in result.lines_after],
