@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import budgets as budgets_mod, render_diff, snapshot
-from .model import BUCKET_PADDING, CLASSES, InputError
+from .model import BUCKET_PADDING, CLASSES
 from .summary import BUDGET_ORDER, Sizes
 
 EXIT_OK = 0

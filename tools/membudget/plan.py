@@ -249,7 +249,8 @@ def render_text(result):
             out.append(f"      the link may add up to {fmt_bytes(change.slack)} B of "
                        "alignment padding (not counted)")
         for name, size in change.dropped:
-            out.append(f"      dropped {name} ({fmt_bytes(size)} B): the image has no such section")
+            out.append(f"      dropped {name} ({fmt_bytes(size)} B): "
+                       "the image has no such section")
     rows = [["before"] + [fmt_bytes(result.before.get(k)) for k in BUDGET_ORDER],
             ["after"] + [fmt_bytes(result.after.get(k)) for k in BUDGET_ORDER],
             ["delta"] + [fmt_signed(result.after.get(k) - result.before.get(k))

@@ -55,10 +55,12 @@ def verdict(diff):
     """One line: the rom/ram change and the creep outcome."""
     if diff.same:
         return "no change"
-    change = ", ".join(
-        f"{key} {fmt_signed(diff.head_total.get(key) - diff.base_total.get(key))} B "
-        f"({fmt_percent_change(diff.head_total.get(key) - diff.base_total.get(key), diff.base_total.get(key))})"
-        for key in ("rom", "ram"))
+    parts = []
+    for key in ("rom", "ram"):
+        base = diff.base_total.get(key)
+        delta = diff.head_total.get(key) - base
+        parts.append(f"{key} {fmt_signed(delta)} B ({fmt_percent_change(delta, base)})")
+    change = ", ".join(parts)
     over = diff.creep_over()
     if over:
         named = "; ".join(creep_text(c) for c in over[:VERDICT_CAPS])
