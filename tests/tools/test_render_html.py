@@ -268,3 +268,11 @@ def test_cli_page_of_a_compiled_fixture_names_the_compiler(build_elf, tmp_path, 
     assert [o["name"] for o in data["owners"] if o["kind"] == "component"] == ["all"]
     files = {f["name"] for o in data["owners"] for f in o["files"]}
     assert set(built.sources) <= files
+
+
+def test_diff_page_of_identical_builds_says_no_change():
+    result, text = _diff_page(base=BASE, head=BASE)
+    assert result.same
+    page, data = _parse(text)
+    assert data["verdict"] == "no change" and ">no change</p>" in text
+    assert all(not f["symbols"] for o in data["owners"] for f in o["files"])
