@@ -84,13 +84,12 @@ void _start(void)
 
 #: name -> (compiler command, link?)
 TOOLCHAINS = {
-    "i386": (["gcc", "-m32"], True),
-    "x86_64": (["gcc", "-m64"], True),
+    "i386": (["gcc", "-m32", "-fno-asynchronous-unwind-tables"], True),
+    "x86_64": (["gcc", "-m64", "-fasynchronous-unwind-tables"], True),
     "armbe": (["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m3", "-mbig-endian"], True),
-    "x86_64_rel": (["gcc", "-m64"], False),
+    "x86_64_rel": (["gcc", "-m64", "-fno-asynchronous-unwind-tables"], False),
 }
-CFLAGS = ["-O1", "-g", "-ffreestanding", "-fno-pic", "-fno-stack-protector",
-          "-fno-asynchronous-unwind-tables"]
+CFLAGS = ["-O1", "-g", "-ffreestanding", "-fno-pic", "-fno-stack-protector"]
 
 GOOD_BUDGETS = """\
 [image]
@@ -208,25 +207,34 @@ class Elf:
 
 
 def truncations(elf):
-    """Cut the file at every header boundary and every section's data."""
-    cuts = {1, 4, 15, 16, 17, 20, elf.hdr["ehsize"] - 1, elf.hdr["ehsize"], len(elf.data) - 1}
-    for k in range(elf.hdr["phnum"] + 1):
-        cuts.add(elf.hdr["phoff"] + k * elf.hdr["phentsize"])
-    for k in range(elf.hdr["shnum"] + 1):
-        cuts.add(elf.hdr["shoff"] + k * elf.hdr["shentsize"])
-    cuts.discard(len(elf.data))
-    for cut in sorted(c for c in cuts if 0 < c < len(elf.data)):
-        yield f"cut-{cut:#x}", elf.data[:cut], ERROR
+    """Cut the file at every header boundary and every section's data.
+
+    Names say which boundary, not its offset, so the same cut of two
+    bases has one name (one offset may be two boundaries: the first wins).
+    """
+    hdr = elf.hdr
+    cuts = [(f"cut-at-{k}", k) for k in (1, 4, 15, 16, 17, 20)]
+    cuts += [("cut-ehdr-end-1", hdr["ehsize"] - 1), ("cut-ehdr-end", hdr["ehsize"])]
+    cuts += [(f"cut-phdr-{k}", hdr["phoff"] + k * hdr["phentsize"])
+             for k in range(hdr["phnum"] + 1) if hdr["phoff"]]
+    cuts += [(f"cut-shdr-{k}", hdr["shoff"] + k * hdr["shentsize"])
+             for k in range(hdr["shnum"])]
+    cuts.append(("cut-last-byte", len(elf.data) - 1))
+    done = set()
+    for name, cut in cuts:
+        if cut not in done and 0 < cut < len(elf.data):
+            done.add(cut)
+            yield name, elf.data[:cut], ERROR
     # The section table moved to the new end: each section's data is cut
-    table = elf.data[elf.hdr["shoff"]:elf.hdr["shoff"] + elf.hdr["shnum"] * elf.hdr["shentsize"]]
+    table = elf.data[hdr["shoff"]:hdr["shoff"] + hdr["shnum"] * hdr["shentsize"]]
     done = set()
     for sec in elf.sections[1:]:
-        for cut in (sec["offset"],):
-            if cut in done or cut < elf.hdr["ehsize"] or not elf.reads_past(cut + len(table)):
-                continue
-            done.add(cut)
-            data = elf.with_header(elf.data[:cut] + table, shoff=cut)
-            yield f"cutdata-{sec['sname']}-{cut:#x}", data, ERROR
+        cut = sec["offset"]
+        if cut in done or cut < hdr["ehsize"] or not elf.reads_past(cut + len(table)):
+            continue
+        done.add(cut)
+        data = elf.with_header(elf.data[:cut] + table, shoff=cut)
+        yield f"cutdata-{sec['sname']}", data, ERROR
 
 
 def header_fields(elf):
@@ -240,21 +248,24 @@ def header_fields(elf):
     other = 2 if elf.bits == 32 else 1
     yield "class-swapped", d[:4] + bytes([other]) + d[5:], EITHER
     yield "data-swapped", d[:5] + bytes([3 - d[5]]) + d[6:], EITHER
-    shnum, size = elf.hdr["shnum"], len(d)
-    for value in (size, size - 1, size - elf.hdr["shentsize"] + 1, elf.mask(),
-                  elf.mask() - elf.hdr["shentsize"] + 1, 1 << (elf.bits - 1)):
-        yield f"shoff-{value:#x}", elf.with_header(shoff=value), ERROR
-    for value in (0, 1, elf.hdr["shentsize"] - 1, elf.hdr["shentsize"] + 1, 0xFFFF):
-        yield f"shentsize-{value}", elf.with_header(shentsize=value), ERROR
-    for value in (shnum + 1, 0xFF00, 0xFFFF):
-        yield f"shnum-{value:#x}", elf.with_header(shnum=value), ERROR
+    shnum, size, entsize = elf.hdr["shnum"], len(d), elf.hdr["shentsize"]
+    for what, value in (("eof", size), ("eof-1", size - 1), ("last-entry-cut", size - entsize + 1),
+                        ("max", elf.mask()), ("max-entry", elf.mask() - entsize + 1),
+                        ("top-bit", 1 << (elf.bits - 1))):
+        yield f"shoff-{what}", elf.with_header(shoff=value), ERROR
+    for what, value in (("0", 0), ("1", 1), ("minus-1", entsize - 1), ("plus-1", entsize + 1),
+                        ("ffff", 0xFFFF)):
+        yield f"shentsize-{what}", elf.with_header(shentsize=value), ERROR
+    for what, value in (("plus-1", shnum + 1), ("ff00", 0xFF00), ("ffff", 0xFFFF)):
+        yield f"shnum-{what}", elf.with_header(shnum=value), ERROR
     # e_shnum 0: the real count lives in section 0's sh_size
     zero = elf.sections[0]
-    for value in sorted({shnum + 1, 0xFFFFFFFF, elf.mask()}):
-        data = elf.with_section(zero, elf.with_header(shnum=0), size=value)
-        yield f"shnum-ext-{value:#x}", data, ERROR
-    for value in (shnum, shnum + 1, 0xFEFF):
-        yield f"shstrndx-{value:#x}", elf.with_header(shstrndx=value), ERROR
+    for what, value in (("plus-1", shnum + 1), ("u32-max", 0xFFFFFFFF), ("u64-max", elf.mask())):
+        if what != "u64-max" or elf.bits == 64:
+            data = elf.with_section(zero, elf.with_header(shnum=0), size=value)
+            yield f"shnum-ext-{what}", data, ERROR
+    for what, value in (("shnum", shnum), ("plus-1", shnum + 1), ("feff", 0xFEFF)):
+        yield f"shstrndx-{what}", elf.with_header(shstrndx=value), ERROR
     data = elf.with_section(zero, elf.with_header(shstrndx=0xFFFF), link=0xFFFFFFFF)
     yield "shstrndx-xindex-huge", data, ERROR
     # Names from a table that is not one: .symtab's bytes
@@ -373,6 +384,9 @@ def dwarf_fields(elf, path):
     yield "dwarf-abbrev-offset-past", elf.patch(elf.data, abbrev_at, "I", abbrev["size"] + 1)
     yield "dwarf-abbrev-offset-last", elf.patch(elf.data, abbrev_at, "I", abbrev["size"] - 1)
     yield "dwarf-abbrev-truncated", elf.with_section(abbrev, size=3)
+    # Marked SHF_COMPRESSED: the plain bytes are no compression header + zlib
+    yield "dwarf-info-not-compressed", elf.with_section(info, flags=info["flags"] | 0x800)
+    yield "dwarf-abbrev-not-compressed", elf.with_section(abbrev, flags=abbrev["flags"] | 0x800)
     # Abbreviation table without its terminating 0
     end = abbrev["offset"] + abbrev["size"]
     yield "dwarf-abbrev-unterminated", elf.data[:end - 1] + b"\x7f" + elf.data[end:]
@@ -416,6 +430,27 @@ def dwarf_fields(elf, path):
         fmt = "Q" if elf.bits == 64 else "I"
         yield "aranges-range-huge", elf.patch(elf.data, at + 16 + elf.bits // 8, fmt,
                                               elf.mask())
+
+
+def eh_frame_fields(elf):
+    """Corrupt .eh_frame records (only bases built with unwind tables have it).
+
+    Attribution reads FDEs to place them with their function's unit; a
+    bad record makes it warn and leave .eh_frame to the other sources.
+    """
+    sec = elf.section(".eh_frame")
+    if sec is None or not sec["size"]:
+        return
+    at = sec["offset"]
+    cie_length = struct.unpack_from(elf.e + "I", elf.data, at)[0]
+    fde = at + 4 + cie_length
+    yield "eh-cie-length-past", elf.patch(elf.data, at, "I", sec["size"] + 64), SURVIVE
+    data = elf.patch(elf.data, at, "I", 0xFFFFFFFF)
+    yield "eh-cie-length-64-huge", elf.patch(data, at + 4, "I", 0x7FFFFFFF), SURVIVE
+    yield "eh-cie-augmentation-garbage", elf.patch(elf.data, at + 9, "I", 0x7A7A7A7A), SURVIVE
+    yield "eh-fde-cie-pointer-bogus", elf.patch(elf.data, fde + 4, "I", 0x7FFFFFFF), SURVIVE
+    yield "eh-fde-cie-pointer-self", elf.patch(elf.data, fde + 4, "I", 0), SURVIVE
+    yield "eh-fde-length-one", elf.patch(elf.data, fde, "I", 1), SURVIVE
 
 
 def map_cases(good_map, rng):
@@ -601,23 +636,23 @@ def generate(outdir, full=False):
         if elf_path is not None:
             bases[arch] = (elf_path, map_path)
 
-    def mine(arch, name):
-        """Whether base arch keeps mutation name (see the module docstring)."""
-        return full or zlib.crc32(name.encode()) % len(bases) == list(bases).index(arch)
-
+    # Mutation name -> [(arch, family, bytes, expect)] over the bases that have it
+    mutations = {}
     for arch, (elf_path, _) in bases.items():
         elf = Elf(elf_path.read_bytes())
         families = (("truncate", truncations(elf)), ("header", header_fields(elf)),
                     ("sections", section_fields(elf)), ("symtab", symtab_fields(elf)),
-                    ("sections", build_id(elf)))
-        for family, mutations in families:
-            for name, data, expect in mutations:
-                if mine(arch, name):
-                    add(f"{arch}-{name}", family, data, expect)
-        for name, data in dwarf_fields(elf, elf_path):
-            if mine(arch, name):
-                add(f"{arch}-{name}", "dwarf", data, SURVIVE)
+                    ("sections", build_id(elf)), ("dwarf", eh_frame_fields(elf)),
+                    ("dwarf", ((n, d, SURVIVE) for n, d in dwarf_fields(elf, elf_path))))
+        for family, found in families:
+            for name, data, expect in found:
+                mutations.setdefault(name, []).append((arch, family, data, expect))
     shutil.rmtree(work)
+    for name, variants in mutations.items():
+        if not full:
+            variants = [variants[zlib.crc32(name.encode()) % len(variants)]]
+        for arch, family, data, expect in variants:
+            add(f"{arch}-{name}", family, data, expect)
 
     first_elf, first_map = next(iter(bases.values()))
     rel_elf = str(first_elf.relative_to(out))
