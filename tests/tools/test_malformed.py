@@ -17,7 +17,7 @@ No case may print a traceback.  Results are shared by one test per
 mutation family, so a failure names its family and lists every case.
 Each child is reaped with os.wait4, so its own CPU time and peak memory
 are checked too.  MALFORMED_FULL=1 runs the full corpus (gen_corpus.py
---full, about four times as many cases) instead of the quick one.
+--full, about three times as many cases) instead of the quick one.
 """
 
 import os
