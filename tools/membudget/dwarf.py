@@ -34,6 +34,7 @@ ABS_RELOCS = {
     "EM_AARCH64": {258: 4, 257: 8},     # R_AARCH64_ABS32, R_AARCH64_ABS64
 }
 ELFCOMPRESS_ZLIB = 1
+ZLIB_MAX_RATIO = 1032
 
 TAG_COMPILE_UNIT = 0x11
 TAG_PARTIAL_UNIT = 0x3C
@@ -174,13 +175,24 @@ class _Debug:
         head = struct.calcsize(fmt)
         if len(raw) < head:
             raise DwarfError(f"{sec.name}: truncated compression header")
-        kind = struct.unpack_from(fmt, raw)[0]
+        fields = struct.unpack_from(fmt, raw)
+        kind, size = fields[0], fields[-2]
         if kind != ELFCOMPRESS_ZLIB:
             raise DwarfError(f"{sec.name}: unsupported compression {kind}")
+        # zlib expands at most 1032 times: a bigger claim is a lie
+        if size > ZLIB_MAX_RATIO * (len(raw) - head) + 64:
+            raise DwarfError(f"{sec.name}: {size} bytes claimed from "
+                             f"{len(raw) - head} compressed")
         try:
-            return zlib.decompress(raw[head:])
+            # Inflate no more than the header promises: a stream that goes
+            # on (a zlib bomb) would otherwise take any amount of memory
+            out = zlib.decompressobj().decompress(raw[head:], size + 1)
         except zlib.error as err:
             raise DwarfError(f"{sec.name}: {err}") from None
+        if len(out) != size:
+            raise DwarfError(f"{sec.name}: inflates to {len(out)}{'+' if len(out) > size else ''}"
+                             f" bytes, not the {size} its header says")
+        return out
 
     def abbrev_table(self, offset):
         """Decode the abbreviation table at offset: {code: Abbrev}."""
