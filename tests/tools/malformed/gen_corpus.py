@@ -33,6 +33,7 @@ same toolchains give the same bytes: sources are compiled with their
 directory mapped away and random garbage comes from a fixed seed.
 """
 
+import functools
 import json
 import os
 import random
@@ -47,7 +48,9 @@ from pathlib import Path
 ERROR, SURVIVE, EITHER = "error", "survive", "either"
 
 SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS = 1, 2, 3, 8
-SHF_ALLOC, SHF_TLS = 0x2, 0x400
+SHF_ALLOC, SHF_TLS, SHF_COMPRESSED = 0x2, 0x400, 0x800
+#: What the zlib bomb inflates to: more than a run may take (test_malformed.py)
+BOMB_SIZE = 320 << 20
 ET_REL = 1
 
 #: Two small units: code, read-only data, strings, data, bss, a struct type
@@ -359,6 +362,14 @@ def build_id(elf):
         yield "build-id-descsz-huge", data, ERROR
 
 
+@functools.cache
+def _bomb():
+    """A zlib stream of BOMB_SIZE zero bytes (made once: it takes a moment)."""
+    comp = zlib.compressobj(1)
+    chunk = bytes(1 << 20)
+    return b"".join([comp.compress(chunk) for _ in range(BOMB_SIZE >> 20)] + [comp.flush()])
+
+
 def dwarf_fields(elf, path):
     """Corrupt units, abbreviations, sibling links and .debug_aranges.
 
@@ -398,8 +409,21 @@ def dwarf_fields(elf, path):
     yield "dwarf-abbrev-offset-last", elf.patch(elf.data, abbrev_at, "I", abbrev["size"] - 1)
     yield "dwarf-abbrev-truncated", elf.with_section(abbrev, size=3)
     # Marked SHF_COMPRESSED: the plain bytes are no compression header + zlib
-    yield "dwarf-info-not-compressed", elf.with_section(info, flags=info["flags"] | 0x800)
-    yield "dwarf-abbrev-not-compressed", elf.with_section(abbrev, flags=abbrev["flags"] | 0x800)
+    yield "dwarf-info-not-compressed", elf.with_section(info, flags=info["flags"] | SHF_COMPRESSED)
+    yield "dwarf-abbrev-not-compressed", elf.with_section(
+        abbrev, flags=abbrev["flags"] | SHF_COMPRESSED)
+    # A compressed .debug_info that says 4 KiB and inflates to BOMB_SIZE
+    chdr = struct.pack(elf.e + ("IIQQ" if elf.bits == 64 else "III"),
+                       *((1, 0, 4096, 1) if elf.bits == 64 else (1, 4096, 1)))
+    data = elf.with_section(info, flags=info["flags"] | SHF_COMPRESSED,
+                            offset=len(elf.data), size=len(chdr) + len(_bomb()))
+    yield "dwarf-info-zlib-bomb", data + chdr + _bomb()
+    chdr = struct.pack(elf.e + ("IIQQ" if elf.bits == 64 else "III"),
+                       *((1, 0, elf.mask(), 1) if elf.bits == 64 else (1, elf.mask(), 1)))
+    stream = zlib.compress(bytes(64))
+    data = elf.with_section(info, flags=info["flags"] | SHF_COMPRESSED,
+                            offset=len(elf.data), size=len(chdr) + len(stream))
+    yield "dwarf-info-zlib-size-huge", data + chdr + stream
     # Abbreviation table without its terminating 0
     end = abbrev["offset"] + abbrev["size"]
     yield "dwarf-abbrev-unterminated", elf.data[:end - 1] + b"\x7f" + elf.data[end:]
