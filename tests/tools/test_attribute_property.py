@@ -129,7 +129,7 @@ def _alone(sym, symbols, sections):
                for _, _, other in symbols if other.section == sym.section)
 
 
-@settings(derandomize=True, max_examples=300, deadline=None,
+@settings(derandomize=True, database=None, max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(layout=layouts())
 def test_components_and_buckets_add_up(tmp_path, layout):
