@@ -14,8 +14,8 @@ else
 Q := @
 endif
 
-# Resolved lazily: `make deps` may be what installs it
-PYTHON = $(shell mk/find-python)
+# Resolved on first use, once: `make deps` may be what installs it
+PYTHON = $(eval PYTHON := $(shell mk/find-python))$(PYTHON)
 
 # Each fragment adds its suites to TEST_SUITES (targets that write JUnit
 # XML into $(RESULTS)) and its outputs to the targets below.
