@@ -63,6 +63,7 @@ import heapq
 import os
 import re
 from collections import namedtuple
+from operator import itemgetter
 
 from . import dwarf, ehframe, elf, mapfile, model
 from . import objects as objfiles
@@ -80,6 +81,8 @@ SYMBOL_KINDS = ("func", "object", "tls", "ifunc")
 TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
 
 Claim = namedtuple("Claim", "start end rank seq component bucket file symbol source")
+_new_claim = tuple.__new__
+_START = itemgetter(0)
 
 
 class AttributionError(Exception):
@@ -166,14 +169,19 @@ class _Claims:
             return
         if index in self.linker and rank not in (RANK_BOUNDARY, RANK_SECTIONS):
             return
-        start, end = max(start, 0), min(end, sec.size)
+        if start < 0:
+            start = 0
+        if end > sec.size:
+            end = sec.size
         if start >= end:
             return
         self.seq += 1
-        self.lists[index].append(Claim(start, end, rank, self.seq, component,
-                                       bucket, file, symbol, source))
+        # tuple.__new__ skips the namedtuple's Python-level constructor
+        self.lists[index].append(_new_claim(Claim, (start, end, rank, self.seq, component,
+                                                    bucket, file, symbol, source)))
 
-    def add_addr(self, lo, hi, rank, source, cls=None, **what):
+    def add_addr(self, lo, hi, rank, source, cls=None, component=None, bucket=None,
+                 file=None, symbol=None):
         """Claim the address range [lo, hi) wherever sections hold it."""
         if self.relocatable:
             return
@@ -181,10 +189,12 @@ class _Claims:
         while at < len(self.order) and self.starts[at] < hi:
             sec = self.sections[self.order[at]]
             if sec.addr + sec.size > lo and (cls is None or sec.cls == cls):
-                self.add(sec.index, lo - sec.addr, hi - sec.addr, rank, source, **what)
+                self.add(sec.index, lo - sec.addr, hi - sec.addr, rank, source,
+                         component, bucket, file, symbol)
             at += 1
 
-    def add_symbol(self, sym, rank, source, **what):
+    def add_symbol(self, sym, rank, source, component=None, bucket=None, file=None,
+                   symbol=None):
         """Claim a symbol's bytes in its own section."""
         sec = self.sections.get(sym.section)
         if sec is None or sym.size == 0:
@@ -192,7 +202,8 @@ class _Claims:
         offset = sym.addr
         if not self.relocatable:
             offset -= sec.addr - self.tls_base if sym.kind == "tls" else sec.addr
-        self.add(sec.index, offset, offset + sym.size, rank, source, **what)
+        self.add(sec.index, offset, offset + sym.size, rank, source, component, bucket,
+                 file, symbol)
 
 
 def _boundary(image, claims, names, warnings):
@@ -235,18 +246,19 @@ def _dwarf(image, claims, resolver, root, units):
         path = objfiles.unit_path(unit.name, unit.comp_dir, root)
         paths.append(path)
         comp = resolver.path(path)
-        what = dict(component=comp, file=path)
         if image.type == "ET_REL":
             if len(units) == 1:
                 for sec in claims.sections.values():
-                    claims.add(sec.index, 0, sec.size, RANK_DWARF, model.SOURCE_DWARF, **what)
+                    claims.add(sec.index, 0, sec.size, RANK_DWARF, model.SOURCE_DWARF,
+                               comp, None, path)
             continue
         for lo, hi in unit.ranges:
-            claims.add_addr(lo, hi, RANK_DWARF, model.SOURCE_DWARF, **what)
+            claims.add_addr(lo, hi, RANK_DWARF, model.SOURCE_DWARF, None, comp, None, path)
         for addr, size in unit.variables:
             size = sizes.get(addr, size)
             if size:
-                claims.add_addr(addr, addr + size, RANK_DWARF, model.SOURCE_DWARF, **what)
+                claims.add_addr(addr, addr + size, RANK_DWARF, model.SOURCE_DWARF, None,
+                                comp, None, path)
     return paths
 
 
@@ -371,27 +383,33 @@ def _globs(image, claims, resolver):
 
 def _sweep(size, claims):
     """Yield (start, end, owner, file, symbol) runs; the last three are Claims."""
-    claims.sort(key=lambda c: c.start)
-    points = sorted({0, size}.union(c.start for c in claims).union(c.end for c in claims))
-    heaps = ([], [], [])
+    claims.sort(key=_START)
+    points = sorted({0, size}.union([c[0] for c in claims], [c[1] for c in claims]))
+    owners, files, symbols = [], [], []
+    push, pop = heapq.heappush, heapq.heappop
+    count = len(claims)
     i = 0
-    for p, q in zip(points, points[1:]):
-        while i < len(claims) and claims[i].start <= p:
+    for k in range(len(points) - 1):
+        p = points[k]
+        while i < count and claims[i][0] <= p:
             c = claims[i]
-            entry = (c.rank, c.seq, c)
-            if c.component or c.bucket:
-                heapq.heappush(heaps[0], entry)
-            if c.file:
-                heapq.heappush(heaps[1], entry)
-            if c.symbol:
-                heapq.heappush(heaps[2], entry)
+            # (rank, seq) is unique: the heap never compares the claims
+            entry = (c[2], c[3], c)
+            if c[4] or c[5]:
+                push(owners, entry)
+            if c[6]:
+                push(files, entry)
+            if c[7]:
+                push(symbols, entry)
             i += 1
-        tops = []
-        for heap in heaps:
-            while heap and heap[0][2].end <= p:
-                heapq.heappop(heap)
-            tops.append(heap[0][2] if heap else None)
-        yield p, q, tops[0], tops[1], tops[2]
+        while owners and owners[0][2][1] <= p:
+            pop(owners)
+        while files and files[0][2][1] <= p:
+            pop(files)
+        while symbols and symbols[0][2][1] <= p:
+            pop(symbols)
+        yield (p, points[k + 1], owners[0][2] if owners else None,
+               files[0][2] if files else None, symbols[0][2] if symbols else None)
 
 
 def _is_padding(sec, start, end, relocatable):
@@ -455,7 +473,7 @@ def _unowned(sec, start, end, file, symbol, ctx):
         yield start, end, None, model.BUCKET_LINKER, None, None
     elif (file or symbol) and ctx.resolver.catch_all:
         yield start, end, ctx.resolver.catch_all, None, (file or symbol).source, None
-    elif _matches(sec.name, MERGED_SECTIONS) or sec.flags & objfiles.SHF_MERGE:
+    elif ctx.merged_section(sec):
         yield start, end, None, model.BUCKET_MERGED_STRINGS, None, None
     else:
         runs = [(start, end, None, None, None, None)]
@@ -473,24 +491,31 @@ def _pieces(ctx):
     """Run the sweep on every section and merge equal neighbours."""
     pieces = []
     for index, sec in sorted(ctx.claims.sections.items()):
+        runs = []           # [key, start, end], key: the Piece fields after size
         last = None
         for start, end, owner, file, symbol in _sweep(sec.size, ctx.claims.lists[index]):
-            name = file and file.file
+            name = file[6] if file else None
+            symbol_name = symbol[7] if symbol else None
             if owner:
-                runs = [(start, end, owner.component, owner.bucket, owner.source, name)]
-            else:
-                runs = _unowned(sec, start, end, file, symbol, ctx)
-            for lo, hi, comp, bucket, source, path in runs:
-                key = (comp, bucket, source, path or name, symbol and symbol.symbol)
+                # the common case, kept free of the generator below
+                key = (owner[4], owner[5], owner[8], name, symbol_name)
+                if last and last[0] == key and last[2] == start:
+                    last[2] = end
+                else:
+                    last = [key, start, end]
+                    runs.append(last)
+                continue
+            for lo, hi, comp, bucket, source, path in \
+                    _unowned(sec, start, end, file, symbol, ctx):
+                key = (comp, bucket, source, path or name, symbol_name)
                 if last and last[0] == key and last[2] == lo:
                     last[2] = hi
                     continue
-                last = [key, lo, hi, sec]
-                pieces.append(last)
-    return [model.Piece(section=sec.name, cls=sec.cls, offset=start, size=end - start,
-                        component=key[0], bucket=key[1], source=key[2],
-                        file=key[3], symbol=key[4])
-            for key, start, end, sec in pieces]
+                last = [key, lo, hi]
+                runs.append(last)
+        pieces.extend(model.Piece(sec.name, sec.cls, start, end - start, *key)
+                      for key, start, end in runs)
+    return pieces
 
 
 def check_invariant(image, pieces):
@@ -533,6 +558,14 @@ class _Context:
         self.data = b""
         self.strings = None
         self.known = {}
+        self.merged = {}
+
+    def merged_section(self, sec):
+        """Whether sec holds merged strings or constants (cached per section)."""
+        if sec.index not in self.merged:
+            self.merged[sec.index] = bool(_matches(sec.name, MERGED_SECTIONS)
+                                          or sec.flags & objfiles.SHF_MERGE)
+        return self.merged[sec.index]
 
     def object_path(self, obj):
         """The source file of an object file (objects.py), cached."""
