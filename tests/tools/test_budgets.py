@@ -123,6 +123,8 @@ def test_size_units(project, value, expected):
     ("[components.a]\npaths = ['src/main.c']\ncreep = -3\n",
      "components.a.creep: negative size -3"),
     ("components = 3\n", "components: expected a table, got an integer"),
+    ("", "defines no components and no image budgets"),
+    ("[image]\nname = 'fw'\n", "defines no components and no image budgets"),
 ])
 def test_bad_files(project, text, message):
     assert error(project, text).startswith(message)

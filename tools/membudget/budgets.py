@@ -290,6 +290,9 @@ def parse(text, path, root=None):
     if not isinstance(tables, dict):
         raise InputError(path, f"components: expected a table, got {_type_name(tables)}")
     components = [_component(cname, table, path) for cname, table in tables.items()]
+    if not components and not caps:
+        # An empty or cut-off file would otherwise pass every check
+        raise InputError(path, "defines no components and no image budgets")
     catch_alls = [c.name for c in components if c.catch_all]
     if len(catch_alls) > 1:
         raise InputError(path, f"components '{catch_alls[0]}' and '{catch_alls[1]}' "

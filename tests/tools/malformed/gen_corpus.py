@@ -701,7 +701,7 @@ def generate(outdir, full=False):
 
     # Anything at all: empty files, garbage, directories
     add("empty", "garbage", b"", ERROR)
-    add("budgets-empty-file", "budgets", b"", SURVIVE, kind="budgets", base_elf=rel_elf)
+    add("budgets-empty-file", "budgets", b"", ERROR, kind="budgets", base_elf=rel_elf)
     for n, size in enumerate((1, 64, 4096, 65536)):
         add(f"garbage-{size}", "garbage", bytes(rng.randrange(256) for _ in range(size)), ERROR)
     for n in range(4):
