@@ -14,35 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "malloc.h"
+#include "test_support.h"
 
-static const size_t hostile[] = { 0, 1, 7, 8, 100, 4095 };
-
-static uint32_t rng_state;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 17;
-	rng_state ^= rng_state << 5;
-	return rng_state;
-}
-
-static uint8_t pattern(unsigned int seed, size_t i)
-{
-	return (uint8_t)(seed * 37 + i * 11 + (i >> 8));
-}
-
-static void fill(void *ptr, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		((uint8_t *)ptr)[i] = pattern(seed, i);
-}
-
-static void verify(const void *ptr, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		assert_int_equal(((const uint8_t *)ptr)[i], pattern(seed, i));
-}
+static const size_t hostile[] = HOSTILE_OFFSETS;
 
 /** Bytes a malloc_dma() block of @c size occupies */
 static size_t dma_bytes(size_t size)

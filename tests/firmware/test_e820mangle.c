@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "e820.h"
+#include "test_support.h"
 
 typedef unsigned __int128 u128;
 
@@ -461,16 +462,6 @@ static const char *model_check(const struct e820_entry *bios,
 	return NULL;
 }
 
-/** xorshift64*: reproducible without the C library's rand() */
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
 
 static uint64_t rng_below(uint64_t n)
 {

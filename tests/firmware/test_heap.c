@@ -16,38 +16,10 @@
 #include <string.h>
 #include <cmocka.h>
 #include "malloc.h"
+#include "test_support.h"
 
 /** Sizes that wrap any careless size arithmetic */
-static const size_t hostile[] = { 0, 1, 7, 8, 100, 4095 };
-
-/** A small deterministic generator (xorshift32), so failures replay */
-static uint32_t rng_state;
-
-static uint32_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 17;
-	rng_state ^= rng_state << 5;
-	return rng_state;
-}
-
-/** Pattern byte of block @c seed at offset @c i */
-static uint8_t pattern(unsigned int seed, size_t i)
-{
-	return (uint8_t)(seed * 29 + i * 7 + (i >> 8));
-}
-
-static void fill(void *ptr, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		((uint8_t *)ptr)[i] = pattern(seed, i);
-}
-
-static void verify(const void *ptr, size_t len, unsigned int seed)
-{
-	for (size_t i = 0; i < len; i++)
-		assert_int_equal(((const uint8_t *)ptr)[i], pattern(seed, i));
-}
+static const size_t hostile[] = HOSTILE_OFFSETS;
 
 /** Bytes a malloc()ed block of @c size occupies, header included
  * (a zero size still takes a granule) */

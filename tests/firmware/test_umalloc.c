@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include "umalloc.h"
 #include "hidemem.h"
+#include "test_support.h"
 
 #define PAGE 4096ULL
 #define MB 0x100000ULL
@@ -268,7 +269,7 @@ static void test_skips_hidden(void **state)
 static void test_huge_sizes(void **state)
 {
 	static const struct e820_entry map[] = { RAM(MB, 64 * PAGE) };
-	static const size_t minus[] = { 0, 1, 7, 8, 100, 4095 };
+	static const size_t minus[] = HOSTILE_OFFSETS;
 	uint8_t *block;
 	unsigned int i, j;
 
@@ -484,16 +485,6 @@ static void test_zero_size(void **state)
 	check_hidden_empty();
 }
 
-/** xorshift64* */
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
 
 #define SLOTS 12
 
