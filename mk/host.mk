@@ -33,11 +33,14 @@ $(BUILD)/host/%: tools/sim/%.c $(HOST_FW_OBJS)
 	@echo "  HOSTCC  $<"
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -MP $< $(HOST_FW_OBJS) -o $@ $(HOST_LDFLAGS)
 
-# Each cmocka binary writes JUnit XML into $(RESULTS)
+# Each cmocka binary writes JUnit XML into $(RESULTS); cmocka will not
+# overwrite an old file (it prints to stdout instead), so remove it first
 test-c: $(HOST_TESTS)
 	$(Q)mkdir -p $(RESULTS); status=0; \
 	for t in $(HOST_TESTS); do \
-		CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE=$(RESULTS)/c-$$(basename $$t).xml \
+		xml=$(RESULTS)/c-$$(basename $$t).xml; \
+		rm -f $$xml; \
+		CMOCKA_MESSAGE_OUTPUT=xml CMOCKA_XML_FILE=$$xml \
 			$$t || { echo "FAILED: $$t"; status=1; }; \
 	done; exit $$status
 
