@@ -76,6 +76,8 @@ FORM_ADDR, FORM_STRING, FORM_SDATA, FORM_REF_ADDR, FORM_INDIRECT = \
     0x01, 0x08, 0x0D, 0x10, 0x16
 REF_FORMS = (0x11, 0x12, 0x13, 0x14, 0x15)
 DATA_FORMS = (0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)
+# Kinds of the steps of _Unit.decoder()
+STEP_FIXED, STEP_EXPRLOC, STEP_STRING, STEP_OTHER = range(4)
 
 
 class DwarfError(Exception):
@@ -136,6 +138,7 @@ class _Debug:
         self.info = self.sections.get(".debug_info", b"")
         self.abbrevs = {}
         self.plans = {}
+        self.decoders = {}
 
     def _relocate(self, image, data):
         """Apply SHT_RELA relocations to the DWARF sections of an object.
@@ -270,6 +273,7 @@ class _Unit:
         self.abbrev = dbg.abbrev_table(abbrev)
         self.plans = dbg.plans.setdefault((abbrev, self.addr_size, self.offset_size,
                                            self.version), {})
+        self.decoders = {}
         self.addr_fmt = e + {2: "H", 4: "I", 8: "Q"}[self.addr_size]
         self.off_fmt = e + osz
         self.str_offsets_base = self.addr_base = self.rnglists_base = None
@@ -346,15 +350,101 @@ class _Unit:
             plan = self.plans[code] = (fixed, sib_at, sib_fmt)
         return plan
 
-    def die(self, pos):
-        """Decode the DIE at pos: (tag, children, {attr: (form, value)}, end)."""
-        code, pos = _uleb(self.dbg.info, pos)
-        if code == 0:
-            return None, False, {}, pos
+    def decoder(self, code):
+        """How to decode a DIE of abbreviation code: (tag, children, steps).
+
+        Consecutive attributes of a fixed size are read with one
+        precompiled struct (a step (STEP_FIXED, struct, size, fields),
+        fields (attr, form, index into the unpacked values or -1, value
+        when -1)); block and string forms have steps of their own; any
+        other form is decoded by form_value() (STEP_OTHER).
+        """
+        decoder = self.decoders.get(code)
+        if decoder is not None:
+            return decoder
         entry = self.abbrev.get(code)
         if entry is None:
             raise DwarfError(f"unit at {self.offset:#x}: unknown abbreviation {code}")
         tag, children, specs = entry
+        # units repeat the same abbreviations: compile each shape once
+        key = (specs, self.addr_size, self.offset_size, self.version)
+        steps = self.dbg.decoders.get(key)
+        if steps is None:
+            steps = self.dbg.decoders[key] = self._steps(specs)
+        decoder = self.decoders[code] = (tag, children, steps)
+        return decoder
+
+    def _steps(self, specs):
+        """The decoding steps for an abbreviation's attributes (decoder())."""
+        steps, fmt, size, fields = [], "", 0, []
+        for attr, form, const in specs:
+            width = self.form_size(form)
+            if width == 0:
+                fields.append((attr, form, -1, const if form == 0x21 else 0))
+                continue
+            if width in (1, 2, 4, 8):
+                fields.append((attr, form, len(fmt), None))
+                fmt += {1: "B", 2: "H", 4: "I", 8: "Q"}[width]
+                size += width
+                continue
+            if fields:
+                steps.append((STEP_FIXED, struct.Struct(self.dbg.e + fmt), size,
+                              tuple(fields)))
+                fmt, size, fields = "", 0, []
+            if form == 0x18:
+                steps.append((STEP_EXPRLOC, attr, form, None))
+            elif form == FORM_STRING:
+                steps.append((STEP_STRING, attr, form, None))
+            else:
+                steps.append((STEP_OTHER, attr, form, const))
+        if fields:
+            steps.append((STEP_FIXED, struct.Struct(self.dbg.e + fmt), size, tuple(fields)))
+        return tuple(steps)
+
+    def die(self, pos):
+        """Decode the DIE at pos: (tag, children, {attr: (form, value)}, end)."""
+        info = self.dbg.info
+        start = pos
+        code = info[pos]
+        if code < 0x80:
+            pos += 1
+        else:
+            code, pos = _uleb(info, pos)
+        if code == 0:
+            return None, False, {}, pos
+        tag, children, steps = self.decoders.get(code) or self.decoder(code)
+        attrs = {}
+        try:
+            for kind, a, b, c in steps:
+                if kind == STEP_FIXED:
+                    values = a.unpack_from(info, pos)
+                    pos += b
+                    for attr, form, index, const in c:
+                        attrs[attr] = (form, values[index] if index >= 0 else const)
+                elif kind == STEP_EXPRLOC:
+                    length = info[pos]
+                    if length < 0x80:
+                        pos += 1
+                    else:
+                        length, pos = _uleb(info, pos)
+                    attrs[a] = (b, info[pos:pos + length])
+                    pos += length
+                elif kind == STEP_STRING:
+                    end = info.index(b"\0", pos)
+                    attrs[a] = (b, info[pos:end].decode("utf-8", "replace"))
+                    pos = end + 1
+                else:
+                    value, pos = self.form_value(b, pos, c)
+                    attrs[a] = (b, value)
+        except (struct.error, IndexError, ValueError):
+            # decode again one attribute at a time, for the precise error
+            return self._die_slowly(start)
+        return tag, children, attrs, pos
+
+    def _die_slowly(self, pos):
+        """die() one attribute at a time with form_value()."""
+        code, pos = _uleb(self.dbg.info, pos)
+        tag, children, specs = self.abbrev[code]
         attrs = {}
         for attr, form, const in specs:
             value, pos = self.form_value(form, pos, const)
