@@ -153,6 +153,9 @@ class _Claims:
         self.linker = {i for i, s in self.sections.items()
                        if _matches(s.name, LINKER_SECTIONS)}
         self.seq = 0
+        # symbols with a file-symbol claim: their label claim could never
+        # win (same bytes, same name, better rank), so none is made
+        self.named = set()
         self.relocatable = image.type == "ET_REL"
         spans = sorted((s.addr, s.index) for s in self.sections.values()
                        if not s.flags & elf.SHF_TLS or s.type != elf.SHT_NOBITS)
@@ -304,6 +307,7 @@ def _file_symbols(image, claims, resolver, names, defined):
                 path = defined[sym.name]
                 claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
                                   component=resolver.path(path), file=path, symbol=sym.name)
+                claims.named.add(id(sym))
                 continue
             if file is None and known and sym.binding != "local":
                 k = bisect.bisect_left(known, i)
@@ -313,6 +317,7 @@ def _file_symbols(image, claims, resolver, names, defined):
                 path = files[file]
                 claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
                                   component=resolver.path(path), file=path, symbol=sym.name)
+                claims.named.add(id(sym))
     return bool(files or defined)
 
 
@@ -378,7 +383,8 @@ def _globs(image, claims, resolver):
         if comp:
             claims.add_symbol(sym, RANK_SYMBOLS, model.SOURCE_GLOBS,
                               component=comp, symbol=sym.name)
-        claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS, symbol=sym.name)
+        if id(sym) not in claims.named:
+            claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS, symbol=sym.name)
 
 
 def _sweep(size, claims):
@@ -419,21 +425,6 @@ def _is_padding(sec, start, end, relocatable):
     return end - start < min(align, max(64, sec.align))
 
 
-def _fragments(blob):
-    """Cut read-only bytes at NULs: yield (offset, length, text or None).
-
-    text is the string without its NUL; None marks the unterminated tail.
-    """
-    pos = 0
-    parts = blob.split(b"\0")
-    for number, text in enumerate(parts):
-        last = number == len(parts) - 1
-        if last and not text:
-            break
-        yield pos, len(text) + (0 if last else 1), None if last else text
-        pos += len(text) + 1
-
-
 def _strings(sec, start, end, ctx):
     """Ownerless read-only bytes: object strings, merged strings, padding.
 
@@ -442,29 +433,41 @@ def _strings(sec, start, end, ctx):
     component, to [merged strings] keeping the file); other text goes to
     [merged strings] when the whole run is NUL-terminated text; NUL runs
     and anything else fall to the padding rule or [unattributed].
+    Neighbouring strings with the same owner come out as one run.
     """
-    blob = ctx.data[sec.offset + start:sec.offset + end]
-    frags = list(_fragments(blob))
-    textual = all(t is not None and not t.translate(None, TEXT_BYTES) for _, _, t in frags)
-    plain = None            # consecutive bytes nothing names, kept together
-    for offset, length, text in frags:
-        lo, hi = start + offset, start + offset + length
-        obj = ctx.strings.owner.get(text) if ctx.strings and text else None
-        if obj is None and not (text and textual):
-            plain = (plain[0] if plain else lo, hi)
-            continue
-        if plain:
-            yield plain[0], plain[1], None, None, None, None
-            plain = None
-        if obj is None:
-            yield lo, hi, None, model.BUCKET_MERGED_STRINGS, None, None
-        else:
+    parts = ctx.data[sec.offset + start:sec.offset + end].split(b"\0")
+    tail = parts.pop()      # the unterminated rest, b"" after a final NUL
+    textual = not tail and not any(t.translate(None, TEXT_BYTES) for t in parts)
+    owners = ctx.strings.owner if ctx.strings else {}
+    runs = []               # [lo, hi, component, bucket, source, file]
+    lo = start
+    for text in parts:
+        hi = lo + len(text) + 1
+        obj = owners.get(text) if text else None
+        if obj is not None:
             path = ctx.object_path(obj)
             comp = ctx.resolver.path(path) or ctx.resolver.catch_all
-            yield (lo, hi, comp, None if comp else model.BUCKET_MERGED_STRINGS,
-                   model.SOURCE_OBJECTS, path)
-    if plain:
-        yield plain[0], plain[1], None, None, None, None
+            owner = (comp, None if comp else model.BUCKET_MERGED_STRINGS,
+                     model.SOURCE_OBJECTS, path)
+        elif text and textual:
+            owner = _MERGED_RUN
+        else:
+            owner = _PLAIN_RUN  # bytes nothing names, kept together
+        if runs and runs[-1][1] == lo and tuple(runs[-1][2:]) == owner:
+            runs[-1][1] = hi
+        else:
+            runs.append([lo, hi, *owner])
+        lo = hi
+    if tail:
+        if runs and tuple(runs[-1][2:]) == _PLAIN_RUN:
+            runs[-1][1] = end
+        else:
+            runs.append([lo, end, *_PLAIN_RUN])
+    return runs
+
+
+_MERGED_RUN = (None, model.BUCKET_MERGED_STRINGS, None, None)
+_PLAIN_RUN = (None, None, None, None)
 
 
 def _unowned(sec, start, end, file, symbol, ctx):
