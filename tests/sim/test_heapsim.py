@@ -9,6 +9,7 @@ For traces that never run short of room, a small Python model of the heap's
 accounting predicts ops, failures, live blocks, used and peak bytes.
 """
 
+import json
 import random
 import struct
 import subprocess
@@ -397,3 +398,47 @@ def test_traces_run_clean(heapsim, name):
     check_consistent(stats)
     assert stats["live"] == 0
     assert stats["ops"] > 400
+
+
+# ---------------------------------------------------------------------
+# --json: the same statistics as one JSON object (membudget reads it)
+
+def run_json(heapsim, arg, stdin=None):
+    return subprocess.run([str(heapsim), "--json", str(arg)], input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", sorted(gen_traces.WORKLOADS))
+def test_json_equals_key_value_output(heapsim, name):
+    plain = run(heapsim, TRACES / name)
+    as_json = run_json(heapsim, TRACES / name)
+    assert as_json.returncode == plain.returncode == 0, as_json.stderr
+    stats = json.loads(as_json.stdout)
+    assert stats == parse_output(plain.stdout)
+    assert list(stats) == ["ops", "failures", "live", "used", "peak_used",
+                           "free", "largest_free", "pool"]
+    assert all(type(v) is int for v in stats.values())
+    assert as_json.stdout.count("\n") == 1
+
+
+def test_json_stdin_and_failures(heapsim):
+    """A failed allocation counts in the JSON too; stdin works."""
+    stats = json.loads(run_json(heapsim, "-", "malloc 1 16\nmalloc 2 0x7fffffff\n").stdout)
+    assert stats["failures"] == 1
+    assert stats["live"] == 1
+    assert stats["ops"] == 2
+    assert stats["used"] == stats["peak_used"] > 0
+
+
+def test_json_keeps_exit_codes(heapsim, tmp_path):
+    trace = tmp_path / "bad.trace"
+    trace.write_text("malloc 1 8\nfree 2\n")
+    result = run_json(heapsim, trace)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{trace}:2: ")
+    for argv in (["--json"], ["--json", "a", "b"], ["--yaml", "a"]):
+        result = subprocess.run([str(heapsim), *argv], capture_output=True, text=True)
+        assert result.returncode == 2
+        assert result.stderr.startswith("usage: heapsim [--json] FILE")
+        assert result.stdout == ""

@@ -2,8 +2,8 @@
  *
  * heapsim: replay an allocation trace against the firmware heap
  *
- * Usage: heapsim FILE (or "-" for stdin).  One operation per line, as
- * fixed in DESIGN.md:
+ * Usage: heapsim [--json] FILE (or "-" for stdin).  One operation per
+ * line, as fixed in DESIGN.md:
  *
  *     malloc <id> <size>      zalloc <id> <size>      realloc <id> <size>
  *     free <id>               dma <id> <size> <align> freedma <id>
@@ -22,8 +22,10 @@
  * contents.
  *
  * Output: "key value" lines (ops, failures, live, used, peak_used, free,
- * largest_free, pool).  Exit 0 on success, 1 on an invariant violation
- * (the first one on stderr), 2 on malformed input ("file:line: message").
+ * largest_free, pool), or with --json the same keys as one JSON object
+ * of integers (sizes in bytes) for tools such as membudget.  Exit 0 on
+ * success, 1 on an invariant violation (the first one on stderr), 2 on
+ * malformed input ("file:line: message") or bad usage.
  */
 
 #include <errno.h>
@@ -373,27 +375,60 @@ static unsigned long finish(void)
 	return live;
 }
 
+/** One statistic, in output order */
+struct stat_line {
+	const char *key;
+	unsigned long long value;
+};
+
+/**
+ * Print the statistics
+ *
+ * @v lines		Statistics
+ * @v count		Number of statistics
+ * @v json		Nonzero for one JSON object, zero for "key value" lines
+ */
+static void print_stats(const struct stat_line *lines, size_t count,
+			int json)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (json)
+			printf("%s\"%s\": %llu", i ? ", " : "{", lines[i].key,
+			       lines[i].value);
+		else
+			printf("%s %llu\n", lines[i].key, lines[i].value);
+	}
+	if (json)
+		printf("}\n");
+}
+
 int main(int argc, char **argv)
 {
 	char line[MAX_LINE];
 	unsigned long ops = 0;
 	unsigned long live;
 	struct heap_stats st;
+	const char *path;
+	int json = 0;
 	FILE *in;
 	size_t len;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: heapsim FILE (or - for stdin)\n");
+	if (argc == 3 && !strcmp(argv[1], "--json"))
+		json = 1;
+	/* A lone "--json" is a forgotten FILE, not a file called --json */
+	if (argc != 2 + json || (!json && !strcmp(argv[1], "--json"))) {
+		fprintf(stderr, "usage: heapsim [--json] FILE (or - for stdin)\n");
 		return 2;
 	}
-	if (!strcmp(argv[1], "-")) {
+	path = argv[1 + json];
+	if (!strcmp(path, "-")) {
 		in = stdin;
 		trace_name = "<stdin>";
 	} else {
-		in = fopen(argv[1], "r");
-		trace_name = argv[1];
+		in = fopen(path, "r");
+		trace_name = path;
 		if (!in) {
-			fprintf(stderr, "heapsim: %s: %s\n", argv[1],
+			fprintf(stderr, "heapsim: %s: %s\n", path,
 				strerror(errno));
 			return 2;
 		}
@@ -419,13 +454,19 @@ int main(int argc, char **argv)
 	live = finish();
 
 	heap_stats(&st);
-	printf("ops %lu\n", ops);
-	printf("failures %lu\n", st.failures);
-	printf("live %lu\n", live);
-	printf("used %zu\n", st.used);
-	printf("peak_used %zu\n", st.peak_used);
-	printf("free %zu\n", st.free);
-	printf("largest_free %zu\n", st.largest_free);
-	printf("pool %u\n", (unsigned int)HEAP_SIZE);
+	{
+		const struct stat_line stats[] = {
+			{ "ops", ops },
+			{ "failures", st.failures },
+			{ "live", live },
+			{ "used", st.used },
+			{ "peak_used", st.peak_used },
+			{ "free", st.free },
+			{ "largest_free", st.largest_free },
+			{ "pool", HEAP_SIZE },
+		};
+
+		print_stats(stats, ARRAY_SIZE(stats), json);
+	}
 	return 0;
 }
