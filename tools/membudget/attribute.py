@@ -615,6 +615,12 @@ def attribute(image, components, map_path=None, objects=None, project_root=None)
                         matched by two components
     @raises AttributionError  the invariant failed (a bug)
     """
+    with elf.gc_paused():
+        return _attribute(image, components, map_path, objects, project_root)
+
+
+def _attribute(image, components, map_path, objects, project_root):
+    """attribute() with the collector off."""
     root = os.path.abspath(project_root) if project_root else None
     ctx = _Context(image, components, root)
     claims, resolver = ctx.claims, ctx.resolver

@@ -14,6 +14,8 @@ Callers may rely on:
   * ARM function symbols have the Thumb bit cleared.
 """
 
+import contextlib
+import gc
 import hashlib
 import struct
 
@@ -267,6 +269,25 @@ def _build_id(rd, endian, sections):
     return None
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """Hold the cyclic garbage collector off for a block.
+
+    Reading and attributing a large image makes millions of small
+    acyclic objects (symbols, claims, pieces); each allocation burst
+    would set off collections that walk all the live ones again (0.6 s
+    of 3 s on a 100k-symbol image).  Reference counting frees them as
+    usual; cycles wait for the collector to come back on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_image(path):
     """Read the ELF at path into a model.Image.
 
@@ -279,6 +300,12 @@ def read_image(path):
             data = f.read()
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
+    with gc_paused():
+        return _image(path, data)
+
+
+def _image(path, data):
+    """read_image() on the file's bytes."""
     rd = _Reader(str(path), data)
     bits, endian, fields = _header(rd)
     e_type, machine = fields[0], fields[1]
