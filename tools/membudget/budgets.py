@@ -18,6 +18,11 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
 
     [components.other]
     catch_all = true
+
+    [heap]                  # the runtime heap (membudget check --heap-trace)
+    pool = "128 KiB"        # HEAP_SIZE: the pool heapsim must report
+    [heap.traces]           # heapsim traces, relative to the root, and caps
+    packets = { path = "tests/traces/packets.trace", peak = "42 KiB", failures = 0 }
 """
 
 import fnmatch
@@ -33,6 +38,8 @@ from .model import CLASSES, KIB, ComponentDef, InputError
 BUDGET_KEYS = CLASSES + ("rom", "ram")
 
 IMAGE_KEYS = ("name", "root", "rom", "ram", "creep")
+HEAP_KEYS = ("pool", "traces")
+TRACE_KEYS = ("path", "peak", "failures")
 COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
 GLOB_KINDS = ("paths", "symbols", "sections")
 
@@ -47,6 +54,32 @@ _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 _TOML_END_RE = re.compile(r"\s*\(at end of document\)$")
 
 
+@dataclass(frozen=True)
+class HeapTrace:
+    """One [heap.traces] entry: a heapsim trace and its caps."""
+
+    name: str
+    path: str               # as written in the budgets file
+    file: str               # resolved against the project root
+    peak: int               # cap on heapsim's peak_used, bytes
+    failures: int | None    # cap on failed allocations, None: not capped
+
+
+@dataclass
+class HeapBudget:
+    """The [heap] table: the expected pool size and the traces' caps."""
+
+    pool: int | None
+    traces: list[HeapTrace]
+
+    def trace(self, name):
+        """Return the trace called name, or None."""
+        for trace in self.traces:
+            if trace.name == name:
+                return trace
+        return None
+
+
 @dataclass
 class Budgets:
     path: str
@@ -56,6 +89,7 @@ class Budgets:
     image_creep: dict[str, int]
     components: list[ComponentDef]
     warnings: list[str] = field(default_factory=list)
+    heap: HeapBudget | None = None
 
     def component(self, name):
         """Return the component called name, or None."""
@@ -186,6 +220,48 @@ def _component(name, table, path):
                         creep=creep, **globs)
 
 
+def _heap_trace(name, table, root, path):
+    """Build one HeapTrace from its [heap.traces] entry."""
+    where = f"heap.traces.{name}"
+    if not _NAME_RE.fullmatch(name):
+        raise InputError(path, f"[{where}]: a trace name is a C identifier")
+    if not isinstance(table, dict):
+        raise InputError(path, f"{where}: expected a table, got {_type_name(table)}")
+    _check_keys(table, TRACE_KEYS, where, path)
+    for key in ("path", "peak"):
+        if key not in table:
+            raise InputError(path, f"[{where}]: no {key}")
+    trace = table["path"]
+    if not isinstance(trace, str) or not trace.strip():
+        raise InputError(path, f"{where}.path: expected a non-empty string")
+    file = Path(root) / trace
+    if not file.is_file():
+        raise InputError(path, f"{where}.path: '{trace}' is not a file "
+                         "under the project root")
+    failures = table.get("failures")
+    if failures is not None and (type(failures) is not int or failures < 0):
+        raise InputError(path, f"{where}.failures: expected a whole number "
+                         f"of allocations, got {failures!r}")
+    return HeapTrace(name=name, path=trace, file=str(file),
+                     peak=parse_size(table["peak"], f"{where}.peak", path),
+                     failures=failures)
+
+
+def _heap(table, root, path):
+    """Parse the [heap] table: pool and traces, at least one of them."""
+    if not isinstance(table, dict):
+        raise InputError(path, f"heap: expected a table, got {_type_name(table)}")
+    _check_keys(table, HEAP_KEYS, "heap", path)
+    pool = parse_size(table["pool"], "heap.pool", path) if "pool" in table else None
+    traces = table.get("traces", {})
+    if not isinstance(traces, dict):
+        raise InputError(path, f"heap.traces: expected a table, got {_type_name(traces)}")
+    if pool is None and not traces:
+        raise InputError(path, "[heap]: no pool and no traces")
+    return HeapBudget(pool=pool, traces=[_heap_trace(name, value, root, path)
+                                         for name, value in traces.items()])
+
+
 def _check_overlaps(components, root, path):
     """Two components may not share a glob, nor both claim a source file.
 
@@ -265,7 +341,7 @@ def parse(text, path, root=None):
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise _toml_error(err, text, path) from None
-    _check_keys(doc, ("image", "components"), "top level", path)
+    _check_keys(doc, ("image", "components", "heap"), "top level", path)
     image = doc.get("image", {})
     if not isinstance(image, dict):
         raise InputError(path, f"image: expected a table, got {_type_name(image)}")
@@ -290,16 +366,19 @@ def parse(text, path, root=None):
     if not isinstance(tables, dict):
         raise InputError(path, f"components: expected a table, got {_type_name(tables)}")
     components = [_component(cname, table, path) for cname, table in tables.items()]
-    if not components and not caps:
+    heap = _heap(doc["heap"], root, path) if "heap" in doc else None
+    if not components and not caps and heap is None:
         # An empty or cut-off file would otherwise pass every check
-        raise InputError(path, "defines no components and no image budgets")
+        raise InputError(path, "defines no components and no image budgets "
+                         "(nor a [heap])")
     catch_alls = [c.name for c in components if c.catch_all]
     if len(catch_alls) > 1:
         raise InputError(path, f"components '{catch_alls[0]}' and '{catch_alls[1]}' "
                          "are both catch_all")
     warnings = _check_overlaps(components, str(root), path)
     return Budgets(path=str(path), name=name, root=str(root), image=caps,
-                   image_creep=creep, components=components, warnings=warnings)
+                   image_creep=creep, components=components, warnings=warnings,
+                   heap=heap)
 
 
 def load(path, root=None):

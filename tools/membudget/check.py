@@ -1,7 +1,10 @@
 """Budget verdicts for `membudget check`, as text, GitHub annotations or JUnit.
 
 A verdict is a summary.BudgetLine: every component budget and image cap
-the budgets file sets.  The exit status is 1 when any is exceeded.
+the budgets file sets, then the heap's lines (heapbudget.HeapReport.lines,
+passed as extra) when --heap-trace ran heapsim.  A line whose class sets
+`exact` (the heap pool) must equal its budget.  The exit status is 1 when
+any budget is exceeded.
 """
 
 import xml.etree.ElementTree as ET
@@ -18,8 +21,12 @@ def excess_line(line):
     """The one-line verdict of an exceeded budget.
 
     heap: code 1,104 B > budget 1,024 B (+80 B, +7.8 %)
-    A zero budget has no percentage: (+80 B).
+    A zero budget has no percentage: (+80 B).  An exact line:
+    heap: pool 65,536 B != expected 131,072 B (-65,536 B)
     """
+    if getattr(line, "exact", False):
+        return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B != expected "
+                f"{fmt_bytes(line.budget)} B ({fmt_signed(line.used - line.budget)} B)")
     extra = f"{fmt_signed(line.excess)} B"
     percent = fmt_excess_percent(line)
     if percent:
@@ -30,24 +37,28 @@ def excess_line(line):
 
 def ok_line(line):
     """The one-line description of a budget within its limit."""
+    if getattr(line, "exact", False):
+        return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B == expected "
+                f"{fmt_bytes(line.budget)} B")
     return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B <= "
             f"budget {fmt_bytes(line.budget)} B ({fmt_percent(line)})")
 
 
-def exit_status(summary):
-    """0 when every budget holds, 1 when any is exceeded."""
-    return EXIT_OVER if any(l.over for l in summary.budget_lines()) else EXIT_OK
+def exit_status(summary, extra=()):
+    """0 when every budget holds (extra lines too), 1 when any is exceeded."""
+    lines = summary.budget_lines() + list(extra)
+    return EXIT_OVER if any(l.over for l in lines) else EXIT_OK
 
 
-def _tally(summary):
-    lines = summary.budget_lines()
+def _tally(summary, extra):
+    lines = summary.budget_lines() + list(extra)
     over = [l for l in lines if l.over]
     return lines, over, f"{len(lines)} budgets checked, {len(over)} exceeded"
 
 
-def render_text(summary):
+def render_text(summary, extra=()):
     """One line per exceeded budget, then a tally naming the tightest budget."""
-    lines, over, tally = _tally(summary)
+    lines, over, tally = _tally(summary, extra)
     out = [excess_line(l) for l in over]
     tally = f"membudget check: {summary.elf}: {tally}"
     if lines and not over:
@@ -65,9 +76,9 @@ def _gh_escape(text, prop=False):
     return text
 
 
-def render_github(summary):
+def render_github(summary, extra=()):
     """::error per exceeded budget and a ::notice tally (GitHub Actions)."""
-    lines, over, tally = _tally(summary)
+    lines, over, tally = _tally(summary, extra)
     out = []
     for line in over:
         title = _gh_escape(f"membudget: {line.owner} {line.key} over budget", prop=True)
@@ -77,9 +88,9 @@ def render_github(summary):
     return "\n".join(out) + "\n"
 
 
-def render_junit(summary):
+def render_junit(summary, extra=()):
     """A JUnit XML document: one testcase per component budget and image cap."""
-    lines, over, _ = _tally(summary)
+    lines, over, _ = _tally(summary, extra)
     suites = ET.Element("testsuites")
     suite = ET.SubElement(suites, "testsuite", {
         "name": f"membudget.{summary.image_name or 'image'}",

@@ -15,7 +15,7 @@ import tempfile
 from . import __version__, attribute, budgets as budgets_mod, check, elf
 from . import render_csv, render_html, render_json, render_markdown, render_text
 from . import summary as summary_mod
-from . import diff as diff_cmd, history, lds, plan, snapshot
+from . import diff as diff_cmd, heapbudget, history, lds, plan, snapshot
 from .model import ComponentDef, InputError
 
 EXIT_USAGE = 2
@@ -26,6 +26,8 @@ NO_BUDGETS_COMPONENT = "all"
 REPORT_RENDERERS = {"text": render_text.render, "json": render_json.render,
                     "markdown": render_markdown.render, "csv": render_csv.render,
                     "html": render_html.render}
+#: Renderers that show the [heap] budgets: render(summary, heap=HeapReport)
+HEAP_RENDERERS = {"text", "json", "markdown"}
 #: Renderers that draw every piece too: render(summary, attribution, compilers)
 PIECE_RENDERERS = {"html"}
 
@@ -121,6 +123,30 @@ def attribute_args(args):
     return attribution, budgets
 
 
+def _add_heap_args(parser):
+    """--heap-trace and --heapsim, shared by report and check."""
+    parser.add_argument("--heap-trace", nargs="*", metavar="NAME",
+                        help="run heapsim on the budgets file's [heap.traces] "
+                             "(the NAMEs given, or all) and check their caps")
+    parser.add_argument("--heapsim", metavar="PATH", default=heapbudget.DEFAULT_HEAPSIM,
+                        help=f"the heap simulator (default: {heapbudget.DEFAULT_HEAPSIM})")
+
+
+def heap_report(args, budgets):
+    """The [heap] figures: measured with --heap-trace, else the caps alone.
+
+    @ret heapbudget.HeapReport, or None without a [heap] table and --heap-trace
+    """
+    if args.heap_trace is not None:
+        if budgets is None:
+            raise InputError(args.elf, "--heap-trace needs a budgets file (-b)")
+        return heapbudget.measure(budgets.heap, args.heap_trace, budgets.path,
+                                  args.heapsim)
+    if budgets is not None and budgets.heap is not None:
+        return heapbudget.unmeasured(budgets.heap)
+    return None
+
+
 def register_report(subparsers):
     parser = subparsers.add_parser(
         "report", help="size report per component",
@@ -133,15 +159,21 @@ def register_report(subparsers):
     parser.add_argument("--top", type=_positive_int, metavar="N",
                         help=f"detail rows per component (default: {summary_mod.DEFAULT_TOP} "
                              "with --by symbol, all otherwise)")
+    _add_heap_args(parser)
     parser.set_defaults(run=run_report)
 
 
 def run_report(args):
     attribution, budgets = attribute_args(args)
     result = summary_mod.summarize(attribution, budgets, by=args.by, top=args.top)
+    heap = heap_report(args, budgets)
     render = REPORT_RENDERERS[args.format]
-    text = (render(result, attribution, snapshot.compilers(attribution.image))
-            if args.format in PIECE_RENDERERS else render(result))
+    if args.format in PIECE_RENDERERS:
+        text = render(result, attribution, snapshot.compilers(attribution.image))
+    elif args.format in HEAP_RENDERERS and heap is not None:
+        text = render(result, heap=heap)
+    else:
+        text = render(result)
     write_output(text, args.output)
     return 0
 
@@ -153,13 +185,18 @@ def register_check(subparsers):
                     "2 on bad input.")
     _add_input_args(parser, budgets_required=True)
     parser.add_argument("--format", choices=check.FORMATS, default="text")
+    _add_heap_args(parser)
     parser.set_defaults(run=run_check)
 
 
 def run_check(args):
-    result = analyze(args)
-    write_output(check.RENDERERS[args.format](result), args.output)
-    return check.exit_status(result)
+    attribution, budgets = attribute_args(args)
+    result = summary_mod.summarize(attribution, budgets)
+    # The heap's verdicts only when asked for: running traces takes time
+    heap = heap_report(args, budgets) if args.heap_trace is not None else None
+    extra = heap.lines() if heap else []
+    write_output(check.RENDERERS[args.format](result, extra), args.output)
+    return check.exit_status(result, extra)
 
 
 #: Subcommands in help order; each entry registers one

@@ -23,8 +23,24 @@ def _row(row):
     return out
 
 
-def document(summary):
-    """The report as plain JSON-ready data."""
+def _heap(heap):
+    """The [heap] budgets; measured figures are null for traces not run."""
+    traces = []
+    for result in heap.results:
+        trace, stats = result.trace, result.stats
+        entry = {"name": trace.name, "path": trace.path, "peak_budget": trace.peak,
+                 "failures_budget": trace.failures}
+        entry.update({key: (stats or {}).get(key) for key in
+                      ("peak_used", "failures", "ops", "largest_free")})
+        entry["over"] = None if stats is None else (
+            stats["peak_used"] > trace.peak
+            or (trace.failures is not None and stats["failures"] > trace.failures))
+        traces.append(entry)
+    return {"pool_budget": heap.pool_budget, "pool": heap.pool, "traces": traces}
+
+
+def document(summary, heap=None):
+    """The report as plain JSON-ready data; "heap" only with a HeapReport."""
     doc = {
         "schema": SCHEMA,
         "tool": {"name": "membudget", "version": __version__},
@@ -42,6 +58,8 @@ def document(summary):
         "unavailable": [{"name": name, "reason": why} for name, why in summary.unavailable],
         "warnings": list(summary.warnings),
     }
+    if heap is not None:
+        doc["heap"] = _heap(heap)
     if summary.by != "component":
         doc["details"] = {
             "by": summary.by,
@@ -50,5 +68,5 @@ def document(summary):
     return doc
 
 
-def render(summary):
-    return json.dumps(document(summary), indent=2) + "\n"
+def render(summary, heap=None):
+    return json.dumps(document(summary, heap), indent=2) + "\n"

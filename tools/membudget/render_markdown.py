@@ -2,6 +2,7 @@
 
 from . import __version__
 from .model import CLASSES
+from .render_text import HEAP_HEADER, heap_pool, heap_rows
 from .summary import BUDGET_ORDER, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
 
 
@@ -59,7 +60,21 @@ def _sources(summary):
         ["source", "bytes", "unavailable because"], rows, "lrl")
 
 
-def render(summary):
+def _heap(heap):
+    if heap is None:
+        return []
+    lines = ["", "### Heap", ""]
+    if heap.pool_budget is not None or heap.pool is not None:
+        lines += [f"Heap pool: {heap_pool(heap)}", ""]
+    rows = heap_rows(heap)
+    if rows:
+        rows = [[f"`{row[0]}`", *row[1:-1], ":x: over" if row[-1] == "OVER"
+                 else row[-1] or "ok"] for row in rows]
+        lines += _table(HEAP_HEADER, rows, "lrrrrrrl")
+    return lines
+
+
+def render(summary, heap=None):
     build_id = f"`{summary.build_id}`" if summary.build_id else "none"
     lines = [f"## membudget report: `{summary.elf}`", "",
              f"ELF{summary.elfclass} {summary.endian}-endian {summary.machine} "
@@ -67,7 +82,7 @@ def render(summary):
     if summary.budgets_path:
         lines[-1] += f", budgets `{summary.budgets_path}`"
     lines += [""] + _sizes(summary)
-    lines += _budgets(summary) + _details(summary) + _sources(summary)
+    lines += _budgets(summary) + _heap(heap) + _details(summary) + _sources(summary)
     if summary.warnings:
         lines += ["", "### Warnings", ""] + [f"- {w}" for w in summary.warnings]
     return "\n".join(lines) + "\n"

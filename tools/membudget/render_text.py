@@ -2,7 +2,7 @@
 
 from . import __version__
 from .model import CLASSES
-from .summary import BUDGET_ORDER, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from .summary import BUDGET_ORDER, BudgetLine, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
 
 WIDTH = 100
 
@@ -101,11 +101,60 @@ def _details(summary):
     return [""] + table(header, rows, "llrrrrr")
 
 
-def render(summary):
-    """The whole report as one string."""
+def heap_pool(heap):
+    """The pool sentence of the heap section (text and markdown)."""
+    if heap.pool is None:
+        return (f"expected {fmt_bytes(heap.pool_budget)} B "
+                f"({fmt_kib(heap.pool_budget)} KiB), not measured")
+    text = f"{fmt_bytes(heap.pool)} B ({fmt_kib(heap.pool)} KiB)"
+    if heap.pool_budget is not None:
+        text += (", as expected" if heap.pool == heap.pool_budget else
+                 f", expected {fmt_bytes(heap.pool_budget)} B: MISMATCH")
+    return text
+
+
+def heap_rows(heap):
+    """One row per [heap.traces] entry: figures, or '-' when not run."""
+    rows = []
+    for result in heap.results:
+        trace, stats = result.trace, result.stats
+        cap = "" if trace.failures is None else f" / {fmt_bytes(trace.failures)}"
+        if stats is None:
+            failures = "-" + cap
+            rows.append([trace.name, "-", fmt_bytes(trace.peak), "-", "-",
+                         failures, "-", "not run"])
+            continue
+        line = BudgetLine("heap", "peak", stats["peak_used"], trace.peak)
+        over = line.over or (trace.failures is not None
+                             and stats["failures"] > trace.failures)
+        rows.append([trace.name, fmt_bytes(line.used), fmt_bytes(line.budget),
+                     fmt_signed(line.headroom), fmt_percent(line),
+                     fmt_bytes(stats["failures"]) + cap, fmt_bytes(stats["ops"]),
+                     "OVER" if over else ""])
+    return rows
+
+
+HEAP_HEADER = ["heap trace", "peak used", "budget", "headroom", "% used",
+               "failures / cap", "ops", ""]
+
+
+def _heap(heap):
+    if heap is None:
+        return []
+    lines = ["", f"heap pool  {heap_pool(heap)}"] if heap.pool_budget is not None \
+        or heap.pool is not None else [""]
+    rows = heap_rows(heap)
+    if rows:
+        lines += table(HEAP_HEADER, rows, "lrrrrrrl")
+    return lines
+
+
+def render(summary, heap=None):
+    """The whole report as one string; heap: a heapbudget.HeapReport or None."""
     lines = _heading(summary) + [""]
     lines += _sizes_table(summary)
     lines += _budget_table(summary)
+    lines += _heap(heap)
     lines += _details(summary)
     lines += _sources(summary)
     lines += [f"warning: {w}" for w in summary.warnings]

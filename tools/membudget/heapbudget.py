@@ -1,0 +1,156 @@
+"""The runtime heap budget: run heapsim on the budgets file's traces.
+
+The [heap] table of a budgets file (budgets.HeapBudget) names heapsim
+traces with a cap on their peak heap use (and optionally on failed
+allocations), and the pool size the heap is built with.  measure() runs
+`heapsim --json TRACE` once per selected trace; HeapReport.lines() turns
+the results into budget lines that `check` renders like the component
+budgets:
+
+    heap: trace packets peak 50,000 B > budget 49,152 B (+848 B, +1.7 %)
+    heap: pool 65,536 B != expected 131,072 B (-65,536 B)
+
+A heapsim that is missing, fails (exit 1 or 2) or prints something that
+is not its JSON is bad input: model.InputError, exit 2.
+"""
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from .model import InputError
+from .summary import BudgetLine
+
+DEFAULT_HEAPSIM = "build/host/heapsim"
+
+#: Owner of every heap line in verdicts and reports
+OWNER = "heap"
+
+#: The statistics heapsim --json must print, all integers
+STAT_KEYS = ("ops", "failures", "live", "used", "peak_used", "free",
+             "largest_free", "pool")
+
+#: A trace runs in well under a second; a hung simulator must not hang CI
+TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class ExactLine(BudgetLine):
+    """A size that must equal its budget (the pool), not merely stay below."""
+
+    exact: ClassVar[bool] = True
+
+    @property
+    def over(self):
+        return self.used != self.budget
+
+    def ratio(self):
+        """Not a cap: never the tightest budget while it holds."""
+        return 0.0 if self.used == self.budget else float("inf")
+
+
+@dataclass
+class TraceResult:
+    trace: object           # budgets.HeapTrace
+    stats: dict | None      # heapsim's statistics, None when not run
+
+
+@dataclass
+class HeapReport:
+    """The [heap] budgets and, for the traces run, heapsim's figures."""
+
+    pool_budget: int | None
+    results: list[TraceResult] = field(default_factory=list)
+
+    @property
+    def pool(self):
+        """The pool heapsim reported (the same for every trace), or None."""
+        for result in self.results:
+            if result.stats is not None:
+                return result.stats["pool"]
+        return None
+
+    def lines(self):
+        """Budget lines for what was measured: pool, then per trace peak, failures."""
+        lines = []
+        if self.pool_budget is not None and self.pool is not None:
+            lines.append(ExactLine(OWNER, "pool", self.pool, self.pool_budget))
+        for result in self.results:
+            if result.stats is None:
+                continue
+            name = result.trace.name
+            lines.append(BudgetLine(OWNER, f"trace {name} peak",
+                                    result.stats["peak_used"], result.trace.peak))
+            if result.trace.failures is not None:
+                lines.append(BudgetLine(OWNER, f"trace {name} failures",
+                                        result.stats["failures"], result.trace.failures))
+        return lines
+
+
+def select(heap, names, budgets_path):
+    """The traces to run: those named, in the order given, or all of them.
+
+    @v heap     budgets.HeapBudget, or None when the file has no [heap]
+    @v names    trace names from the command line; empty for all
+    @ret list of budgets.HeapTrace
+    """
+    if heap is None:
+        raise InputError(budgets_path, "--heap-trace: the budgets file has no [heap] table")
+    if not names:
+        return list(heap.traces)
+    chosen = []
+    for name in names:
+        trace = heap.trace(name)
+        if trace is None:
+            known = ", ".join(t.name for t in heap.traces) or "none"
+            raise InputError(budgets_path, f"--heap-trace: no trace '{name}' in "
+                             f"[heap.traces] (known: {known})")
+        if trace not in chosen:
+            chosen.append(trace)
+    return chosen
+
+
+def run_heapsim(heapsim, trace):
+    """Run heapsim --json on one trace and return its statistics.
+
+    @v heapsim  path of the simulator
+    @v trace    budgets.HeapTrace
+    @ret dict   STAT_KEYS -> int
+    """
+    try:
+        proc = subprocess.run([heapsim, "--json", trace.file], capture_output=True,
+                              text=True, timeout=TIMEOUT)
+    except FileNotFoundError:
+        raise InputError(heapsim, "heapsim not found (run `make host`)") from None
+    except PermissionError:
+        raise InputError(heapsim, "heapsim is not executable") from None
+    except subprocess.TimeoutExpired:
+        raise InputError(heapsim, f"trace '{trace.path}': no result after "
+                         f"{TIMEOUT} s") from None
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["(no message)"])[0]
+        raise InputError(heapsim, f"exit {proc.returncode} on trace "
+                         f"'{trace.path}': {first}")
+    try:
+        stats = json.loads(proc.stdout)
+    except ValueError:
+        stats = None
+    if (not isinstance(stats, dict)
+            or any(type(stats.get(key)) is not int for key in STAT_KEYS)):
+        raise InputError(heapsim, f"trace '{trace.path}': output is not heapsim's "
+                         f"JSON statistics ({', '.join(STAT_KEYS)})")
+    return stats
+
+
+def measure(heap, names, budgets_path, heapsim=DEFAULT_HEAPSIM):
+    """Run the selected traces: a HeapReport with every figure."""
+    results = [TraceResult(trace, run_heapsim(heapsim, trace))
+               for trace in select(heap, names, budgets_path)]
+    return HeapReport(pool_budget=heap.pool, results=results)
+
+
+def unmeasured(heap):
+    """The [heap] budgets alone, for a report that runs no trace."""
+    return HeapReport(pool_budget=heap.pool,
+                      results=[TraceResult(trace, None) for trace in heap.traces])
