@@ -24,8 +24,9 @@ import argparse
 import os
 import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from . import budgets as budgets_mod, render_diff, snapshot
+from . import budgets as budgets_mod, elf, render_diff, snapshot
 from .model import BUCKET_PADDING, CLASSES
 from .summary import BUDGET_ORDER, Sizes
 
@@ -190,21 +191,31 @@ def match(base_entries, head_entries):
     """Match symbols of two builds; returns (pairs, removed, added)."""
     # Bytes no symbol names match only within their file: across files
     # they have nothing in common
-    keys = (lambda e: (e[1], e[0], e[3]), lambda e: (e[1], base_name(e[0]), e[3]),
+    keys = (itemgetter(1, 0, 3), lambda e: (e[1], base_name(e[0]), e[3]),
             lambda e: (e[0], e[3]) if e[0] is not None else None,
             lambda e: (base_name(e[0]), e[3]) if e[0] is not None else None)
     pairs = []
     base_left, head_left = base_entries, head_entries
     for key in keys:
+        # keys only HEAD has can pair with nothing: they are never grouped
         groups = {}
-        for side, entries in enumerate((base_left, head_left)):
-            for e in entries:
-                k = key(e)
-                if k is not None:
-                    groups.setdefault(k, ([], []))[side].append(e)
+        for e in base_left:
+            k = key(e)
+            if k is not None:
+                group = groups.get(k)
+                if group is None:
+                    groups[k] = ([e], [])
+                else:
+                    group[0].append(e)
+        for e in head_left:
+            k = key(e)
+            if k is not None:
+                group = groups.get(k)
+                if group is not None:
+                    group[1].append(e)
         paired = set()
         for b_list, h_list in groups.values():
-            if b_list and h_list:
+            if h_list:
                 for b, h in _pair(b_list, h_list):
                     pairs.append((b, h))
                     paired.add(id(b))
@@ -300,6 +311,14 @@ def compare(base_doc, head_doc, budgets=None, min_delta=0, min_percent=0.0,
     @v min_percent  ... and those changing less than this % of their base size
     @ret Diff
     """
+    with elf.gc_paused():
+        return _compare(base_doc, head_doc, budgets, min_delta, min_percent,
+                        base_label, head_label)
+
+
+def _compare(base_doc, head_doc, budgets, min_delta, min_percent, base_label,
+             head_label):
+    """compare() with the collector off."""
     owners = _owners(base_doc, head_doc)
     padding = next((o for o in owners if o.name == BUCKET_PADDING), None)
     owners = [o for o in owners if o.name != BUCKET_PADDING]
