@@ -17,6 +17,12 @@ EXIT_OVER = 1
 FORMATS = ("text", "github", "junit")
 
 
+def _unit(line):
+    """' B' after byte counts; a line counting something else sets `unit`."""
+    unit = getattr(line, "unit", "B")
+    return f" {unit}" if unit else ""
+
+
 def excess_line(line):
     """The one-line verdict of an exceeded budget.
 
@@ -24,24 +30,27 @@ def excess_line(line):
     A zero budget has no percentage: (+80 B).  An exact line:
     heap: pool 65,536 B != expected 131,072 B (-65,536 B)
     """
+    unit = _unit(line)
     if getattr(line, "exact", False):
-        return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B != expected "
-                f"{fmt_bytes(line.budget)} B ({fmt_signed(line.used - line.budget)} B)")
-    extra = f"{fmt_signed(line.excess)} B"
+        return (f"{line.owner}: {line.key} {fmt_bytes(line.used)}{unit} != expected "
+                f"{fmt_bytes(line.budget)}{unit} "
+                f"({fmt_signed(line.used - line.budget)}{unit})")
+    extra = f"{fmt_signed(line.excess)}{unit}"
     percent = fmt_excess_percent(line)
     if percent:
         extra += f", {percent}"
-    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B > "
-            f"budget {fmt_bytes(line.budget)} B ({extra})")
+    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)}{unit} > "
+            f"budget {fmt_bytes(line.budget)}{unit} ({extra})")
 
 
 def ok_line(line):
     """The one-line description of a budget within its limit."""
+    unit = _unit(line)
     if getattr(line, "exact", False):
-        return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B == expected "
-                f"{fmt_bytes(line.budget)} B")
-    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B <= "
-            f"budget {fmt_bytes(line.budget)} B ({fmt_percent(line)})")
+        return (f"{line.owner}: {line.key} {fmt_bytes(line.used)}{unit} == expected "
+                f"{fmt_bytes(line.budget)}{unit}")
+    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)}{unit} <= "
+            f"budget {fmt_bytes(line.budget)}{unit} ({fmt_percent(line)})")
 
 
 def exit_status(summary, extra=()):

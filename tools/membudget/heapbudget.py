@@ -8,6 +8,7 @@ the results into budget lines that `check` renders like the component
 budgets:
 
     heap: trace packets peak 50,000 B > budget 49,152 B (+848 B, +1.7 %)
+    heap: trace fragmentation failures 268 > budget 267 (+1, +0.4 %)
     heap: pool 65,536 B != expected 131,072 B (-65,536 B)
 
 A heapsim that is missing, fails (exit 1 or 2) or prints something that
@@ -50,6 +51,13 @@ class ExactLine(BudgetLine):
         return 0.0 if self.used == self.budget else float("inf")
 
 
+@dataclass(frozen=True)
+class CountLine(BudgetLine):
+    """A cap on a count (failed allocations), not on bytes."""
+
+    unit: ClassVar[str] = ""
+
+
 @dataclass
 class TraceResult:
     trace: object           # budgets.HeapTrace
@@ -83,7 +91,7 @@ class HeapReport:
             lines.append(BudgetLine(OWNER, f"trace {name} peak",
                                     result.stats["peak_used"], result.trace.peak))
             if result.trace.failures is not None:
-                lines.append(BudgetLine(OWNER, f"trace {name} failures",
+                lines.append(CountLine(OWNER, f"trace {name} failures",
                                         result.stats["failures"], result.trace.failures))
         return lines
 
