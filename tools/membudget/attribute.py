@@ -339,33 +339,31 @@ def _map(image, claims, resolver, root, map_path, units, unit_paths):
     for entry in entries:
         if not entry.size:
             continue
-        what = {}
+        comp = bucket = path = None
         if entry.fill:
-            what = dict(bucket=model.BUCKET_PADDING)
+            bucket = model.BUCKET_PADDING
         elif entry.linker:
-            what = dict(bucket=model.BUCKET_LINKER)
+            bucket = model.BUCKET_LINKER
         elif entry.merged:
-            what = dict(bucket=model.BUCKET_MERGED_STRINGS)
+            bucket = model.BUCKET_MERGED_STRINGS
         else:
-            path = None
             if entry.object:
                 if entry.object not in sources:
                     sources[entry.object] = objfiles.object_source(entry.object, root)
                 path = sources[entry.object]
             comp = resolver.section(entry.name) or resolver.path(path)
-            what = dict(component=comp, file=path)
             if comp is None and resolver.catch_all is None \
                     and _matches(entry.name, MERGED_SECTIONS):
-                what["bucket"] = model.BUCKET_MERGED_STRINGS
+                bucket = model.BUCKET_MERGED_STRINGS
         home = [s for s in by_name.get(entry.output, ())
                 if s.addr <= entry.addr < s.addr + s.size]
         if home:
             sec = home[0]
             claims.add(sec.index, entry.addr - sec.addr, entry.addr - sec.addr + entry.size,
-                       RANK_MAP, model.SOURCE_MAP, **what)
+                       RANK_MAP, model.SOURCE_MAP, comp, bucket, path)
         else:
             claims.add_addr(entry.addr, entry.addr + entry.size, RANK_MAP,
-                            model.SOURCE_MAP, **what)
+                            model.SOURCE_MAP, None, comp, bucket, path)
     return sources
 
 

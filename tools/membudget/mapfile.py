@@ -49,6 +49,22 @@ class MapEntry:
     merged: bool = False  # merged strings/constants no object owns
 
 
+def _entry(name, output, addr, size, obj, fill=False, linker=False, merged=False):
+    """A MapEntry, made without the frozen dataclass's __init__.
+
+    That __init__ sets each field through object.__setattr__, which is
+    most of the time spent on a large map (180k entries); the object is
+    the same.
+    """
+    entry = _new(MapEntry)
+    entry.__dict__.update(name=name, output=output, addr=addr, size=size, object=obj,
+                          fill=fill, linker=linker, merged=merged)
+    return entry
+
+
+_new = object.__new__
+
+
 def _hex(token):
     """Return the value of a 0x token, or None."""
     if not token.startswith("0x"):
@@ -91,10 +107,10 @@ def read_map(path):
 def _special(name, output, addr, size):
     """The entry for a gold '** ...' record."""
     if name in GOLD_FILL:
-        return MapEntry("*fill*", output, addr, size, None, fill=True)
+        return _entry("*fill*", output, addr, size, None, fill=True)
     if name in GOLD_MERGED:
-        return MapEntry(name, output, addr, size, None, merged=True)
-    return MapEntry(name, output, addr, size, None, linker=True)
+        return _entry(name, output, addr, size, None, merged=True)
+    return _entry(name, output, addr, size, None, linker=True)
 
 
 def _gnu(lines):
@@ -125,33 +141,36 @@ def _gnu(lines):
             else:
                 pending = ("**", head.strip())
             continue
-        addr = _hex(tokens[1]) if len(tokens) > 1 else None
-        size = _hex(tokens[2]) if len(tokens) > 2 else None
         if line.startswith(" ") and not line.startswith("  "):
             # An input section line, or a pattern such as " *(.text)"
+            addr = _hex(tokens[1]) if len(tokens) > 1 else None
+            size = _hex(tokens[2]) if len(tokens) > 2 else None
             name = tokens[0]
             pending = None
             if name == "*fill*" and addr is not None and size is not None:
-                entries.append(MapEntry(name, output, addr, size, None, fill=True))
+                entries.append(_entry(name, output, addr, size, None, fill=True))
             elif addr is not None and size is not None:
                 obj = " ".join(tokens[3:]) or None
-                entries.append(MapEntry(name, output, addr, size, obj))
+                entries.append(_entry(name, output, addr, size, obj))
             elif len(tokens) == 1:
                 pending = name
             continue
         # Indented: a continuation, a data statement, a symbol or a comment
-        first = _hex(tokens[0])
+        # (symbol lines, the most common, fail on their second token)
         second = _hex(tokens[1]) if len(tokens) > 1 else None
-        if first is None or second is None:
+        if second is None:
+            continue
+        first = _hex(tokens[0])
+        if first is None:
             continue
         if isinstance(pending, tuple):
             entries.append(_special(pending[1], output, first, second))
         elif pending is not None:
             obj = " ".join(tokens[2:]) or None
-            entries.append(MapEntry(pending, output, first, second, obj))
+            entries.append(_entry(pending, output, first, second, obj))
         elif len(tokens) > 2 and tokens[2] in DATA_STATEMENTS:
-            entries.append(MapEntry(tokens[2], output, first, second, None,
-                                    linker=True))
+            entries.append(_entry(tokens[2], output, first, second, None,
+                                  linker=True))
         pending = None
     return entries
 
@@ -182,8 +201,8 @@ def _lld(lines):
         name = name[:-1]
         if obj == "<internal>":
             merged = output.startswith(".rodata")
-            entries.append(MapEntry(name, output, addr, size, None,
-                                    linker=not merged, merged=merged))
+            entries.append(_entry(name, output, addr, size, None,
+                                  linker=not merged, merged=merged))
         else:
-            entries.append(MapEntry(name, output, addr, size, obj))
+            entries.append(_entry(name, output, addr, size, obj))
     return entries
