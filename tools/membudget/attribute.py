@@ -514,8 +514,8 @@ def _pieces(ctx):
                     continue
                 last = [key, lo, hi]
                 runs.append(last)
-        pieces.extend(model.Piece(sec.name, sec.cls, start, end - start, *key)
-                      for key, start, end in runs)
+        pieces += [model.Piece(sec.name, sec.cls, start, end - start, *key)
+                   for key, start, end in runs]
     return pieces
 
 

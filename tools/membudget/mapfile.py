@@ -49,22 +49,6 @@ class MapEntry:
     merged: bool = False  # merged strings/constants no object owns
 
 
-def _entry(name, output, addr, size, obj, fill=False, linker=False, merged=False):
-    """A MapEntry, made without the frozen dataclass's __init__.
-
-    That __init__ sets each field through object.__setattr__, which is
-    most of the time spent on a large map (180k entries); the object is
-    the same.
-    """
-    entry = _new(MapEntry)
-    entry.__dict__.update(name=name, output=output, addr=addr, size=size, object=obj,
-                          fill=fill, linker=linker, merged=merged)
-    return entry
-
-
-_new = object.__new__
-
-
 def _hex(token):
     """Return the value of a 0x token, or None."""
     if not token.startswith("0x"):
@@ -107,10 +91,10 @@ def read_map(path):
 def _special(name, output, addr, size):
     """The entry for a gold '** ...' record."""
     if name in GOLD_FILL:
-        return _entry("*fill*", output, addr, size, None, fill=True)
+        return MapEntry("*fill*", output, addr, size, None, fill=True)
     if name in GOLD_MERGED:
-        return _entry(name, output, addr, size, None, merged=True)
-    return _entry(name, output, addr, size, None, linker=True)
+        return MapEntry(name, output, addr, size, None, merged=True)
+    return MapEntry(name, output, addr, size, None, linker=True)
 
 
 def _gnu(lines):
@@ -148,10 +132,10 @@ def _gnu(lines):
             name = tokens[0]
             pending = None
             if name == "*fill*" and addr is not None and size is not None:
-                entries.append(_entry(name, output, addr, size, None, fill=True))
+                entries.append(MapEntry(name, output, addr, size, None, fill=True))
             elif addr is not None and size is not None:
                 obj = " ".join(tokens[3:]) or None
-                entries.append(_entry(name, output, addr, size, obj))
+                entries.append(MapEntry(name, output, addr, size, obj))
             elif len(tokens) == 1:
                 pending = name
             continue
@@ -167,10 +151,10 @@ def _gnu(lines):
             entries.append(_special(pending[1], output, first, second))
         elif pending is not None:
             obj = " ".join(tokens[2:]) or None
-            entries.append(_entry(pending, output, first, second, obj))
+            entries.append(MapEntry(pending, output, first, second, obj))
         elif len(tokens) > 2 and tokens[2] in DATA_STATEMENTS:
-            entries.append(_entry(tokens[2], output, first, second, None,
-                                  linker=True))
+            entries.append(MapEntry(tokens[2], output, first, second, None,
+                                    linker=True))
         pending = None
     return entries
 
@@ -201,8 +185,8 @@ def _lld(lines):
         name = name[:-1]
         if obj == "<internal>":
             merged = output.startswith(".rodata")
-            entries.append(_entry(name, output, addr, size, None,
-                                  linker=not merged, merged=merged))
+            entries.append(MapEntry(name, output, addr, size, None,
+                                    linker=not merged, merged=merged))
         else:
-            entries.append(_entry(name, output, addr, size, obj))
+            entries.append(MapEntry(name, output, addr, size, obj))
     return entries
