@@ -335,3 +335,35 @@ def test_firmware_caps_hold_with_headroom(heapsim, stats):
         peak = stats[trace.name]["peak_used"]
         assert peak <= trace.peak < peak * 1.10, trace.name
         assert stats[trace.name]["failures"] <= trace.failures, trace.name
+
+
+def test_pool_symbol_checked_without_traces(tmp_path, elf):
+    """[heap] symbol: its size in the ELF must equal pool, no heapsim needed."""
+    path = budgets_file(tmp_path, '[heap]\npool = "512 B"\nsymbol = "heap_pool"\n')
+    proc = run("check", elf, "-b", path, "--heapsim", tmp_path / "no-heapsim")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 budgets checked, 0 exceeded" in proc.stdout
+    path = budgets_file(tmp_path, '[heap]\npool = "513 B"\nsymbol = "heap_pool"\n')
+    proc = run("check", elf, "-b", path)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines()[0] == (
+        "heap: pool symbol heap_pool 512 B != expected 513 B (-1 B)")
+    report = json.loads(run("report", elf, "-b", path, "--format", "json").stdout)
+    assert report["heap"]["symbol"] == "heap_pool"
+    assert report["heap"]["symbol_size"] == 512
+
+
+def test_pool_symbol_missing_or_unpaired(tmp_path, elf):
+    path = budgets_file(tmp_path, '[heap]\npool = "512 B"\nsymbol = "no_pool"\n')
+    assert_bad_input(run("check", elf, "-b", path), str(elf), "no symbol 'no_pool'")
+    path = budgets_file(tmp_path, '[heap]\nsymbol = "heap_pool"\n')
+    assert_bad_input(run("check", elf, "-b", path), "heap.symbol: needs heap.pool")
+    path = budgets_file(tmp_path, '[heap]\npool = 1\nsymbol = 3\n')
+    assert_bad_input(run("check", elf, "-b", path), "heap.symbol: expected a symbol name")
+
+
+def test_firmware_pool_symbol(heapsim, stats):
+    """The firmware's pool symbol, heapsim's pool and the budget agree."""
+    parsed = budgets.load(ROOT / "budgets" / "firmware.toml")
+    assert parsed.heap.symbol == "heap_pool"
+    assert {s["pool"] for s in stats.values()} == {parsed.heap.pool}

@@ -21,6 +21,7 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
 
     [heap]                  # the runtime heap (membudget check --heap-trace)
     pool = "128 KiB"        # HEAP_SIZE: the pool heapsim must report
+    symbol = "heap_pool"    # and the size of this pool symbol in the ELF
     [heap.traces]           # heapsim traces, relative to the root, and caps
     packets = { path = "tests/traces/packets.trace", peak = "42 KiB", failures = 0 }
 """
@@ -38,7 +39,7 @@ from .model import CLASSES, KIB, ComponentDef, InputError
 BUDGET_KEYS = CLASSES + ("rom", "ram")
 
 IMAGE_KEYS = ("name", "root", "rom", "ram", "creep")
-HEAP_KEYS = ("pool", "traces")
+HEAP_KEYS = ("pool", "symbol", "traces")
 TRACE_KEYS = ("path", "peak", "failures")
 COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
 GLOB_KINDS = ("paths", "symbols", "sections")
@@ -71,6 +72,7 @@ class HeapBudget:
 
     pool: int | None
     traces: list[HeapTrace]
+    symbol: str | None = None   # the ELF symbol whose size must equal pool
 
     def trace(self, name):
         """Return the trace called name, or None."""
@@ -253,13 +255,20 @@ def _heap(table, root, path):
         raise InputError(path, f"heap: expected a table, got {_type_name(table)}")
     _check_keys(table, HEAP_KEYS, "heap", path)
     pool = parse_size(table["pool"], "heap.pool", path) if "pool" in table else None
+    symbol = table.get("symbol")
+    if symbol is not None:
+        if not isinstance(symbol, str) or not symbol.strip():
+            raise InputError(path, "heap.symbol: expected a symbol name")
+        if pool is None:
+            raise InputError(path, "heap.symbol: needs heap.pool, the size it must have")
     traces = table.get("traces", {})
     if not isinstance(traces, dict):
         raise InputError(path, f"heap.traces: expected a table, got {_type_name(traces)}")
     if pool is None and not traces:
         raise InputError(path, "[heap]: no pool and no traces")
-    return HeapBudget(pool=pool, traces=[_heap_trace(name, value, root, path)
-                                         for name, value in traces.items()])
+    return HeapBudget(pool=pool, symbol=symbol,
+                      traces=[_heap_trace(name, value, root, path)
+                              for name, value in traces.items()])
 
 
 def _check_overlaps(components, root, path):

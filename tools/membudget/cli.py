@@ -132,7 +132,7 @@ def _add_heap_args(parser):
                         help=f"the heap simulator (default: {heapbudget.DEFAULT_HEAPSIM})")
 
 
-def heap_report(args, budgets):
+def heap_report(args, budgets, image):
     """The [heap] figures: measured with --heap-trace, else the caps alone.
 
     @ret heapbudget.HeapReport, or None without a [heap] table and --heap-trace
@@ -141,9 +141,9 @@ def heap_report(args, budgets):
         if budgets is None:
             raise InputError(args.elf, "--heap-trace needs a budgets file (-b)")
         return heapbudget.measure(budgets.heap, args.heap_trace, budgets.path,
-                                  args.heapsim)
+                                  image, args.heapsim)
     if budgets is not None and budgets.heap is not None:
-        return heapbudget.unmeasured(budgets.heap)
+        return heapbudget.unmeasured(budgets.heap, image)
     return None
 
 
@@ -166,7 +166,7 @@ def register_report(subparsers):
 def run_report(args):
     attribution, budgets = attribute_args(args)
     result = summary_mod.summarize(attribution, budgets, by=args.by, top=args.top)
-    heap = heap_report(args, budgets)
+    heap = heap_report(args, budgets, attribution.image)
     render = REPORT_RENDERERS[args.format]
     if args.format in PIECE_RENDERERS:
         text = render(result, attribution, snapshot.compilers(attribution.image))
@@ -192,8 +192,9 @@ def register_check(subparsers):
 def run_check(args):
     attribution, budgets = attribute_args(args)
     result = summary_mod.summarize(attribution, budgets)
-    # The heap's verdicts only when asked for: running traces takes time
-    heap = heap_report(args, budgets) if args.heap_trace is not None else None
+    # Traces run only when asked for (--heap-trace): they take time; the
+    # pool symbol, when [heap] names one, is always checked
+    heap = heap_report(args, budgets, attribution.image)
     extra = heap.lines() if heap else []
     write_output(check.RENDERERS[args.format](result, extra), args.output)
     return check.exit_status(result, extra)

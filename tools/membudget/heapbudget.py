@@ -11,6 +11,12 @@ budgets:
     heap: trace fragmentation failures 268 > budget 267 (+1, +0.4 %)
     heap: pool 65,536 B != expected 131,072 B (-65,536 B)
 
+With `symbol`, the size of that symbol in the ELF (the firmware's pool
+array) must equal the pool too; that needs no heapsim and is checked
+whenever [heap] names it:
+
+    heap: pool symbol heap_pool 65,536 B != expected 131,072 B (-65,536 B)
+
 A heapsim that is missing, fails (exit 1 or 2) or prints something that
 is not its JSON is bad input: model.InputError, exit 2.
 """
@@ -70,6 +76,8 @@ class HeapReport:
 
     pool_budget: int | None
     results: list[TraceResult] = field(default_factory=list)
+    symbol: str | None = None       # the pool's symbol in the ELF
+    symbol_size: int | None = None  # its size there
 
     @property
     def pool(self):
@@ -82,6 +90,9 @@ class HeapReport:
     def lines(self):
         """Budget lines for what was measured: pool, then per trace peak, failures."""
         lines = []
+        if self.symbol_size is not None:
+            lines.append(ExactLine(OWNER, f"pool symbol {self.symbol}",
+                                   self.symbol_size, self.pool_budget))
         if self.pool_budget is not None and self.pool is not None:
             lines.append(ExactLine(OWNER, "pool", self.pool, self.pool_budget))
         for result in self.results:
@@ -151,14 +162,33 @@ def run_heapsim(heapsim, trace):
     return stats
 
 
-def measure(heap, names, budgets_path, heapsim=DEFAULT_HEAPSIM):
+def symbol_size(heap, image):
+    """The size of heap.symbol in the image, or None when [heap] names none.
+
+    A symbol the image lacks, or one name with two different sizes, is
+    bad input: the check could not say anything true.
+    """
+    if heap.symbol is None:
+        return None
+    sizes = {sym.size for sym in image.symbols if sym.name == heap.symbol}
+    if not sizes:
+        raise InputError(image.path, f"heap.symbol: no symbol '{heap.symbol}'")
+    if len(sizes) > 1:
+        raise InputError(image.path, f"heap.symbol: several symbols '{heap.symbol}' "
+                         f"of different sizes ({', '.join(map(str, sorted(sizes)))})")
+    return sizes.pop()
+
+
+def measure(heap, names, budgets_path, image, heapsim=DEFAULT_HEAPSIM):
     """Run the selected traces: a HeapReport with every figure."""
     results = [TraceResult(trace, run_heapsim(heapsim, trace))
                for trace in select(heap, names, budgets_path)]
-    return HeapReport(pool_budget=heap.pool, results=results)
+    return HeapReport(pool_budget=heap.pool, results=results, symbol=heap.symbol,
+                      symbol_size=symbol_size(heap, image))
 
 
-def unmeasured(heap):
-    """The [heap] budgets alone, for a report that runs no trace."""
+def unmeasured(heap, image):
+    """The [heap] budgets and the pool symbol, for when no trace runs."""
     return HeapReport(pool_budget=heap.pool,
-                      results=[TraceResult(trace, None) for trace in heap.traces])
+                      results=[TraceResult(trace, None) for trace in heap.traces],
+                      symbol=heap.symbol, symbol_size=symbol_size(heap, image))

@@ -36,7 +36,8 @@ def _heap(heap):
             stats["peak_used"] > trace.peak
             or (trace.failures is not None and stats["failures"] > trace.failures))
         traces.append(entry)
-    return {"pool_budget": heap.pool_budget, "pool": heap.pool, "traces": traces}
+    return {"pool_budget": heap.pool_budget, "pool": heap.pool,
+            "symbol": heap.symbol, "symbol_size": heap.symbol_size, "traces": traces}
 
 
 def document(summary, heap=None):

@@ -104,12 +104,17 @@ def _details(summary):
 def heap_pool(heap):
     """The pool sentence of the heap section (text and markdown)."""
     if heap.pool is None:
-        return (f"expected {fmt_bytes(heap.pool_budget)} B "
-                f"({fmt_kib(heap.pool_budget)} KiB), not measured")
-    text = f"{fmt_bytes(heap.pool)} B ({fmt_kib(heap.pool)} KiB)"
-    if heap.pool_budget is not None:
-        text += (", as expected" if heap.pool == heap.pool_budget else
-                 f", expected {fmt_bytes(heap.pool_budget)} B: MISMATCH")
+        text = (f"expected {fmt_bytes(heap.pool_budget)} B "
+                f"({fmt_kib(heap.pool_budget)} KiB), not measured by heapsim")
+    else:
+        text = f"{fmt_bytes(heap.pool)} B ({fmt_kib(heap.pool)} KiB)"
+        if heap.pool_budget is not None:
+            text += (", as expected" if heap.pool == heap.pool_budget else
+                     f", expected {fmt_bytes(heap.pool_budget)} B: MISMATCH")
+    if heap.symbol_size is not None:
+        text += f"; {heap.symbol} in the ELF {fmt_bytes(heap.symbol_size)} B"
+        if heap.symbol_size != heap.pool_budget:
+            text += ": MISMATCH"
     return text
 
 
