@@ -11,7 +11,7 @@ InputError naming the record.
 
 import struct
 
-from . import model
+from . import dwarf, model
 
 PE_OMIT = 0xFF
 PE_PCREL = 0x10
@@ -24,16 +24,8 @@ class _Bad(Exception):
 
 
 def _leb(data, pos, signed):
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if signed and byte & 0x40:
-                result -= 1 << shift
-            return result, pos
+    """LEB128 as in DWARF: (value, next position)."""
+    return (dwarf._sleb if signed else dwarf._uleb)(data, pos)
 
 
 def _pointer(data, pos, enc, e, addr_fmt, field_addr):
