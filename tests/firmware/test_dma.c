@@ -33,22 +33,6 @@ static size_t malloc_bytes(size_t size)
 	return dma_bytes(size) + HEAP_ALIGN;
 }
 
-static struct heap_stats stats(void)
-{
-	struct heap_stats st;
-
-	heap_stats(&st);
-	return st;
-}
-
-static void assert_pristine(void)
-{
-	struct heap_stats st = stats();
-
-	assert_int_equal(heap_check(), HEAP_OK);
-	assert_int_equal(st.used, 0);
-	assert_int_equal(st.largest_free, HEAP_SIZE);
-}
 
 static int setup(void **state)
 {

@@ -29,23 +29,6 @@ static size_t block_bytes(size_t size)
 	return (size + HEAP_ALIGN + HEAP_ALIGN - 1) & ~(HEAP_ALIGN - 1);
 }
 
-static struct heap_stats stats(void)
-{
-	struct heap_stats st;
-
-	heap_stats(&st);
-	return st;
-}
-
-static void assert_pristine(void)
-{
-	struct heap_stats st = stats();
-
-	assert_int_equal(heap_check(), HEAP_OK);
-	assert_int_equal(st.used, 0);
-	assert_int_equal(st.free, HEAP_SIZE);
-	assert_int_equal(st.largest_free, HEAP_SIZE);
-}
 
 static int setup(void **state)
 {

@@ -5,7 +5,7 @@
  *
  * Helpers shared by the firmware's cmocka tests
  *
- * Include after <cmocka.h>.  Everything is static inline, so a test
+ * Include after <cmocka.h> (and after malloc.h for the heap helpers).  Everything is static inline, so a test
  * that uses only part of it builds without unused-function warnings.
  */
 
@@ -46,5 +46,27 @@ static inline void verify(const void *ptr, size_t len, unsigned int seed)
 	for (size_t i = 0; i < len; i++)
 		assert_int_equal(((const uint8_t *)ptr)[i], pattern(seed, i));
 }
+
+#ifdef MALLOC_H
+/** The heap's statistics, by value */
+static inline struct heap_stats stats(void)
+{
+	struct heap_stats st;
+
+	heap_stats(&st);
+	return st;
+}
+
+/** Assert the heap is back to one free block covering the whole pool */
+static inline void assert_pristine(void)
+{
+	struct heap_stats st = stats();
+
+	assert_int_equal(heap_check(), HEAP_OK);
+	assert_int_equal(st.used, 0);
+	assert_int_equal(st.free, HEAP_SIZE);
+	assert_int_equal(st.largest_free, HEAP_SIZE);
+}
+#endif /* MALLOC_H */
 
 #endif /* TEST_SUPPORT_H */
