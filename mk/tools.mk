@@ -38,7 +38,7 @@ budget-check: firmware
 
 # Size regressions and planning (README "Size regressions and planning").
 # The budgets as link-time ASSERTs; mk/firmware.mk links them in
-$(FW_BUDGET_LDS): $(FW_BUDGETS) $(FW_LDS) tools/membudget/lds.py tools/membudget/budgets.py
+$(FW_BUDGET_LDS): $(FW_BUDGETS) $(FW_LDS) $(wildcard tools/membudget/*.py tools/membudget/*/*.py)
 	@mkdir -p $(@D)
 	@echo "  LDS     $@"
 	$(Q)$(MEMBUDGET) lds -b $(FW_BUDGETS) --script $(FW_LDS) -o $@

@@ -118,13 +118,15 @@ def test_compiled_fixture_without_budgets(chromium, build_elf, tmp_path):
 
 
 def test_large_image_opens(chromium, tmp_path):
-    from membudget import render_html, summary
+    from membudget.analysis import summary
+    from membudget.analysis.pipeline import Report
+    from membudget.render import html as render_html
     from test_render_html import _large_attribution
 
     attribution = _large_attribution()
     result = summary.summarize(attribution)
     page = tmp_path / "large.html"
-    page.write_text(render_html.render(result, attribution), encoding="utf-8")
+    page.write_text(render_html.render(Report(result, pieces=attribution.pieces)), encoding="utf-8")
     assert page.stat().st_size < 5 * 1024 * 1024
     verdict = chromium.selftest(page)
     assert verdict["errors"] == []

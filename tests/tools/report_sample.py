@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-from membudget.budgets import Budgets  # noqa: E402
+from membudget.read.budgets import Budgets  # noqa: E402
 from membudget.model import (BUCKET_LINKER, BUCKET_MERGED_STRINGS, BUCKET_PADDING,  # noqa: E402
                              SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS,
                              SOURCE_GLOBS, SOURCE_MAP, Attribution, ComponentDef,

@@ -6,7 +6,9 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from membudget import attribute, elf, model
+from membudget import model
+from membudget.analysis import attribute
+from membudget.read import elf
 
 FIX = "tests/tools/fixtures/"
 COMPONENTS = [

@@ -28,7 +28,9 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import elfwriter  # noqa: E402
 
-from membudget import attribute, elf, model  # noqa: E402
+from membudget import model  # noqa: E402
+from membudget.analysis import attribute  # noqa: E402
+from membudget.read import elf  # noqa: E402
 
 FILES = ("a.c", "b.c", "net.c", "heap.c")
 SECTION_NAMES = {"code": (".text", ".text.hot", ".init"),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from membudget import budgets
+from membudget.read import budgets
 from membudget.model import InputError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,8 +4,10 @@ import dataclasses
 import xml.etree.ElementTree as ET
 
 import report_sample as sample
-from membudget import check, summary
-from membudget.summary import BudgetLine
+from membudget.analysis import summary
+from membudget.analysis.pipeline import Report
+from membudget.render import check
+from membudget.analysis.summary import BudgetLine
 
 
 def _summary(heap_code=1024, **image):
@@ -21,22 +23,22 @@ def test_issue_example_line():
 
 def test_one_byte_too_small_fails():
     result = _summary(heap_code=1103)
-    assert check.exit_status(result) == check.EXIT_OVER
-    assert check.render_text(result).splitlines()[0] == (
+    assert check.exit_status(Report(result)) == check.EXIT_OVER
+    assert check.render_text(Report(result)).splitlines()[0] == (
         "heap: code 1,104 B > budget 1,103 B (+1 B, +0.1 %)")
 
 
 def test_exact_budget_passes():
     result = _summary(heap_code=1104)
-    assert check.exit_status(result) == check.EXIT_OK
-    text = check.render_text(result)
+    assert check.exit_status(Report(result)) == check.EXIT_OK
+    text = check.render_text(Report(result))
     assert text == ("membudget check: build/firmware.elf: 6 budgets checked, 0 exceeded "
                     "(tightest: heap code 100.0 %)\n")
 
 
 def test_image_caps_are_checked():
     result = _summary(heap_code=2000, rom=2411)
-    assert check.render_text(result).splitlines() == [
+    assert check.render_text(Report(result)).splitlines() == [
         "image: rom 2,412 B > budget 2,411 B (+1 B, +0.0 %)",
         "membudget check: build/firmware.elf: 6 budgets checked, 1 exceeded"]
 
@@ -52,7 +54,7 @@ def test_every_exceeded_budget_gets_a_line():
     budgets.components[0] = dataclasses.replace(
         budgets.components[0], budgets={"code": 1, "rodata": 1, "bss": 1})
     result = summary.summarize(sample.attribution(), budgets)
-    lines = check.render_text(result).splitlines()
+    lines = check.render_text(Report(result)).splitlines()
     assert lines[:3] == [
         "heap: code 1,104 B > budget 1 B (+1,103 B, +110,300.0 %)",
         "heap: rodata 24 B > budget 1 B (+23 B, +2,300.0 %)",
@@ -61,7 +63,7 @@ def test_every_exceeded_budget_gets_a_line():
 
 
 def test_github_annotations_escape_percent():
-    lines = check.render_github(_summary()).splitlines()
+    lines = check.render_github(Report(_summary())).splitlines()
     assert lines == [
         "::error title=membudget%3A heap code over budget::"
         "heap: code 1,104 B > budget 1,024 B (+80 B, +7.8 %25)",
@@ -69,7 +71,7 @@ def test_github_annotations_escape_percent():
 
 
 def test_junit_one_case_per_budget():
-    root = ET.fromstring(check.render_junit(_summary()))
+    root = ET.fromstring(check.render_junit(Report(_summary())))
     suite = root.find("testsuite")
     cases = suite.findall("testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
@@ -83,6 +85,6 @@ def test_junit_one_case_per_budget():
 
 def test_no_budgets_at_all():
     result = summary.summarize(sample.attribution())
-    assert check.exit_status(result) == check.EXIT_OK
-    assert check.render_text(result) == (
+    assert check.exit_status(Report(result)) == check.EXIT_OK
+    assert check.render_text(Report(result)) == (
         "membudget check: build/firmware.elf: 0 budgets checked, 0 exceeded\n")

@@ -186,7 +186,7 @@ def _report_json(fixture_elf, budgets, *extra):
 
 
 def test_report_json_adds_up(tmp_path, fixture_elf):
-    from membudget import elf
+    from membudget.read import elf
 
     doc = _report_json(fixture_elf, write_budgets(tmp_path), "--map", fixture_elf.map)
     image = elf.read_image(fixture_elf.elf)
@@ -282,19 +282,19 @@ def test_glob_matching_nothing_warns(tmp_path, fixture_elf):
 # Output files
 
 def test_write_output_is_atomic(tmp_path):
-    from membudget import cli
+    from membudget.commands import output
     from membudget.model import InputError
 
     out = tmp_path / "report.txt"
-    cli.write_output("first\n", out)
-    cli.write_output("second\n", out)
+    output.write("first\n", str(out))
+    output.write("second\n", str(out))
     assert out.read_text() == "second\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
     assert out.stat().st_mode & 0o777 == 0o666 & ~_umask()
     (tmp_path / "dir").mkdir()
     for bad in (tmp_path / "dir", tmp_path / "missing" / "r.txt"):
         with pytest.raises(InputError) as info:
-            cli.write_output("x\n", bad)
+            output.write("x\n", str(bad))
         assert info.value.path == str(bad)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "report.txt"]
     assert list((tmp_path / "dir").iterdir()) == []
@@ -313,12 +313,14 @@ def test_output_into_a_directory_fails_cleanly(tmp_path, fixture_elf):
 
 
 @pytest.mark.parametrize("error, line", [
-    ("invariant", "attribution bug: pieces do not tile .text"),
+    ("invariant", "attribution bug: AttributionError: pieces do not tile .text"),
     ("crash", "internal error: RuntimeError: boom"),
 ])
 def test_last_resort_handlers(monkeypatch, capsys, fixture_elf, error, line):
-    """An attribution invariant break or a bug is one line and exit 2."""
-    from membudget import attribute, cli
+    """An attribution invariant break or a bug is one line and exit 2; with
+    MEMBUDGET_DEBUG=1 the same run shows the traceback."""
+    from membudget import cli
+    from membudget.analysis import attribute
 
     def broken(*args, **kwargs):
         if error == "invariant":
@@ -326,8 +328,14 @@ def test_last_resort_handlers(monkeypatch, capsys, fixture_elf, error, line):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(attribute, "attribute", broken)
+    monkeypatch.delenv("MEMBUDGET_DEBUG", raising=False)
     assert cli.main(["report", str(fixture_elf.elf)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.splitlines() == [f"membudget: {fixture_elf.elf}: {line}"
-                                         if error == "invariant" else f"membudget: {line}"]
+    assert captured.err.splitlines() == [
+        f"membudget: {line} (run with MEMBUDGET_DEBUG=1 for the traceback)"]
+    monkeypatch.setenv("MEMBUDGET_DEBUG", "1")
+    assert cli.main(["report", str(fixture_elf.elf)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "in broken" in err

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 import variants
-from membudget import diff, render_diff
-from membudget.budgets import parse as parse_budgets
+from membudget.analysis import diff
+from membudget.render import diff as render_diff
+from membudget.read.budgets import parse as parse_budgets
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tools" / "membudget"

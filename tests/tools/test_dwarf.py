@@ -6,7 +6,9 @@ import struct
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from membudget import attribute, dwarf, elf, model
+from membudget import model
+from membudget.analysis import attribute
+from membudget.read import dwarf, elf
 
 FIX = "tests/tools/fixtures/"
 BUILDS = {

@@ -5,7 +5,8 @@ import struct
 
 import pytest
 
-from membudget import elf, model
+from membudget import model
+from membudget.read import elf
 
 # name -> build_elf keyword arguments; one ELF per architecture and kind
 VARIANTS = {

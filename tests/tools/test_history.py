@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from membudget import cli, history
+from membudget import cli
+from membudget.analysis import history
+from membudget.render import history as render_history
 
 DAY = 86400
 T0 = 1_700_000_000      # 2023-11-14 22:13:20 UTC
@@ -38,8 +40,8 @@ def write(path, doc, mtime=None):
     return path
 
 
-def series_of(points, owner, key):
-    return next(s for s in history.series(points) if (s.owner, s.key) == (owner, key))
+def series_of(result, owner, key):
+    return next(s for s in result.series if (s.owner, s.key) == (owner, key))
 
 
 def test_fit_is_least_squares():
@@ -79,7 +81,7 @@ def test_no_budget_no_estimate(tmp_path):
     points = history.load(files)
     assert series_of(points, "heap", "ram").trend.verdict == "no budget"
     # Unbudgeted classes are not charted; rom and ram always are
-    keys = {(s.owner, s.key) for s in history.series(points)}
+    keys = {(s.owner, s.key) for s in points.series}
     assert keys == {("image", "rom"), ("image", "ram"), ("heap", "rom"), ("heap", "ram")}
 
 
@@ -106,7 +108,7 @@ def test_ordered_by_commit_date_not_name_or_mtime(tmp_path):
                  [("c", 300, commits[2]), ("b", 200, commits[1]), ("a", 100, commits[0])])]
     # One snapshot whose commit this repository does not know: its file time
     stray = write(repo / "0.json", snapshot_doc(250, commit="f" * 40), mtime=T0 + 1.5 * DAY)
-    points = history.load([repo])
+    points = history.load([repo]).points
     assert [p.doc["totals"]["code"] for p in points] == [100, 200, 250, 300]
     assert [p.when_source for p in points] == ["commit date", "commit date", "file time",
                                                "commit date"]
@@ -119,12 +121,12 @@ def test_svg_is_wellformed_with_one_chart_per_series(tmp_path):
                    snapshot_doc(100 + 10 * i, image_rom=400, heap_code=150),
                    mtime=T0 + i * DAY) for i in range(4)]
     points = history.load(files)
-    text = history.render(points, "svg")
+    text = render_history.render_svg(points)
     root = ET.fromstring(text.split("\n", 1)[1])
     ns = {"s": "http://www.w3.org/2000/svg"}
     charts = root.findall("s:g", ns)
     assert [(g.get("data-owner"), g.get("data-key")) for g in charts] == \
-        [(s.owner, s.key) for s in history.series(points)]
+        [(s.owner, s.key) for s in points.series]
     budgeted = {("image", "rom"), ("heap", "code")}
     for g in charts:
         assert len(g.findall("s:circle", ns)) == 4
@@ -137,7 +139,7 @@ def test_svg_is_wellformed_with_one_chart_per_series(tmp_path):
 def test_html_page_is_self_contained(tmp_path):
     files = [write(tmp_path / f"s{i}.json", snapshot_doc(100 + i, heap_code=150),
                    mtime=T0 + i * DAY) for i in range(2)]
-    text = history.render(history.load(files), "html")
+    text = render_history.render_html(history.load(files))
     assert "http://" not in text and "https://" not in text
     assert 'id="history"' in text and "When budgets will be hit" in text
 

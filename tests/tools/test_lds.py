@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from membudget import lds
+from membudget.render import lds
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tools" / "membudget"

@@ -4,7 +4,8 @@ import collections
 
 import pytest
 
-from membudget import elf, mapfile, model
+from membudget import model
+from membudget.read import elf, mapfile
 
 FREESTANDING = ["-ffunction-sections", "-fdata-sections"]
 BUILDS = {

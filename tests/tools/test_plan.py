@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from membudget import plan
+from membudget.analysis import plan
 from membudget.model import InputError
 
 ROOT = Path(__file__).resolve().parents[2]

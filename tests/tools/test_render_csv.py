@@ -4,17 +4,19 @@ import csv
 import io
 
 import report_sample as sample
-from membudget import render_csv, summary
+from membudget.analysis import summary
+from membudget.analysis.pipeline import Report
+from membudget.render import csv as render_csv
 
 
 def test_golden_by_section():
     result = summary.summarize(sample.attribution(), sample.budgets(), by="section")
-    sample.check_golden("report-section.csv", render_csv.render(result))
+    sample.check_golden("report-section.csv", render_csv.render(Report(result)))
 
 
 def test_rows_parse_and_sum():
-    text = render_csv.render(summary.summarize(sample.attribution(), sample.budgets(),
-                                               by="symbol"))
+    text = render_csv.render(Report(summary.summarize(sample.attribution(), sample.budgets(),
+                                               by="symbol")))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == render_csv.HEADER
     owners = [r for r in rows if r["kind"] in ("component", "bucket")]

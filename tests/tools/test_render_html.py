@@ -5,7 +5,9 @@ import json
 import random
 
 import report_sample as sample
-from membudget import render_html, summary
+from membudget.analysis import summary
+from membudget.analysis.pipeline import Report
+from membudget.render import diff as render_diff, html as render_html
 from membudget.model import CLASSES, Attribution, Image, Piece
 
 
@@ -66,7 +68,7 @@ def _leaf_sums(owner):
 
 def test_leaves_add_up_to_every_owner_and_the_total():
     result, attribution = _sample()
-    _, data = _parse(render_html.render(result, attribution))
+    _, data = _parse(render_html.render(Report(result, pieces=attribution.pieces)))
     rows = {r.name: r for r in result.components + result.buckets}
     assert [o["name"] for o in data["owners"]] == list(rows)
     total = [0, 0, 0, 0]
@@ -79,7 +81,7 @@ def test_leaves_add_up_to_every_owner_and_the_total():
 
 def test_tree_is_component_file_symbol():
     result, attribution = _sample()
-    _, data = _parse(render_html.render(result, attribution))
+    _, data = _parse(render_html.render(Report(result, pieces=attribution.pieces)))
     heap = next(o for o in data["owners"] if o["name"] == "heap")
     assert [f["name"] for f in heap["files"]] == ["firmware/heap.c"]
     leaves = {leaf[0]: leaf[1:] for leaf in heap["files"][0]["symbols"]}
@@ -92,7 +94,7 @@ def test_tree_is_component_file_symbol():
 
 def test_without_pieces_one_leaf_per_owner():
     result, _ = _sample()
-    _, data = _parse(render_html.render(result))
+    _, data = _parse(render_html.render(Report(result)))
     for owner in data["owners"]:
         assert len(owner["files"]) == 1 and len(owner["files"][0]["symbols"]) == 1
         assert _leaf_sums(owner) == owner["sizes"]
@@ -100,18 +102,18 @@ def test_without_pieces_one_leaf_per_owner():
 
 def test_budget_bars_red_when_over():
     result, attribution = _sample(heap_code=1024)
-    page, _ = _parse(render_html.render(result, attribution))
+    page, _ = _parse(render_html.render(Report(result, pieces=attribution.pieces)))
     assert len(page.bars) == len(result.budget_lines())
     over = [(b["data-owner"], b["data-class"]) for b in page.bars if "over" in b["class"]]
     assert over == [("heap", "code")]
     result, attribution = _sample(heap_code=2048)
-    page, _ = _parse(render_html.render(result, attribution))
+    page, _ = _parse(render_html.render(Report(result, pieces=attribution.pieces)))
     assert not [b for b in page.bars if "over" in b["class"]]
 
 
 def test_self_contained_no_network():
     result, attribution = _sample()
-    text = render_html.render(result, attribution)
+    text = render_html.render(Report(result, pieces=attribution.pieces))
     page, _ = _parse(text)
     assert page.external == []
     for needle in ("http://", "https://", "@import", "url(", "@font-face", "//cdn"):
@@ -123,7 +125,7 @@ def test_hostile_names_cannot_end_the_script():
     evil = "</script><script>alert(1)</script><!--"
     attribution.pieces[0] = Piece(".text", "code", 0, 700, "heap", None, None,
                                   "firmware/heap.c", evil)
-    text = render_html.render(summary.summarize(attribution, sample.budgets()), attribution)
+    text = render_html.render(Report(summary.summarize(attribution, sample.budgets()), pieces=attribution.pieces))
     page, data = _parse(text)
     # Only the page's own three scripts: the name did not open a fourth
     assert page.scripts == 3
@@ -163,7 +165,7 @@ def _large_attribution(symbols=100_000, files=2_000, components=30, seed=7):
 
 def test_large_image_stays_under_5_mib():
     attribution = _large_attribution()
-    text = render_html.render(summary.summarize(attribution), attribution)
+    text = render_html.render(Report(summary.summarize(attribution), pieces=attribution.pieces))
     size = len(text.encode("utf-8"))
     assert size < 5 * 1024 * 1024, size
     _, data = _parse(text)
@@ -207,11 +209,11 @@ HEAD = [("grow", "a.c", "core", "code", 120), ("shrink", "a.c", "core", "rodata"
 
 
 def _diff_page(base=BASE, head=HEAD):
-    from membudget import diff
+    from membudget.analysis import diff
 
     result = diff.compare(_snapshot(base), _snapshot(head), base_label="base.json",
                           head_label="head.json")
-    return result, render_html.render_diff(result)
+    return result, render_diff.render_html(result)
 
 
 def test_diff_leaves_carry_status_and_change():
@@ -233,11 +235,11 @@ def test_diff_leaves_carry_status_and_change():
 
 
 def test_diff_tree_folds_per_file_by_size_of_change():
-    from membudget.diff import SymbolDelta
+    from membudget.analysis.diff import SymbolDelta
 
     rows = [SymbolDelta(f"s{i}", None, "a.c", "core", "code", 100, 100 + i - 15)
             for i in range(30) if i != 15]
-    (file,) = render_html.diff_tree(rows, top=5)["core"]
+    (file,) = render_diff.diff_tree(rows, top=5)["core"]
     # |change| 15, then 14 twice (ties by name)
     assert [leaf[0] for leaf in file["symbols"][:3]] == ["s0", "s1", "s29"]
     assert file["folded"] == 24

@@ -3,23 +3,25 @@
 import json
 
 import report_sample as sample
-from membudget import __version__, render_json, summary
+from membudget import __version__
+from membudget.analysis import summary
+from membudget.analysis.pipeline import Report
+from membudget.render import json as render_json
 from membudget.model import BUCKETS, SCHEMA, SOURCES
 
 
 def _doc(**kwargs):
-    return json.loads(render_json.render(
-        summary.summarize(sample.attribution(), sample.budgets(), **kwargs)))
+    return json.loads(render_json.render(Report(summary.summarize(sample.attribution(), sample.budgets(), **kwargs))))
 
 
 def test_golden_components():
     result = summary.summarize(sample.attribution(), sample.budgets())
-    sample.check_golden("report.json", render_json.render(result))
+    sample.check_golden("report.json", render_json.render(Report(result)))
 
 
 def test_golden_by_section():
     result = summary.summarize(sample.attribution(), sample.budgets(), by="section")
-    sample.check_golden("report-section.json", render_json.render(result))
+    sample.check_golden("report-section.json", render_json.render(Report(result)))
 
 
 def test_header_fields():

@@ -1,22 +1,24 @@
 """render_markdown: golden output and table shape."""
 
 import report_sample as sample
-from membudget import render_markdown, summary
+from membudget.analysis import summary
+from membudget.analysis.pipeline import Report
+from membudget.render import markdown as render_markdown
 
 
 def test_golden_components():
     result = summary.summarize(sample.attribution(), sample.budgets())
-    sample.check_golden("report.md", render_markdown.render(result))
+    sample.check_golden("report.md", render_markdown.render(Report(result)))
 
 
 def test_golden_by_file():
     result = summary.summarize(sample.attribution(), sample.budgets(), by="file")
-    sample.check_golden("report-file.md", render_markdown.render(result))
+    sample.check_golden("report-file.md", render_markdown.render(Report(result)))
 
 
 def test_every_table_row_has_the_header_column_count():
-    text = render_markdown.render(summary.summarize(sample.attribution(), sample.budgets(),
-                                                    by="symbol"))
+    text = render_markdown.render(Report(summary.summarize(sample.attribution(), sample.budgets(),
+                                                    by="symbol")))
     tables = [block.splitlines() for block in text.split("\n\n")
               if block.startswith("|")]
     assert len(tables) == 4
@@ -28,5 +30,5 @@ def test_every_table_row_has_the_header_column_count():
 def test_pipe_in_a_name_is_escaped():
     attribution = sample.attribution()
     attribution.unavailable = {"dwarf": "no .debug_info | stripped"}
-    text = render_markdown.render(summary.summarize(attribution))
+    text = render_markdown.render(Report(summary.summarize(attribution)))
     assert "no .debug_info \\| stripped" in text

@@ -3,22 +3,24 @@
 import dataclasses
 
 import report_sample as sample
-from membudget import render_text, summary
+from membudget.analysis import summary
+from membudget.analysis.pipeline import Report
+from membudget.render import text as render_text
 from membudget.model import Piece
 
 
 def test_golden_components():
     result = summary.summarize(sample.attribution(), sample.budgets())
-    sample.check_golden("report.txt", render_text.render(result))
+    sample.check_golden("report.txt", render_text.render(Report(result)))
 
 
 def test_golden_by_symbol():
     result = summary.summarize(sample.attribution(), sample.budgets(), by="symbol", top=2)
-    sample.check_golden("report-symbol.txt", render_text.render(result))
+    sample.check_golden("report-symbol.txt", render_text.render(Report(result)))
 
 
 def test_without_budgets_has_no_budget_table():
-    text = render_text.render(summary.summarize(sample.attribution()))
+    text = render_text.render(Report(summary.summarize(sample.attribution())))
     assert "KiB used / budget" not in text
     assert "heap" in text and "[unattributed]" in text
 
@@ -31,13 +33,13 @@ def test_long_names_and_huge_numbers_fit_100_columns():
               if p.component else p for p in attribution.pieces]
     attribution.pieces = pieces
     for by in summary.BY_CHOICES:
-        text = render_text.render(summary.summarize(attribution, by=by))
+        text = render_text.render(Report(summary.summarize(attribution, by=by)))
         assert max(len(line) for line in text.splitlines()) <= render_text.WIDTH
         assert "2,048,000" not in text or by != "component"
 
 
 def test_columns_are_aligned():
-    lines = render_text.render(summary.summarize(sample.attribution())).splitlines()
+    lines = render_text.render(Report(summary.summarize(sample.attribution()))).splitlines()
     start = lines.index(next(l for l in lines if l.startswith("component")))
     table = lines[start:start + 10]
     # Right-aligned numbers: every row of the sizes table has the same length
@@ -45,7 +47,7 @@ def test_columns_are_aligned():
 
 
 def test_bytes_have_thousands_separators_and_kib():
-    text = render_text.render(summary.summarize(sample.attribution(), sample.budgets()))
+    text = render_text.render(Report(summary.summarize(sample.attribution(), sample.budgets())))
     assert "131,072" in text
     assert "128.00 / 132.00" in text       # heap bss used / budget in KiB
 
@@ -55,5 +57,5 @@ def test_zero_budget():
     attribution.pieces.append(Piece(".text", "code", 0, 0, "dma", None, None))
     budgets = sample.budgets()
     budgets.components[1] = dataclasses.replace(budgets.components[1], budgets={"bss": 0})
-    text = render_text.render(summary.summarize(attribution, budgets))
+    text = render_text.render(Report(summary.summarize(attribution, budgets)))
     assert "0.0 %" in text

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from membudget import snapshot
+from membudget.analysis import snapshot
+from membudget.commands import snapshot as snapshot_cmd
+from membudget.read import snapshot as snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = ROOT / "tools" / "membudget"
@@ -109,12 +111,12 @@ def test_git_commit_and_dirty_flag(fw, tmp_path):
 def test_snapshot_loads_back(fw, tmp_path):
     out = tmp_path / "snap.json"
     assert run("snapshot", fw.elf, "-o", out).returncode == 0
-    doc = snapshot.load(out)
+    doc = snapshot_file.load(out)
     assert doc == json.loads(out.read_text())
     # ELF or snapshot: told apart by content, not by name
     renamed = tmp_path / "snap.elf"
     shutil.copy(out, renamed)
-    assert snapshot.side(str(renamed), None) == doc
+    assert snapshot_cmd.side(str(renamed)) == doc
 
 
 def test_bad_input_leaves_no_file(tmp_path):
@@ -130,7 +132,7 @@ def test_bad_input_leaves_no_file(tmp_path):
 
 
 def test_committed_baseline_is_a_valid_snapshot():
-    doc = snapshot.load(ROOT / "reports" / "baseline.json")
+    doc = snapshot_file.load(ROOT / "reports" / "baseline.json")
     budgets = tomllib.loads((ROOT / "budgets" / "firmware.toml").read_text())
     assert [c["name"] for c in doc["components"]] == list(budgets["components"])
     assert doc["budgets"]["path"] == "budgets/firmware.toml"

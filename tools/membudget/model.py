@@ -26,10 +26,10 @@ SOURCE_DWARF = "dwarf"
 SOURCE_FILE_SYMBOLS = "file symbols"
 SOURCE_MAP = "map file"
 SOURCE_GLOBS = "symbol globs"
-SOURCES = (SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS, SOURCE_MAP, SOURCE_GLOBS)
 #: Merged strings matched in the link's object files (ranks after the map)
 SOURCE_OBJECTS = "object strings"
-SOURCES = SOURCES + (SOURCE_OBJECTS,)
+SOURCES = (SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS, SOURCE_MAP, SOURCE_GLOBS,
+           SOURCE_OBJECTS)
 
 KIB = 1024
 
@@ -83,6 +83,8 @@ class Image:
     build_id: str | None
     sha256: str
     has_dwarf: bool
+    #: the file's bytes, read once: DWARF, strings and .comment come from here
+    data: bytes = field(default=b"", repr=False, compare=False)
 
     def allocated(self):
         """Allocated sections, the ones that count."""

@@ -1,4 +1,4 @@
-"""`membudget plan`: will a planned change fit the budgets?
+"""Will a planned change fit the budgets?  The model behind `membudget plan`.
 
 The image is analysed as `report` would; then the changes apply to the
 component sizes, and every budget is checked against the result:
@@ -18,18 +18,15 @@ Sections the image has no room for, .eh_frame and .note.* when the image
 carries none, are listed as dropped rather than counted.
 """
 
-import json
 import os
 import re
 import tempfile
 from dataclasses import dataclass, field
 
-from . import budgets as budgets_mod, elf
-from .model import CLASSES, SCHEMA, InputError
-from .summary import BUDGET_ORDER, BudgetLine, Sizes, fmt_bytes, fmt_percent, fmt_signed
+from ..model import CLASSES, InputError
+from ..read import budgets as budgets_mod, elf
+from .summary import BUDGET_ORDER, BudgetLine, Sizes
 
-EXIT_FITS = 0
-EXIT_BREAKS = 1
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Sections a link drops when the image has no output section for them
@@ -225,110 +222,3 @@ def plan(summary, changes):
                 changes=changes, before=summary.total.sizes, after=after,
                 new_components=new, lines_before=summary.budget_lines(),
                 lines_after=lines_after)
-
-
-def _excess(line):
-    extra = f"+{fmt_bytes(line.excess)} B"
-    if line.budget:
-        extra += f", +{line.excess * 100 / line.budget:,.1f} %"
-    return (f"{line.owner}: {line.key} {fmt_bytes(line.used)} B > budget "
-            f"{fmt_bytes(line.budget)} B ({extra})")
-
-
-def render_text(result):
-    from .render_text import table
-    out = [f"membudget plan: {result.image} ({result.elf})"]
-    for change in result.changes:
-        parts = ", ".join(f"{k} {fmt_bytes(change.sizes.get(k))} B"
-                          for k in CLASSES if change.sizes.get(k)) or "0 B"
-        sign = "-" if change.remove else "+"
-        what = " (new component, no budget of its own)" \
-            if change.component in result.new_components else ""
-        out.append(f"  {sign} {change.component}: {parts}{what}   [{change.origin}]")
-        if change.slack:
-            out.append(f"      the link may add up to {fmt_bytes(change.slack)} B of "
-                       "alignment padding (not counted)")
-        for name, size in change.dropped:
-            out.append(f"      dropped {name} ({fmt_bytes(size)} B): "
-                       "the image has no such section")
-    rows = [["before"] + [fmt_bytes(result.before.get(k)) for k in BUDGET_ORDER],
-            ["after"] + [fmt_bytes(result.after.get(k)) for k in BUDGET_ORDER],
-            ["delta"] + [fmt_signed(result.after.get(k) - result.before.get(k))
-                         for k in BUDGET_ORDER]]
-    out += [""] + table(["image (bytes)", *BUDGET_ORDER], rows)
-    before = {(l.owner, l.key): l for l in result.lines_before}
-    broken = result.broken()
-    out.append("")
-    if broken:
-        out.append(f"would break {len(broken)} budget{'s' if len(broken) != 1 else ''}:")
-        for line in broken:
-            was = before.get((line.owner, line.key))
-            note = " (already over before)" if was is not None and was.over else ""
-            out.append(f"  {_excess(line)}{note}")
-    else:
-        out.append("fits: every budget holds")
-    rows = [[l.owner, l.key, fmt_bytes(l.used), fmt_bytes(l.budget), fmt_signed(l.headroom),
-             fmt_percent(l)] for l in result.lines_after]
-    if rows:
-        out += ["", "headroom after the change:"]
-        out += table(["budget", "class", "used", "budget", "headroom", "% used"], rows,
-                     "llrrrr")
-    return "\n".join(out) + "\n"
-
-
-def render_json(result):
-    def line(l):
-        return {"owner": l.owner, "class": l.key, "used": l.used, "budget": l.budget,
-                "headroom": l.headroom, "over": l.over}
-
-    doc = {"schema": SCHEMA, "kind": "plan", "elf": result.elf, "image": result.image,
-           "changes": [{"component": c.component, "remove": c.remove, "origin": c.origin,
-                        "new": c.component in result.new_components,
-                        "sizes": c.sizes.as_dict(),
-                        "dropped": [{"section": n, "size": s} for n, s in c.dropped],
-                        "alignment_slack": c.slack}
-                       for c in result.changes],
-           "before": result.before.as_dict(), "after": result.after.as_dict(),
-           "budgets": [line(l) for l in result.lines_after],
-           "broken": [line(l) for l in result.broken()],
-           "fits": not result.broken()}
-    return json.dumps(doc, indent=2) + "\n"
-
-
-RENDERERS = {"text": render_text, "json": render_json}
-
-
-def register_plan(subparsers):
-    from . import cli   # cli imports this module to register it
-    parser = subparsers.add_parser(
-        "plan", help="would a new component or object fit the budgets?",
-        description="Apply planned changes (--add, --add-object, --remove) to the "
-                    "image's component sizes and report which component and image "
-                    "budgets would break, by how much, and the headroom left. "
-                    "Exit 1 if anything would break.")
-    cli._add_input_args(parser, budgets_required=True)
-    parser.add_argument("--add", metavar="NAME=SIZE[,CLASS=SIZE...]", action="append",
-                        default=[], help="bytes of a new or grown component "
-                                         "(a bare first SIZE is code)")
-    parser.add_argument("--add-object", metavar="[NAME=]FILE", action="append", default=[],
-                        help="the allocated sections of a .o or of a .a's members")
-    parser.add_argument("--remove", metavar="COMPONENT", action="append", default=[],
-                        help="remove a component")
-    parser.add_argument("--format", choices=tuple(RENDERERS), default="text")
-    parser.set_defaults(run=run_plan)
-
-
-def run_plan(args):
-    from . import cli
-    changes = [parse_add(spec) for spec in args.add]
-    if not (args.add or args.add_object or args.remove):
-        raise InputError(args.budgets, "nothing to plan: give --add, --add-object "
-                         "or --remove")
-    summary = cli.analyze(args)
-    sections = [s.name for s in elf.read_image(args.elf).allocated()]
-    changes += [parse_object(spec, sections) for spec in args.add_object]
-    changes += [Change(name, Sizes(), f"--remove {name}", remove=True)
-                for name in args.remove]
-    result = plan(summary, changes)
-    cli.write_output(RENDERERS[args.format](result), args.output)
-    return EXIT_BREAKS if result.broken() else EXIT_FITS

@@ -1,9 +1,9 @@
 """Render a Summary as GitHub-flavoured markdown (pull-request comments)."""
 
-from . import __version__
-from .model import CLASSES
-from .render_text import HEAP_HEADER, heap_pool, heap_rows
-from .summary import BUDGET_ORDER, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from ..analysis.summary import BUDGET_ORDER
+from ..model import CLASSES
+from .fmt import fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from .text import HEAP_HEADER, heap_pool, heap_rows
 
 
 def _cell(text):
@@ -74,7 +74,9 @@ def _heap(heap):
     return lines
 
 
-def render(summary, heap=None):
+def render(report):
+    """The report (pipeline.Report) as GitHub-flavoured markdown."""
+    summary, heap = report.summary, report.heap
     build_id = f"`{summary.build_id}`" if summary.build_id else "none"
     lines = [f"## membudget report: `{summary.elf}`", "",
              f"ELF{summary.elfclass} {summary.endian}-endian {summary.machine} "

@@ -27,7 +27,8 @@ copy from) that contains it.
 
 import os
 
-from . import dwarf, elf, model
+from .. import model
+from . import dwarf, elf
 
 SOURCE_EXTENSIONS = (".c", ".S", ".s", ".cc", ".cpp", ".cxx", ".asm")
 SHF_MERGE = 0x10
@@ -139,8 +140,7 @@ class StringOwners:
         self.owner = {}
         for path in paths:
             image = elf.read_image(path)
-            with open(path, "rb") as f:
-                data = f.read()
+            data = image.data
             for sec in image.sections:
                 if sec.cls != "rodata" or sec.flags & (SHF_MERGE | SHF_STRINGS) \
                         != SHF_MERGE | SHF_STRINGS:
@@ -148,18 +148,6 @@ class StringOwners:
                 blob = data[sec.offset:sec.offset + sec.size]
                 for text in blob.split(b"\0")[:-1]:
                     self.owner.setdefault(text, str(path))
-
-    def claims(self, blob):
-        """Yield (offset, length, object) for each known string in blob.
-
-        Strings are cut at NULs; a string counts with its terminator.
-        """
-        pos = 0
-        for text in blob.split(b"\0")[:-1]:
-            obj = self.owner.get(text) if text else None
-            if obj is not None:
-                yield pos, len(text) + 1, obj
-            pos += len(text) + 1
 
 
 def global_definitions(paths):

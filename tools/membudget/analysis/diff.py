@@ -1,7 +1,7 @@
-"""`membudget diff BASE HEAD`: what a change costs, per component and symbol.
+"""What a change costs, per component and symbol: the model behind `membudget diff`.
 
-BASE and HEAD are each an ELF or a snapshot (snapshot.side tells them
-apart by content); both become snapshot documents, and compare() works
+BASE and HEAD are each an ELF or a snapshot; both become snapshot
+documents (analysis/snapshot.py), and compare() works
 on those alone, so a snapshot and the ELF it came from diff identically.
 
 Symbols are matched in rounds, each on what the previous left over:
@@ -20,18 +20,15 @@ renderers show how many and their net bytes.  Creep caps from the
 budgets file (per component and image) make the exit status 1.
 """
 
-import argparse
 import os
 import re
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from . import budgets as budgets_mod, elf, render_diff, snapshot
-from .model import BUCKET_PADDING, CLASSES
+from ..model import BUCKET_PADDING, CLASSES
+from ..read import budgets as budgets_mod, elf
 from .summary import BUDGET_ORDER, Sizes
 
-EXIT_OK = 0
-EXIT_CREEP = 1
 
 #: Compiler clone suffixes: foo.constprop.0, foo.isra.1, foo.part.0.lto_priv.2
 CLONE_RE = re.compile(r"(\.(constprop|isra|part|lto_priv|cold|clone|specialized)(\.\d+)?)+$")
@@ -340,83 +337,3 @@ def _compare(base_doc, head_doc, budgets, min_delta, min_percent, base_label,
                              base_total, head_total),
                 min_delta=min_delta, min_percent=min_percent,
                 warnings=_provenance_warnings(base_doc, head_doc))
-
-
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _percent(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
-
-
-def register_diff(subparsers):
-    parser = subparsers.add_parser(
-        "diff", help="size change between two builds (ELF or snapshot each)",
-        description="Compare BASE and HEAD (each an ELF or a `membudget snapshot` "
-                    "file): per component and class, then per symbol. Exit 1 when "
-                    "a creep cap of the budgets file is exceeded.")
-    parser.add_argument("base", metavar="BASE", help="base build: ELF or snapshot")
-    parser.add_argument("head", metavar="HEAD", help="head build: ELF or snapshot")
-    parser.add_argument("-b", "--budgets", metavar="FILE",
-                        help="budgets file: components of ELF inputs and creep caps "
-                             "(default: the one a snapshot input names, if present)")
-    parser.add_argument("--base-map", metavar="FILE",
-                        help="link map of an ELF BASE (default: BASE's .map beside it)")
-    parser.add_argument("--head-map", metavar="FILE",
-                        help="link map of an ELF HEAD (default: HEAD's .map beside it)")
-    parser.add_argument("--format", choices=tuple(render_diff.RENDERERS), default="text")
-    parser.add_argument("--min-delta", type=_non_negative_int, default=0, metavar="BYTES",
-                        help="fold symbol changes smaller than BYTES")
-    parser.add_argument("--min-percent", type=_percent, default=0.0, metavar="P",
-                        help="fold symbol changes smaller than P %% of their base size")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE (atomically) instead of stdout")
-    parser.set_defaults(run=run_diff, elf=None, objects=[])
-
-
-def _default_map(path):
-    """The link map beside an ELF (build/firmware.map for build/firmware.elf)."""
-    candidate = os.path.splitext(path)[0] + ".map"
-    return candidate if os.path.isfile(candidate) else None
-
-
-def _budgets_named_by(docs):
-    """The budgets file a snapshot was made with, if it is still there."""
-    for doc in docs:
-        path = (doc.get("budgets") or {}).get("path")
-        if isinstance(path, str) and os.path.isfile(path):
-            return path
-    return None
-
-
-def run_diff(args):
-    from . import cli   # cli imports this module to register it
-    args.elf = args.head
-    sides = {"base": (args.base, args.base_map), "head": (args.head, args.head_map)}
-    docs = {key: snapshot.load(path) for key, (path, _) in sides.items()
-            if not snapshot.is_elf(path)}
-    if args.budgets is None:
-        # Attribute an ELF the way the snapshot it is compared with was
-        args.budgets = _budgets_named_by(docs.values())
-    budgets = budgets_mod.load(args.budgets) if args.budgets else None
-    for key, (path, map_path) in sides.items():
-        if key not in docs:
-            docs[key] = snapshot.side(path, args, map_path or _default_map(path))
-    result = compare(docs["base"], docs["head"], budgets, args.min_delta, args.min_percent,
-                     base_label=args.base, head_label=args.head)
-    result.budgets_path = args.budgets
-    cli.write_output(render_diff.RENDERERS[args.format](result), args.output)
-    return EXIT_CREEP if result.creep_over() else EXIT_OK

@@ -11,7 +11,8 @@ InputError naming the record.
 
 import struct
 
-from . import dwarf, model
+from .. import model
+from . import dwarf
 
 PE_OMIT = 0xFF
 PE_PCREL = 0x10

@@ -24,7 +24,7 @@ Symbol and assignment lines are skipped.  Anything else is an InputError.
 
 from dataclasses import dataclass
 
-from . import model
+from .. import model
 
 GNU_HEADING = "Linker script and memory map"
 GOLD_HEADING = "Memory map"

@@ -1,8 +1,9 @@
 """Render a Summary as aligned text for people (at most 100 columns)."""
 
-from . import __version__
-from .model import CLASSES
-from .summary import BUDGET_ORDER, BudgetLine, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from .. import __version__
+from ..analysis.summary import BUDGET_ORDER
+from ..model import CLASSES
+from .fmt import fmt_bytes, fmt_kib, fmt_percent, fmt_signed
 
 WIDTH = 100
 
@@ -129,13 +130,11 @@ def heap_rows(heap):
             rows.append([trace.name, "-", fmt_bytes(trace.peak), "-", "-",
                          failures, "-", "not run"])
             continue
-        line = BudgetLine("heap", "peak", stats["peak_used"], trace.peak)
-        over = line.over or (trace.failures is not None
-                             and stats["failures"] > trace.failures)
+        line = result.peak_line()
         rows.append([trace.name, fmt_bytes(line.used), fmt_bytes(line.budget),
                      fmt_signed(line.headroom), fmt_percent(line),
                      fmt_bytes(stats["failures"]) + cap, fmt_bytes(stats["ops"]),
-                     "OVER" if over else ""])
+                     "OVER" if result.over else ""])
     return rows
 
 
@@ -154,8 +153,9 @@ def _heap(heap):
     return lines
 
 
-def render(summary, heap=None):
-    """The whole report as one string; heap: a heapbudget.HeapReport or None."""
+def render(report):
+    """The whole report (pipeline.Report) as one string."""
+    summary, heap = report.summary, report.heap
     lines = _heading(summary) + [""]
     lines += _sizes_table(summary)
     lines += _budget_table(summary)

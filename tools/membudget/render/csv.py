@@ -8,12 +8,14 @@ the component or "image", class/used/budget/headroom are set) or, with
 import csv
 import io
 
-from .summary import BUDGET_ORDER
+from ..analysis.summary import BUDGET_ORDER
 
 HEADER = ["kind", "name", "owner", *BUDGET_ORDER, "class", "used", "budget", "headroom"]
 
 
-def render(summary):
+def render(report):
+    """The report as CSV: owners, budget lines, then the detail rows."""
+    summary = report.summary
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(HEADER)

@@ -26,7 +26,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from .model import InputError
+from ..model import InputError
 from .summary import BudgetLine
 
 DEFAULT_HEAPSIM = "build/host/heapsim"
@@ -69,6 +69,28 @@ class TraceResult:
     trace: object           # budgets.HeapTrace
     stats: dict | None      # heapsim's statistics, None when not run
 
+    def peak_line(self):
+        """The peak against its cap, or None when the trace did not run."""
+        if self.stats is None:
+            return None
+        return BudgetLine(OWNER, f"trace {self.trace.name} peak",
+                          self.stats["peak_used"], self.trace.peak)
+
+    def failures_line(self):
+        """Failed allocations against their cap, or None (not run, no cap)."""
+        if self.stats is None or self.trace.failures is None:
+            return None
+        return CountLine(OWNER, f"trace {self.trace.name} failures",
+                         self.stats["failures"], self.trace.failures)
+
+    @property
+    def over(self):
+        """True when the peak or the failures exceed their cap; None if not run."""
+        if self.stats is None:
+            return None
+        return any(line is not None and line.over
+                   for line in (self.peak_line(), self.failures_line()))
+
 
 @dataclass
 class HeapReport:
@@ -96,14 +118,8 @@ class HeapReport:
         if self.pool_budget is not None and self.pool is not None:
             lines.append(ExactLine(OWNER, "pool", self.pool, self.pool_budget))
         for result in self.results:
-            if result.stats is None:
-                continue
-            name = result.trace.name
-            lines.append(BudgetLine(OWNER, f"trace {name} peak",
-                                    result.stats["peak_used"], result.trace.peak))
-            if result.trace.failures is not None:
-                lines.append(CountLine(OWNER, f"trace {name} failures",
-                                        result.stats["failures"], result.trace.failures))
+            lines += [line for line in (result.peak_line(), result.failures_line())
+                      if line is not None]
         return lines
 
 
@@ -192,3 +208,20 @@ def unmeasured(heap, image):
     return HeapReport(pool_budget=heap.pool,
                       results=[TraceResult(trace, None) for trace in heap.traces],
                       symbol=heap.symbol, symbol_size=symbol_size(heap, image))
+
+
+def for_image(budgets, image, traces=None, heapsim=DEFAULT_HEAPSIM):
+    """The [heap] figures of an analysed image.
+
+    @v budgets  budgets.Budgets, or None
+    @v traces   trace names to run (empty: all), or None to run none
+    @ret HeapReport: measured when traces is not None, else the caps alone;
+         None without a [heap] table and without traces
+    """
+    if traces is not None:
+        if budgets is None:
+            raise InputError(image.path, "--heap-trace needs a budgets file (-b)")
+        return measure(budgets.heap, traces, budgets.path, image, heapsim)
+    if budgets is not None and budgets.heap is not None:
+        return unmeasured(budgets.heap, image)
+    return None

@@ -19,7 +19,7 @@ import gc
 import hashlib
 import struct
 
-from . import model
+from .. import model
 
 SHF_WRITE = 0x1
 SHF_ALLOC = 0x2
@@ -327,7 +327,7 @@ def _image(path, data):
         sections=sections, symbols=symbols,
         build_id=_build_id(rd, endian, sections),
         sha256=hashlib.sha256(data).hexdigest(),
-        has_dwarf=".debug_info" in debug or ".zdebug_info" in debug)
+        has_dwarf=".debug_info" in debug or ".zdebug_info" in debug, data=data)
 
 
 def class_totals(image):

@@ -8,11 +8,14 @@ rows that do not fit are cut, and a note says how many and their net bytes.
 
 import json
 
-from . import __version__, render_html
-from .model import SCHEMA
-from .render_markdown import _table as md_table
-from .render_text import table as text_table
-from .summary import BUDGET_ORDER, fmt_bytes, fmt_signed
+from .. import __version__
+from ..analysis.summary import BUDGET_ORDER
+from ..model import CLASSES, SCHEMA
+from .fmt import fmt_bytes, fmt_signed
+from .html import (NO_FILE, NO_SYMBOL, TOP_PER_FILE, escape, page, provenance_html,
+                   report_date, sizes_json, table_html, treemap_html)
+from .markdown import _table as md_table
+from .text import table as text_table
 
 #: Hard cap on the markdown's length, under GitHub's 65,536 with room to spare
 LIMIT = 65_000
@@ -302,5 +305,155 @@ def render_json(diff):
     return json.dumps(document(diff), indent=2) + "\n"
 
 
+# The diff page: the report page's frame and treemap, sized by change
+
+#: Leaf colours of the diff treemap (assets/report.js uses the same)
+STATUS_COLOURS = {"grown": "#d9534f", "shrunk": "#3c9a5f", "added": "#e8912d",
+                  "removed": "#4a7fc1"}
+
+
+def _merge_status(statuses, net):
+    """One status for a symbol whose classes changed differently."""
+    if len(statuses) == 1:
+        return next(iter(statuses))
+    return "grown" if net > 0 else "shrunk"
+
+
+def diff_tree(rows, top=TOP_PER_FILE):
+    """Group symbol changes into owner -> file -> symbol leaves.
+
+    @v rows     diff.SymbolDelta list (one per symbol and class)
+    @v top      changes kept per file, largest |change| first (None: all)
+    @ret dict   owner -> [{"name", "symbols": [[name, status, dc, dr, dd, db]],
+                "folded"}]
+    """
+    groups = {}
+    for row in rows:
+        name = row.name if row.name is not None else NO_SYMBOL
+        if row.base_name:
+            name += f" (was {row.base_name})"
+        files = groups.setdefault(row.owner, {})
+        leaf = files.setdefault(row.file or NO_FILE, {}).setdefault(
+            name, {"statuses": set(), "delta": [0, 0, 0, 0]})
+        leaf["statuses"].add(row.status)
+        leaf["delta"][CLASSES.index(row.cls)] += row.delta
+    out = {}
+    for owner, files in groups.items():
+        entries = []
+        for fname, leaves in files.items():
+            rows = [[name, _merge_status(v["statuses"], sum(v["delta"]))] + v["delta"]
+                    for name, v in leaves.items()]
+            rows.sort(key=lambda r: (-sum(abs(x) for x in r[2:]), r[0]))
+            folded = 0
+            if top is not None and len(rows) > top:
+                rest = rows[top:]
+                net = [sum(r[i] for r in rest) for i in range(2, 6)]
+                folded = len(rest)
+                rows = rows[:top] + [[f"({folded} more changes)",
+                                      "grown" if sum(net) > 0 else "shrunk"] + net]
+            entries.append({"name": fname, "symbols": rows, "folded": folded})
+        entries.sort(key=lambda f: (-sum(abs(x) for r in f["symbols"] for x in r[2:]),
+                                    f["name"]))
+        out[owner] = entries
+    return out
+
+
+def diff_document(diff, top=TOP_PER_FILE):
+    """The data the diff page's script draws from, JSON-ready."""
+    owners = list(diff.owners) + ([diff.padding] if diff.padding is not None else [])
+    groups = diff_tree(list(diff.symbols) + list(diff.folded), top)
+    out = []
+    for owner in owners:
+        files = groups.get(owner.name, [])
+        if owner is diff.padding and owner.changed:
+            delta = [owner.delta(c) for c in CLASSES]
+            files = [{"name": NO_FILE, "folded": 0, "symbols": [
+                ["padding and alignment", "grown" if sum(delta) > 0 else "shrunk"] + delta]}]
+        out.append({"name": owner.name, "kind": owner.kind,
+                    "base": sizes_json(owner.base), "head": sizes_json(owner.head),
+                    "files": files})
+    return {
+        "schema": SCHEMA,
+        "kind": "diff",
+        "tool": {"name": "membudget", "version": __version__},
+        "image": diff.image,
+        "classes": list(CLASSES),
+        "base_total": sizes_json(diff.base_total),
+        "head_total": sizes_json(diff.head_total),
+        "verdict": verdict(diff),
+        "owners": out,
+        "top_per_file": top,
+        "provenance": [("base", f"{diff.base_label} ({id_text(diff.base_ids, '')})"),
+                       ("head", f"{diff.head_label} ({id_text(diff.head_ids, '')})"),
+                       ("date", report_date()), ("tool", f"membudget {__version__}")],
+    }
+
+
+def _delta_cell(delta):
+    state = "grown" if delta > 0 else "shrunk" if delta < 0 else "same"
+    return f'<td class="delta {state}">{fmt_signed(delta) if delta else "0"}</td>'
+
+
+def _owner_deltas_html(diff):
+    head = "".join(f"<th>{k}</th>" for k in BUDGET_ORDER)
+    rows = []
+    owners = list(diff.owners) + ([diff.padding] if diff.padding is not None else [])
+    for owner in owners:
+        if not owner.changed:
+            continue
+        cells = "".join(_delta_cell(owner.delta(k)) for k in BUDGET_ORDER)
+        rows.append(f'<tr class="{owner.kind}"><th>{escape(owner.name)}</th>{cells}</tr>')
+    cells = "".join(_delta_cell(diff.head_total.get(k) - diff.base_total.get(k))
+                    for k in BUDGET_ORDER)
+    rows.append(f'<tr class="total"><th>total</th>{cells}</tr>')
+    heads = "".join(f"<td>{fmt_bytes(diff.head_total.get(k))}</td>" for k in BUDGET_ORDER)
+    rows.append(f'<tr class="total"><th>head total</th>{heads}</tr>')
+    return (f'<table id="totals"><thead><tr><th>changed (bytes)</th>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _creep_html(diff):
+    if not diff.creep:
+        return '<p class="note">No creep caps in the budgets file.</p>'
+    bars = []
+    for line in diff.creep:
+        used = max(0, line.delta)
+        width = min(100.0, used * 100 / line.cap) if line.cap else (100.0 if used else 0.0)
+        state = "over" if line.over else "ok"
+        label = f"{fmt_signed(line.delta)} B of creep {line.cap_text}"
+        bars.append(f'<div class="bar {state}" data-owner="{escape(line.owner)}" '
+                    f'data-class="{line.key}"><span class="key">{line.key}</span>'
+                    f'<span class="track"><span class="fill" style="width:{width:.1f}%">'
+                    f'</span></span><span class="num">{escape(line.owner)}: {escape(label)}'
+                    f'</span></div>')
+    return f'<div id="bars"><div class="budget">{"".join(bars)}</div></div>'
+
+
+def render_html(diff, top=TOP_PER_FILE):
+    """The diff page: deltas coloured, the treemap sized by |change|.
+
+    @v diff     diff.Diff
+    @ret str    the HTML document
+    """
+    data = diff_document(diff, top)
+    legend = '<span class="legend">' + "".join(
+        f'<span style="background:{colour}"></span>{status}'
+        for status, colour in STATUS_COLOURS.items()) + "</span>"
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in diff.warnings)
+    body = (
+        f'<header><h1>membudget diff: {escape(diff.image)}</h1>'
+        f'<p id="verdict" class="{"over" if diff.creep_over() else "ok"}">'
+        f'{escape(data["verdict"])}</p>'
+        f'{provenance_html(data["provenance"])}'
+        f'{f"<ul id=warnings>{warnings}</ul>" if warnings else ""}</header>\n'
+        f'{treemap_html(legend)}\n'
+        f'<section id="sizes"><h2>Changes</h2>{_owner_deltas_html(diff)}</section>\n'
+        f'<section id="budgets"><h2>Creep</h2>{_creep_html(diff)}</section>\n'
+        f'{table_html(diff=True)}\n'
+        '<footer class="note">Area = |change| of the chosen size; '
+        f'{diff.unchanged:,} matched symbols did not change. 1 KiB = 1024 bytes.</footer>')
+    return page(f"membudget diff: {diff.image}", body, data)
+
+
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json,
-             "html": render_html.render_diff}
+             "html": render_html}

@@ -1,15 +1,15 @@
 """Budget verdicts for `membudget check`, as text, GitHub annotations or JUnit.
 
 A verdict is a summary.BudgetLine: every component budget and image cap
-the budgets file sets, then the heap's lines (heapbudget.HeapReport.lines,
-passed as extra) when --heap-trace ran heapsim.  A line whose class sets
+the budgets file sets, then the heap's lines (heapbudget.HeapReport.lines)
+of the pipeline.Report.  A line whose class sets
 `exact` (the heap pool) must equal its budget.  The exit status is 1 when
 any budget is exceeded.
 """
 
 import xml.etree.ElementTree as ET
 
-from .summary import fmt_bytes, fmt_excess_percent, fmt_percent, fmt_signed
+from .fmt import fmt_bytes, fmt_excess_percent, fmt_percent, fmt_signed
 
 EXIT_OK = 0
 EXIT_OVER = 1
@@ -53,21 +53,21 @@ def ok_line(line):
             f"budget {fmt_bytes(line.budget)}{unit} ({fmt_percent(line)})")
 
 
-def exit_status(summary, extra=()):
-    """0 when every budget holds (extra lines too), 1 when any is exceeded."""
-    lines = summary.budget_lines() + list(extra)
-    return EXIT_OVER if any(l.over for l in lines) else EXIT_OK
+def exit_status(report):
+    """0 when every budget holds (the heap's too), 1 when any is exceeded."""
+    return EXIT_OVER if any(l.over for l in report.budget_lines()) else EXIT_OK
 
 
-def _tally(summary, extra):
-    lines = summary.budget_lines() + list(extra)
+def _tally(report):
+    lines = report.budget_lines()
     over = [l for l in lines if l.over]
     return lines, over, f"{len(lines)} budgets checked, {len(over)} exceeded"
 
 
-def render_text(summary, extra=()):
+def render_text(report):
     """One line per exceeded budget, then a tally naming the tightest budget."""
-    lines, over, tally = _tally(summary, extra)
+    summary = report.summary
+    lines, over, tally = _tally(report)
     out = [excess_line(l) for l in over]
     tally = f"membudget check: {summary.elf}: {tally}"
     if lines and not over:
@@ -85,9 +85,10 @@ def _gh_escape(text, prop=False):
     return text
 
 
-def render_github(summary, extra=()):
+def render_github(report):
     """::error per exceeded budget and a ::notice tally (GitHub Actions)."""
-    lines, over, tally = _tally(summary, extra)
+    summary = report.summary
+    lines, over, tally = _tally(report)
     out = []
     for line in over:
         title = _gh_escape(f"membudget: {line.owner} {line.key} over budget", prop=True)
@@ -97,9 +98,10 @@ def render_github(summary, extra=()):
     return "\n".join(out) + "\n"
 
 
-def render_junit(summary, extra=()):
+def render_junit(report):
     """A JUnit XML document: one testcase per component budget and image cap."""
-    lines, over, _ = _tally(summary, extra)
+    summary = report.summary
+    lines, over, _ = _tally(report)
     suites = ET.Element("testsuites")
     suite = ET.SubElement(suites, "testsuite", {
         "name": f"membudget.{summary.image_name or 'image'}",

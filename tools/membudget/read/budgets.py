@@ -33,7 +33,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .model import CLASSES, KIB, ComponentDef, InputError
+from ..model import CLASSES, KIB, ComponentDef, InputError
 
 #: Keys a budget table may cap: the four classes and the two derived sums
 BUDGET_KEYS = CLASSES + ("rom", "ram")

@@ -20,9 +20,10 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
-from .model import CLASSES, SCHEMA
-from .summary import BUDGET_ORDER, fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from .. import __version__
+from ..analysis.summary import BUDGET_ORDER
+from ..model import CLASSES, SCHEMA
+from .fmt import fmt_bytes, fmt_kib, fmt_percent
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -40,7 +41,7 @@ def _asset(name):
     return (ASSETS / name).read_text(encoding="utf-8")
 
 
-def _sizes(sizes):
+def sizes_json(sizes):
     """Sizes -> [code, rodata, data, bss] (rom and ram are derived in the page)."""
     return [sizes.get(cls) for cls in CLASSES]
 
@@ -93,9 +94,9 @@ def document(summary, pieces=None, provenance=None, top=TOP_PER_FILE):
     for row in summary.components + summary.buckets:
         files = groups.get(row.name)
         if files is None:
-            files = [{"name": NO_FILE, "symbols": [[NO_SYMBOL] + _sizes(row.sizes)],
+            files = [{"name": NO_FILE, "symbols": [[NO_SYMBOL] + sizes_json(row.sizes)],
                       "folded": 0}]
-        owners.append({"name": row.name, "kind": row.kind, "sizes": _sizes(row.sizes),
+        owners.append({"name": row.name, "kind": row.kind, "sizes": sizes_json(row.sizes),
                        "budgets": [_budget(line) for line in row.budgets],
                        "files": files})
     return {
@@ -104,7 +105,7 @@ def document(summary, pieces=None, provenance=None, top=TOP_PER_FILE):
         "tool": {"name": "membudget", "version": __version__},
         "image": _image_name(summary),
         "classes": list(CLASSES),
-        "total": _sizes(summary.total.sizes),
+        "total": sizes_json(summary.total.sizes),
         "image_budgets": [_budget(line) for line in summary.image_budgets],
         "owners": owners,
         "top_per_file": top,
@@ -145,12 +146,12 @@ def script_json(data):
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def _e(text):
+def escape(text):
     return html.escape(str(text), quote=True)
 
 
-def _provenance_html(items):
-    cells = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items)
+def provenance_html(items):
+    cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
     return f'<dl id="provenance">{cells}</dl>'
 
 
@@ -159,7 +160,7 @@ def _totals_html(summary):
     rows = []
     for row in summary.components + summary.buckets + [summary.total]:
         cells = "".join(f"<td>{fmt_bytes(row.sizes.get(k))}</td>" for k in BUDGET_ORDER)
-        rows.append(f'<tr class="{row.kind}"><th>{_e(row.name)}</th>{cells}</tr>')
+        rows.append(f'<tr class="{row.kind}"><th>{escape(row.name)}</th>{cells}</tr>')
     kib = "".join(f"<td>{fmt_kib(summary.total.sizes.get(k))}</td>" for k in BUDGET_ORDER)
     rows.append(f'<tr class="total"><th>total KiB</th>{kib}</tr>')
     return (f'<table id="totals"><thead><tr><th>owner (bytes)</th>{head}</tr></thead>'
@@ -175,11 +176,11 @@ def _bar(line):
     state = "over" if line.over else "ok"
     label = (f"{fmt_bytes(line.used)} / {fmt_bytes(line.budget)} B "
              f"({fmt_percent(line)})")
-    return (f'<div class="bar {state}" data-owner="{_e(line.owner)}" data-class="{line.key}"'
-            f' title="{_e(line.owner)} {line.key}: {_e(label)}">'
+    return (f'<div class="bar {state}" data-owner="{escape(line.owner)}" data-class="{line.key}"'
+            f' title="{escape(line.owner)} {line.key}: {escape(label)}">'
             f'<span class="key">{line.key}</span>'
             f'<span class="track"><span class="fill" style="width:{width:.1f}%"></span></span>'
-            f'<span class="num">{_e(label)}</span></div>')
+            f'<span class="num">{escape(label)}</span></div>')
 
 
 def _bars_html(summary):
@@ -190,7 +191,7 @@ def _bars_html(summary):
             continue
         over = " over" if any(line.over for line in lines) else ""
         bars = "".join(_bar(line) for line in lines)
-        groups.append(f'<div class="budget{over}"><h3>{_e(owner)}</h3>{bars}</div>')
+        groups.append(f'<div class="budget{over}"><h3>{escape(owner)}</h3>{bars}</div>')
     if not groups:
         return '<p class="note">No budgets file: no budgets to show.</p>'
     return f'<div id="bars">{"".join(groups)}</div>'
@@ -206,7 +207,7 @@ def page(title, body, data, script="report.js"):
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        f"<title>{_e(title)}</title>\n"
+        f"<title>{escape(title)}</title>\n"
         f"<script>{_asset('errors.js')}</script>\n"
         f"<style>{_asset('report.css')}</style>\n"
         f"</head><body>\n{body}\n"
@@ -216,7 +217,7 @@ def page(title, body, data, script="report.js"):
         "</body></html>\n")
 
 
-def _treemap_html(legend=""):
+def treemap_html(legend=""):
     measures = "".join(f'<option value="{m}"{" selected" if m == "rom" else ""}>{m}</option>'
                        for m in ("rom", "ram") + CLASSES)
     return (
@@ -230,7 +231,7 @@ def _treemap_html(legend=""):
         '<div id="tooltip" hidden></div></div></section>')
 
 
-def _table_html(diff=False):
+def table_html(diff=False):
     cols = [("symbol", "symbol"), ("file", "file"), ("owner", "component")]
     cols += [("status", "status")] if diff else []
     cols += [(k, k) for k in BUDGET_ORDER]
@@ -244,17 +245,16 @@ def _table_html(diff=False):
         '</section>')
 
 
-def render(summary, attribution=None, compilers=None, top=TOP_PER_FILE):
+def render(report, top=TOP_PER_FILE):
     """The report page.
 
-    @v summary      summary.Summary
-    @v attribution  model.Attribution, for the file and symbol levels (None:
-                    one leaf per component)
-    @v compilers    the image's .comment strings (snapshot.compilers), if read
+    @v report       pipeline.Report; its pieces give the file and symbol
+                    levels (None: one leaf per component), its compilers
+                    the image's .comment strings (None: not read)
     @v top          symbols kept per file (the rest fold into one leaf)
     @ret str        the HTML document
     """
-    pieces = attribution.pieces if attribution is not None else None
+    summary, pieces, compilers = report.summary, report.pieces, report.compilers
     provenance = {"compiler": ("; ".join(compilers) if compilers else
                                "(no .comment section)" if compilers is not None else
                                "(not read)")}
@@ -263,163 +263,15 @@ def render(summary, attribution=None, compilers=None, top=TOP_PER_FILE):
     fold = (f"Symbols beyond the largest {top} of a file are folded into one "
             "'(N more symbols)' entry per file." if top is not None else "")
     body = (
-        f'<header><h1>membudget: {_e(name)}</h1>'
-        f'{_provenance_html(data["provenance"])}</header>\n'
-        f'{_treemap_html()}\n'
+        f'<header><h1>membudget: {escape(name)}</h1>'
+        f'{provenance_html(data["provenance"])}</header>\n'
+        f'{treemap_html()}\n'
         f'<section id="budgets"><h2>Budgets</h2>{_bars_html(summary)}</section>\n'
         f'<section id="sizes"><h2>Sizes</h2>{_totals_html(summary)}</section>\n'
-        f'{_table_html()}\n'
+        f'{table_html()}\n'
         f'<footer class="note">1 KiB = 1024 bytes. rom = code + rodata + data; '
-        f'ram = rom + bss. {_e(fold)}</footer>')
+        f'ram = rom + bss. {escape(fold)}</footer>')
     return page(f"membudget: {name}", body, data)
 
 
 # The diff page: the same treemap and table over changes
-
-#: Leaf colours of the diff treemap (assets/report.js uses the same)
-STATUS_COLOURS = {"grown": "#d9534f", "shrunk": "#3c9a5f", "added": "#e8912d",
-                  "removed": "#4a7fc1"}
-
-
-def _merge_status(statuses, net):
-    """One status for a symbol whose classes changed differently."""
-    if len(statuses) == 1:
-        return next(iter(statuses))
-    return "grown" if net > 0 else "shrunk"
-
-
-def diff_tree(rows, top=TOP_PER_FILE):
-    """Group symbol changes into owner -> file -> symbol leaves.
-
-    @v rows     diff.SymbolDelta list (one per symbol and class)
-    @v top      changes kept per file, largest |change| first (None: all)
-    @ret dict   owner -> [{"name", "symbols": [[name, status, dc, dr, dd, db]],
-                "folded"}]
-    """
-    groups = {}
-    for row in rows:
-        name = row.name if row.name is not None else NO_SYMBOL
-        if row.base_name:
-            name += f" (was {row.base_name})"
-        files = groups.setdefault(row.owner, {})
-        leaf = files.setdefault(row.file or NO_FILE, {}).setdefault(
-            name, {"statuses": set(), "delta": [0, 0, 0, 0]})
-        leaf["statuses"].add(row.status)
-        leaf["delta"][CLASSES.index(row.cls)] += row.delta
-    out = {}
-    for owner, files in groups.items():
-        entries = []
-        for fname, leaves in files.items():
-            rows = [[name, _merge_status(v["statuses"], sum(v["delta"]))] + v["delta"]
-                    for name, v in leaves.items()]
-            rows.sort(key=lambda r: (-sum(abs(x) for x in r[2:]), r[0]))
-            folded = 0
-            if top is not None and len(rows) > top:
-                rest = rows[top:]
-                net = [sum(r[i] for r in rest) for i in range(2, 6)]
-                folded = len(rest)
-                rows = rows[:top] + [[f"({folded} more changes)",
-                                      "grown" if sum(net) > 0 else "shrunk"] + net]
-            entries.append({"name": fname, "symbols": rows, "folded": folded})
-        entries.sort(key=lambda f: (-sum(abs(x) for r in f["symbols"] for x in r[2:]),
-                                    f["name"]))
-        out[owner] = entries
-    return out
-
-
-def diff_document(diff, top=TOP_PER_FILE):
-    """The data the diff page's script draws from, JSON-ready."""
-    from . import render_diff   # render_diff lists this module's renderer
-    owners = list(diff.owners) + ([diff.padding] if diff.padding is not None else [])
-    groups = diff_tree(list(diff.symbols) + list(diff.folded), top)
-    out = []
-    for owner in owners:
-        files = groups.get(owner.name, [])
-        if owner is diff.padding and owner.changed:
-            delta = [owner.delta(c) for c in CLASSES]
-            files = [{"name": NO_FILE, "folded": 0, "symbols": [
-                ["padding and alignment", "grown" if sum(delta) > 0 else "shrunk"] + delta]}]
-        out.append({"name": owner.name, "kind": owner.kind,
-                    "base": _sizes(owner.base), "head": _sizes(owner.head),
-                    "files": files})
-    return {
-        "schema": SCHEMA,
-        "kind": "diff",
-        "tool": {"name": "membudget", "version": __version__},
-        "image": diff.image,
-        "classes": list(CLASSES),
-        "base_total": _sizes(diff.base_total),
-        "head_total": _sizes(diff.head_total),
-        "verdict": render_diff.verdict(diff),
-        "owners": out,
-        "top_per_file": top,
-        "provenance": [("base", f"{diff.base_label} ({render_diff.id_text(diff.base_ids, '')})"),
-                       ("head", f"{diff.head_label} ({render_diff.id_text(diff.head_ids, '')})"),
-                       ("date", report_date()), ("tool", f"membudget {__version__}")],
-    }
-
-
-def _delta_cell(delta):
-    state = "grown" if delta > 0 else "shrunk" if delta < 0 else "same"
-    return f'<td class="delta {state}">{fmt_signed(delta) if delta else "0"}</td>'
-
-
-def _owner_deltas_html(diff):
-    head = "".join(f"<th>{k}</th>" for k in BUDGET_ORDER)
-    rows = []
-    owners = list(diff.owners) + ([diff.padding] if diff.padding is not None else [])
-    for owner in owners:
-        if not owner.changed:
-            continue
-        cells = "".join(_delta_cell(owner.delta(k)) for k in BUDGET_ORDER)
-        rows.append(f'<tr class="{owner.kind}"><th>{_e(owner.name)}</th>{cells}</tr>')
-    cells = "".join(_delta_cell(diff.head_total.get(k) - diff.base_total.get(k))
-                    for k in BUDGET_ORDER)
-    rows.append(f'<tr class="total"><th>total</th>{cells}</tr>')
-    heads = "".join(f"<td>{fmt_bytes(diff.head_total.get(k))}</td>" for k in BUDGET_ORDER)
-    rows.append(f'<tr class="total"><th>head total</th>{heads}</tr>')
-    return (f'<table id="totals"><thead><tr><th>changed (bytes)</th>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
-
-
-def _creep_html(diff):
-    if not diff.creep:
-        return '<p class="note">No creep caps in the budgets file.</p>'
-    bars = []
-    for line in diff.creep:
-        used = max(0, line.delta)
-        width = min(100.0, used * 100 / line.cap) if line.cap else (100.0 if used else 0.0)
-        state = "over" if line.over else "ok"
-        label = f"{fmt_signed(line.delta)} B of creep {line.cap_text}"
-        bars.append(f'<div class="bar {state}" data-owner="{_e(line.owner)}" '
-                    f'data-class="{line.key}"><span class="key">{line.key}</span>'
-                    f'<span class="track"><span class="fill" style="width:{width:.1f}%">'
-                    f'</span></span><span class="num">{_e(line.owner)}: {_e(label)}'
-                    f'</span></div>')
-    return f'<div id="bars"><div class="budget">{"".join(bars)}</div></div>'
-
-
-def render_diff(diff, top=TOP_PER_FILE):
-    """The diff page: deltas coloured, the treemap sized by |change|.
-
-    @v diff     diff.Diff
-    @ret str    the HTML document
-    """
-    data = diff_document(diff, top)
-    legend = '<span class="legend">' + "".join(
-        f'<span style="background:{colour}"></span>{status}'
-        for status, colour in STATUS_COLOURS.items()) + "</span>"
-    warnings = "".join(f"<li>{_e(w)}</li>" for w in diff.warnings)
-    body = (
-        f'<header><h1>membudget diff: {_e(diff.image)}</h1>'
-        f'<p id="verdict" class="{"over" if diff.creep_over() else "ok"}">'
-        f'{_e(data["verdict"])}</p>'
-        f'{_provenance_html(data["provenance"])}'
-        f'{f"<ul id=warnings>{warnings}</ul>" if warnings else ""}</header>\n'
-        f'{_treemap_html(legend)}\n'
-        f'<section id="sizes"><h2>Changes</h2>{_owner_deltas_html(diff)}</section>\n'
-        f'<section id="budgets"><h2>Creep</h2>{_creep_html(diff)}</section>\n'
-        f'{_table_html(diff=True)}\n'
-        '<footer class="note">Area = |change| of the chosen size; '
-        f'{diff.unchanged:,} matched symbols did not change. 1 KiB = 1024 bytes.</footer>')
-    return page(f"membudget diff: {diff.image}", body, data)

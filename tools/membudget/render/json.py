@@ -6,8 +6,8 @@ model.SCHEMA; README.md documents each field.
 
 import json
 
-from . import __version__
-from .model import SCHEMA
+from .. import __version__
+from ..model import SCHEMA
 
 
 def _budget(line):
@@ -32,16 +32,15 @@ def _heap(heap):
                  "failures_budget": trace.failures}
         entry.update({key: (stats or {}).get(key) for key in
                       ("peak_used", "failures", "ops", "largest_free")})
-        entry["over"] = None if stats is None else (
-            stats["peak_used"] > trace.peak
-            or (trace.failures is not None and stats["failures"] > trace.failures))
+        entry["over"] = result.over
         traces.append(entry)
     return {"pool_budget": heap.pool_budget, "pool": heap.pool,
             "symbol": heap.symbol, "symbol_size": heap.symbol_size, "traces": traces}
 
 
-def document(summary, heap=None):
+def document(report):
     """The report as plain JSON-ready data; "heap" only with a HeapReport."""
+    summary, heap = report.summary, report.heap
     doc = {
         "schema": SCHEMA,
         "tool": {"name": "membudget", "version": __version__},
@@ -69,5 +68,5 @@ def document(summary, heap=None):
     return doc
 
 
-def render(summary, heap=None):
-    return json.dumps(document(summary, heap), indent=2) + "\n"
+def render(report):
+    return json.dumps(document(report), indent=2) + "\n"

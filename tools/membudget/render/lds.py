@@ -1,4 +1,4 @@
-"""`membudget lds`: the budgets as a GNU ld script fragment of ASSERTs.
+"""The budgets as a GNU ld script fragment of ASSERTs (`membudget lds`).
 
 Linked after the firmware's own script (a second -T), the fragment makes
 ld itself refuse an over-budget image, naming the component:
@@ -16,9 +16,8 @@ over SIZEOF() of the output sections that hold boundary symbols.
 
 import re
 
-from . import budgets as budgets_mod
-from .model import CLASSES, InputError
-from .summary import BUDGET_ORDER
+from ..analysis.summary import BUDGET_ORDER
+from ..model import CLASSES
 
 DEFAULT_SCRIPT = "firmware/arch/i386/firmware.lds"
 
@@ -94,33 +93,3 @@ def render(budgets, script_text, script_name):
         expr = " + ".join(f"SIZEOF({s})" for s in dict.fromkeys(names))
         out.append(f'ASSERT({expr} <= {cap}, "image: {key} over budget ({cap} B)")')
     return "\n".join(out) + "\n"
-
-
-def register_lds(subparsers):
-    parser = subparsers.add_parser(
-        "lds", help="linker-script ASSERTs enforcing the budgets at link time",
-        description="Write a GNU ld script fragment with one ASSERT per component "
-                    "budget (over the __mb_<component>_<class>_start/_end symbols "
-                    "of the firmware's linker script) and per image cap; link it "
-                    "with a second -T so ld fails on an over-budget image.")
-    parser.add_argument("-b", "--budgets", metavar="FILE", required=True,
-                        help="budgets file (TOML)")
-    parser.add_argument("--script", metavar="FILE", default=DEFAULT_SCRIPT,
-                        help=f"the linker script defining the boundary symbols "
-                             f"(default: {DEFAULT_SCRIPT})")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE (atomically) instead of stdout")
-    parser.set_defaults(run=run_lds, elf=None)
-
-
-def run_lds(args):
-    from . import cli   # cli imports this module to register it
-    args.elf = args.script
-    budgets = budgets_mod.load(args.budgets)
-    try:
-        with open(args.script, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(args.script, getattr(err, "strerror", None) or str(err)) from None
-    cli.write_output(render(budgets, text, args.script), args.output)
-    return 0

@@ -2,14 +2,13 @@
 
 summarize() is the only consumer of Pieces on the report side: it sums
 them per component and bucket, applies the budgets, and builds the
-per-file, per-symbol or per-section detail.  The format_* helpers at the
-bottom are the one place bytes are turned into display strings (thousands
-separators, KiB = 1024 bytes, percentages).
+per-file, per-symbol or per-section detail.  Display strings are the
+renderers' business (render/fmt.py).
 """
 
 from dataclasses import dataclass, field
 
-from .model import BUCKETS, CLASSES, KIB, SOURCES
+from ..model import BUCKETS, CLASSES, SOURCES
 
 BUDGET_ORDER = CLASSES + ("rom", "ram")
 BY_CHOICES = ("component", "file", "symbol", "section")
@@ -221,34 +220,3 @@ def summarize(attribution, budgets=None, by="component", top=None):
 
 def _source_rank(name):
     return SOURCES.index(name) if name in SOURCES else len(SOURCES)
-
-
-# Display helpers: the only place bytes become strings.
-
-def fmt_bytes(n):
-    """1104 -> '1,104'."""
-    return f"{n:,}"
-
-
-def fmt_signed(n):
-    """80 -> '+80', -80 -> '-80' (thousands separators)."""
-    return f"{n:+,}"
-
-
-def fmt_kib(n):
-    """Bytes as KiB with two decimals: 1536 -> '1.50'."""
-    return f"{n / KIB:,.2f}"
-
-
-def fmt_percent(line):
-    """Percentage of the budget used: '107.8 %', or '-' for a zero budget."""
-    if not line.budget:
-        return "-" if line.used else "0.0 %"
-    return f"{line.used * 100 / line.budget:,.1f} %"
-
-
-def fmt_excess_percent(line):
-    """Excess over budget as a percentage: '+7.8 %' (None for a zero budget)."""
-    if not line.budget:
-        return None
-    return f"+{line.excess * 100 / line.budget:,.1f} %"

@@ -65,8 +65,9 @@ import re
 from collections import namedtuple
 from operator import itemgetter
 
-from . import dwarf, ehframe, elf, mapfile, model
-from . import objects as objfiles
+from .. import model
+from ..read import dwarf, ehframe, elf, mapfile
+from ..read import objects as objfiles
 
 RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
     RANK_LABEL = range(7)
@@ -624,11 +625,7 @@ def _attribute(image, components, map_path, objects, project_root):
     claims, resolver = ctx.claims, ctx.resolver
     warnings, unavailable = [], {}
     objects = [str(o) for o in objects or ()]
-    try:
-        with open(image.path, "rb") as f:
-            ctx.data = f.read()
-    except OSError as err:
-        raise model.InputError(image.path, err.strerror or str(err)) from None
+    ctx.data = image.data
     if not _boundary(image, claims, {c.name for c in components}, warnings):
         unavailable[model.SOURCE_BOUNDARY] = "no __mb_ boundary symbols"
     units = _read_dwarf(image, ctx.data, warnings, unavailable)

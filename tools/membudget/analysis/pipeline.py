@@ -1,0 +1,103 @@
+"""The one way from input files to an attributed image: read once, analyse.
+
+analyze() reads the budgets file and the ELF (once: every later consumer
+gets the parsed Image, its bytes included), attributes every byte, and
+returns an Analysis that commands summarise, snapshot, diff or plan.
+Warnings are collected as (file, message) pairs, for the command line to
+print; nothing here prints or writes.
+"""
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+
+from ..model import Attribution, ComponentDef, Image
+from ..read import budgets as budgets_mod, elf
+from . import attribute, summary as summary_mod
+from .heapbudget import HeapReport
+
+#: The one component of a report without a budgets file
+NO_BUDGETS_COMPONENT = "all"
+
+
+@dataclass
+class Analysis:
+    """An image attributed against its budgets (or against one catch-all)."""
+
+    image: Image
+    budgets: budgets_mod.Budgets | None
+    attribution: Attribution
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def budgets_path(self):
+        return self.budgets.path if self.budgets else None
+
+    def summary(self, by="component", top=None):
+        """The tables every report prints (summary.summarize)."""
+        return summary_mod.summarize(self.attribution, self.budgets, by=by, top=top)
+
+
+@dataclass
+class Report:
+    """What a report renderer draws: every renderer takes one of these.
+
+    summary is always there; heap when the budgets have a [heap] table or
+    traces ran; pieces and compilers for renderers that draw every piece
+    (the HTML treemap) and the image's provenance.
+    """
+
+    summary: summary_mod.Summary
+    heap: HeapReport | None = None
+    pieces: list | None = None
+    compilers: list[str] | None = None      # None: not read
+
+    def budget_lines(self):
+        """Every budget verdict: components, image caps, then the heap's."""
+        return self.summary.budget_lines() + (self.heap.lines() if self.heap else [])
+
+
+def _glob_warnings(budgets, image):
+    """Symbol and section globs that match nothing in the image."""
+    names = {"symbols": {s.name for s in image.symbols},
+             "sections": {s.name for s in image.sections}}
+    found = []
+    for comp in budgets.components:
+        for kind in ("symbols", "sections"):
+            for glob in getattr(comp, kind):
+                if not any(fnmatch.fnmatchcase(name, glob) for name in names[kind]):
+                    found.append(f"components.{comp.name}: {kind[:-1]} glob '{glob}' "
+                                 f"matches nothing in {image.path}")
+    return found
+
+
+def analyze(elf_path, budgets_path=None, map_path=None, objects=(), budgets=None):
+    """Read the budgets and the ELF once; attribute every byte.
+
+    @v elf_path         the linked image
+    @v budgets_path     budgets file (TOML), or None: one catch-all component
+    @v map_path         the link's map file, or None
+    @v objects          object files of the link (strings, globals)
+    @v budgets          budgets already loaded (diff reads them once for two sides)
+    @ret Analysis
+    @raises InputError  any unreadable or malformed input
+    """
+    if budgets is None and budgets_path:
+        budgets = budgets_mod.load(budgets_path)
+    image = elf.read_image(elf_path)
+    warnings = []
+    if budgets:
+        components, root = budgets.components, budgets.root
+        # The summary lists the budgets file's warnings: these are its too
+        budgets.warnings += [w for w in _glob_warnings(budgets, image)
+                             if w not in budgets.warnings]
+        warnings += [(budgets.path, w) for w in budgets.warnings]
+    else:
+        # No budgets: one catch-all, so the report still shows what every
+        # source can say about the image
+        components = [ComponentDef(NO_BUDGETS_COMPONENT, catch_all=True)]
+        root = os.getcwd()
+    attribution = attribute.attribute(image, components, map_path=map_path,
+                                      objects=list(objects) or None, project_root=root)
+    warnings += [(image.path, w) for w in attribution.warnings]
+    return Analysis(image, budgets, attribution, warnings)

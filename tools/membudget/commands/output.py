@@ -1,0 +1,152 @@
+"""Where a command's text goes: stdout, or a file that is never left half-written.
+
+write() is the one output routine of every command.  What `-o PATH` does
+depends on what PATH is:
+
+  * `-` (or no -o): standard output;
+  * a regular file, or a name that does not exist yet: a temporary file in
+    the same directory, renamed over PATH once complete, so a reader sees
+    the old or the new report, never a part; an existing file keeps its
+    permission bits (and its owner and group, where the process may set
+    them);
+  * a symbolic link: followed to its final target, which is replaced as
+    above (a dangling link gets its target created); the link stays a link;
+  * anything else that exists (a character or block device such as
+    /dev/null, a FIFO, a socket, /dev/stdout): opened and written in
+    place, never renamed over;
+  * a directory, or a path whose directory does not exist: bad input.
+
+The temporary file is removed on every failure, SIGINT and SIGTERM
+included.  Commands call write() last, after every input was read, so a
+command that fails on bad input never touches PATH.
+"""
+
+import errno
+import os
+import signal
+import stat
+import sys
+import tempfile
+
+from ..model import InputError
+
+STDOUT = "-"
+#: Names of open file descriptors: always written in place
+FD_PATHS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while a temporary file existed."""
+
+
+def warn(path, message):
+    """One warning line on stderr, naming the file it is about."""
+    print(f"membudget: {path}: warning: {message}", file=sys.stderr)
+
+
+def _stdout(text):
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (| head): not worth an error message
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _fail(path, err):
+    raise InputError(path, err.strerror or str(err)) from None
+
+
+def _in_place(path, text):
+    """Write to a device, FIFO, socket or descriptor name as it is."""
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as err:
+        _fail(path, err)
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def _catch_sigterm(handler):
+    """Install a SIGTERM handler; returns the previous one (None off the main thread)."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        return None     # signals belong to the main thread
+
+
+def _replace(target, text, shown):
+    """Write target atomically; shown is the name the user gave."""
+    directory = os.path.dirname(target) or "."
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    except OSError as err:
+        _fail(shown, err)
+    previous = _catch_sigterm(_on_sigterm)
+    tmp = None
+    try:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.",
+                                       suffix=".tmp", dir=directory)
+        except OSError as err:
+            _fail(shown, err)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        if old is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        else:
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
+            try:
+                os.chown(tmp, old.st_uid, old.st_gid)
+            except PermissionError:
+                pass        # not ours to give away: the mode still holds
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as err:
+        _fail(shown, err)
+    except _Terminated:
+        raise KeyboardInterrupt from None
+    finally:
+        if tmp is not None:
+            os.unlink(tmp)
+        _catch_sigterm(previous)
+
+
+def write(text, path=None):
+    """Write text to path (see the module docstring), or to stdout.
+
+    @v text     the whole output
+    @v path     -o's argument; None or "-" for standard output
+    @raises InputError  a directory, a missing directory, or a write error
+    """
+    if path is None or path == STDOUT:
+        _stdout(text)
+        return
+    if path.startswith(FD_PATHS):
+        _in_place(path, text)
+        return
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        _fail(path, err)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise InputError(path, os.strerror(errno.EISDIR))
+    if mode is not None and not stat.S_ISREG(mode):
+        _in_place(target, text)
+        return
+    if not os.path.isdir(os.path.dirname(target) or "."):
+        raise InputError(path, os.strerror(errno.ENOENT))
+    _replace(target, text, path)

@@ -1,0 +1,2 @@
+"""Renderers: each turns one analysis result into text (text, JSON,
+markdown, CSV, HTML, check verdicts, ld scripts); none reads a file."""
