@@ -4,7 +4,7 @@
 # so a fresh machine never half-builds with a missing tool.
 set -u
 
-packages="make gcc gcc-multilib binutils libcmocka-dev python3 python3-pyelftools
+packages="make gcc gcc-multilib g++ binutils libcmocka-dev python3 python3-pyelftools
 python3-pytest python3-hypothesis qemu-system-x86 clang libclang-rt-14-dev valgrind
 gcc-arm-none-eabi gcc-riscv64-unknown-elf chromium fonts-dejavu-core"
 

@@ -11,6 +11,11 @@ Each Built carries its Toolchain, whose methods run the matching binutils
 (`size -A`, `nm -S`) and parse their output: those are the oracles.
 `synthetic_elf(bits, endian, machine)` writes a tiny hand-made ELF for
 the combinations no installed compiler produces (big-endian 64-bit).
+
+`build_layout("cortexm", ["vectors.c", "main.c"], arch="arm")` builds one
+real-world layout of tests/tools/fixtures/realworld/ with that directory's
+own link.lds, a map and, with memory_usage=True, the output of
+`ld --print-memory-usage` (Built.extra["memory_usage"]).
 """
 
 import pathlib
@@ -24,6 +29,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "tools" / "fixtures"
+REALWORLD = FIXTURES / "realworld"
 sys.path.insert(0, str(ROOT / "tools"))
 
 #: Firmware-like sources used by most tests
@@ -62,6 +68,19 @@ class Toolchain:
                 sizes[fields[0]] = int(fields[1])
         return sizes
 
+    def allocated_sections(self, elf):
+        """Parse `readelf -S -W`: {name: (type, size)} of SHF_ALLOC sections."""
+        out = self.run(self.prefix + "readelf", "-S", "-W", str(elf))
+        sections = {}
+        for line in out.splitlines():
+            if "]" not in line or not line.lstrip().startswith("["):
+                continue
+            fields = line.split("]", 1)[1].split()
+            # Name Type Addr Off Size ES [Flg] Lk Inf Al: Flg may be empty
+            if len(fields) == 10 and "A" in fields[6]:
+                sections[fields[0]] = (fields[1], int(fields[4], 16))
+        return sections
+
     def nm_sizes(self, elf):
         """Parse `nm -S`: {(name, address): size} for symbols with a size."""
         out = self.run(self.prefix + "nm", "-S", "--defined-only", str(elf))
@@ -80,6 +99,10 @@ TOOLCHAINS = {
                      "arm-none-eabi-", False),
     "armbe": Toolchain("armbe", ("arm-none-eabi-gcc", "-mthumb", "-mbig-endian"),
                        "arm-none-eabi-", False),
+    "riscv32": Toolchain("riscv32", ("riscv64-unknown-elf-gcc", "-march=rv32imac",
+                                     "-mabi=ilp32"),
+                         "riscv64-unknown-elf-", False),
+    "i386-c++": Toolchain("i386-c++", ("g++", "-m32"), "", False),
     "riscv64": Toolchain("riscv64", ("riscv64-unknown-elf-gcc", "-march=rv64imac",
                                      "-mabi=lp64", "-mcmodel=medany"),
                          "riscv64-unknown-elf-", False),
@@ -161,6 +184,49 @@ def build_elf(tmp_path_factory):
             tools.run(tools.prefix + "strip", "--strip-all", str(elf))
         cache[name] = Built(name, elf, mapfile, objects, rel, tools, work)
         return cache[name]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def build_layout(tmp_path_factory):
+    """Factory: build_layout(layout, sources, arch, cflags=(), memory_usage=False).
+
+    Compiles each source of tests/tools/fixtures/realworld/LAYOUT/ from the
+    repository root (freestanding, -O1 -g), links them with that
+    directory's link.lds and -Map; memory_usage adds
+    --print-memory-usage and keeps what it printed.  Built once per
+    session; a missing cross compiler skips with the reason.
+    """
+    cache = {}
+    top = tmp_path_factory.mktemp("realworld")
+
+    def build(layout, sources, arch, cflags=(), memory_usage=False):
+        if layout in cache:
+            return cache[layout]
+        tools = TOOLCHAINS[arch]
+        reason = tools.missing()
+        if reason:
+            pytest.skip(f"{arch}: {reason}")
+        work = top / layout
+        work.mkdir()
+        flags = list(tools.cc) + ["-O1", "-g", "-ffreestanding", "-fno-pic",
+                                  "-fno-asynchronous-unwind-tables", *cflags]
+        rel = [str((REALWORLD / layout / s).relative_to(ROOT)) for s in sources]
+        objects = []
+        for src in rel:
+            obj = work / (pathlib.Path(src).stem + ".o")
+            tools.run(*flags, "-c", src, "-o", str(obj))
+            objects.append(obj)
+        elf, mapfile = work / (layout + ".elf"), work / (layout + ".map")
+        link = list(tools.cc) + ["-nostdlib", "-static", "-o", str(elf),
+                                 "-Wl,-T," + str(REALWORLD / layout / "link.lds"),
+                                 "-Wl,-Map=" + str(mapfile), "-Wl,--no-warn-rwx-segments"]
+        link += ["-Wl,--print-memory-usage"] if memory_usage else []
+        printed = tools.run(*link, *map(str, objects))
+        extra = {"memory_usage": printed} if memory_usage else {}
+        cache[layout] = Built(layout, elf, mapfile, objects, rel, tools, work, extra)
+        return cache[layout]
 
     return build
 
