@@ -496,7 +496,10 @@ CLAIM = st.tuples(st.integers(0, 40), st.integers(1, 24), st.integers(0, 6),
 @given(size=st.integers(1, 48), raw=st.lists(CLAIM, max_size=12))
 def test_sweep_matches_brute_force(size, raw):
     """Every byte gets the best-ranked owner, file and symbol covering it."""
-    claims = [attribute.Claim(start, start + length, rank, seq, comp, None, file, sym, "x")
+    # classes and their sources vary with seq: the map's beat every other
+    kinds = model.CLASSES + (None,)
+    claims = [attribute.Claim(start, start + length, rank, seq, comp, None, file, sym,
+                              model.SOURCE_MAP if seq % 3 == 0 else "x", kinds[seq % 5])
               for seq, (start, length, rank, comp, file, sym) in enumerate(raw)
               if start < size]
     claims = [c._replace(end=min(c.end, size)) for c in claims]
@@ -508,8 +511,14 @@ def test_sweep_matches_brute_force(size, raw):
         covering = [c for c in claims if c.start <= byte < c.end and getattr(c, field)]
         return min(covering, key=lambda c: (c.rank, c.seq), default=None)
 
-    for start, end, owner, file, symbol in runs:
+    def best_class(byte):
+        covering = [c for c in claims if c.start <= byte < c.end and c.cls]
+        return min(covering, key=lambda c: (c.source != model.SOURCE_MAP, c.seq),
+                   default=None)
+
+    for start, end, owner, file, symbol, cls in runs:
         for byte in range(start, end):
             assert owner is best(byte, "component")
             assert file is best(byte, "file")
             assert symbol is best(byte, "symbol")
+            assert cls is best_class(byte)

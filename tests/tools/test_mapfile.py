@@ -25,7 +25,7 @@ def linked(request, build_elf):
 
 def test_entries_fill_each_output_section(linked):
     """Input sections + fill + data statements == the section's size."""
-    entries = mapfile.read_map(linked.map)
+    entries = mapfile.read_map(linked.map).entries
     sums = collections.Counter()
     for entry in entries:
         sums[entry.output] += entry.size
@@ -42,7 +42,7 @@ def test_entries_fill_each_output_section(linked):
 def test_entries_lie_inside_their_section(linked):
     image = elf.read_image(linked.elf)
     sections = {s.name: s for s in image.allocated()}
-    for entry in mapfile.read_map(linked.map):
+    for entry in mapfile.read_map(linked.map).entries:
         sec = sections.get(entry.output)
         if sec and entry.size:
             assert sec.addr <= entry.addr and entry.addr + entry.size <= sec.addr + sec.size
@@ -50,7 +50,7 @@ def test_entries_lie_inside_their_section(linked):
 
 def test_long_names_fill_and_data_statements(build_elf):
     built = build_elf("attr-boundary", **BUILDS["attr-boundary"])
-    entries = mapfile.read_map(built.map)
+    entries = mapfile.read_map(built.map).entries
     by_name = {e.name: e for e in entries}
     strings = by_name[".rodata.heap_name.str1.1"]    # name alone on its line
     assert strings.output == ".rodata" and strings.object.endswith("/heap.o")
@@ -66,7 +66,7 @@ def test_long_names_fill_and_data_statements(build_elf):
 
 def test_symbols_and_assignments_are_skipped(build_elf):
     built = build_elf("attr-boundary", **BUILDS["attr-boundary"])
-    names = {e.name for e in mapfile.read_map(built.map)}
+    names = {e.name for e in mapfile.read_map(built.map).entries}
     assert all(n.startswith(".") or n in ("*fill*", "LONG", "COMMON") for n in names)
     assert "." not in names
 
@@ -80,13 +80,13 @@ def test_garbage_is_input_error(tmp_path, content, message):
     path = tmp_path / "bad.map"
     path.write_bytes(content)
     with pytest.raises(model.InputError, match=message) as err:
-        mapfile.read_map(path)
+        mapfile.read_map(path).entries
     assert err.value.path == str(path)
 
 
 def test_missing_map_is_input_error(tmp_path):
     with pytest.raises(model.InputError, match="No such file"):
-        mapfile.read_map(tmp_path / "none.map")
+        mapfile.read_map(tmp_path / "none.map").entries
 
 
 def test_truncated_map_keeps_what_it_read(build_elf, tmp_path):
@@ -94,8 +94,8 @@ def test_truncated_map_keeps_what_it_read(build_elf, tmp_path):
     text = built.map.read_text()
     cut = tmp_path / "cut.map"
     cut.write_text(text[:text.index(".data ")] if ".data " in text else text)
-    full = mapfile.read_map(built.map)
-    part = mapfile.read_map(cut)
+    full = mapfile.read_map(built.map).entries
+    part = mapfile.read_map(cut).entries
     assert 0 < len(part) < len(full)
     assert part == full[:len(part)]
 
@@ -106,7 +106,7 @@ def test_gold_and_lld_maps(build_elf, linker):
     gaps (lld lists no fill) and name the objects holding the symbols."""
     built = build_elf(f"map-{linker}", arch="i386", cflags=FREESTANDING,
                       freestanding=True, linker=linker)
-    entries = mapfile.read_map(built.map)
+    entries = mapfile.read_map(built.map).entries
     sizes = built.tools.size_sections(built.elf)
     sums = collections.Counter()
     for entry in entries:

@@ -58,6 +58,12 @@ class Section:
     align: int
     link: int = 0       # sh_link
     info: int = 0       # sh_info (e.g. the section a relocation table patches)
+    lma: int | None = None  # load address, when it differs from addr
+
+    @property
+    def load_addr(self):
+        """Where the section's bytes are stored (LMA); addr is where it runs."""
+        return self.addr if self.lma is None else self.lma
 
 
 @dataclass(frozen=True)
@@ -130,3 +136,5 @@ class Attribution:
     source_bytes: dict[str, int]     # bytes each source decided
     unavailable: dict[str, str]      # source -> why it was not usable
     warnings: list[str] = field(default_factory=list)
+    class_bytes: dict[str, int] = field(default_factory=dict)  # class source -> bytes
+    link_map: object = None          # mapfile.LinkMap when a map was read

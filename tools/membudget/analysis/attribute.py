@@ -77,11 +77,28 @@ LINKER_SECTIONS = (".interp", ".note*", ".hash", ".gnu.hash", ".dynsym",
                    ".rel", ".rela", ".plt", ".plt.*", ".iplt", ".got", ".got.*",
                    ".igot*", ".dynamic", ".eh_frame_hdr", ".sframe")
 MERGED_SECTIONS = (".rodata.str*", ".rodata.cst*", ".rodata.*.str*", ".rodata.*.cst*")
+#: Input section names to size classes (the map's input sections)
+INPUT_CLASSES = (
+    ("bss", (".bss", ".bss.*", ".sbss", ".sbss.*", ".tbss", ".tbss.*", "COMMON",
+             ".scommon", ".dynbss", ".gnu.linkonce.b.*", ".bss16", ".bss16.*")),
+    ("code", (".text", ".text.*", ".text16", ".text16.*", ".prefix", ".prefix.*", ".init",
+              ".fini", ".gnu.linkonce.t.*", ".glue_7", ".glue_7t", ".vfp11_veneer",
+              ".v4_bx", ".plt", ".plt.*", ".iplt")),
+    ("rodata", (".rodata", ".rodata.*", ".srodata", ".srodata.*", ".rdata", ".rdata.*",
+                ".gnu.linkonce.r.*", ".isr_vector", ".isr_vector.*", ".ARM.exidx*",
+                ".ARM.extab*", ".eh_frame", ".gcc_except_table*")),
+    ("data", (".data", ".data.*", ".data16", ".data16.*", ".sdata", ".sdata.*", ".tdata",
+              ".tdata.*", ".gnu.linkonce.d.*", ".got", ".got.*", ".init_array*",
+              ".fini_array*", ".ctors*", ".dtors*", ".tm_clone_table")),
+)
+#: Which source decided each byte's class (Attribution.class_bytes)
+CLASS_MAP, CLASS_SYMBOLS, CLASS_FLAGS = "map input sections", "symbol types", "section flags"
+CLASS_SOURCES = (CLASS_MAP, CLASS_SYMBOLS, CLASS_FLAGS)
 BOUNDARY = re.compile(r"__mb_(.+)_(code|rodata|data|bss)_(start|end)")
 SYMBOL_KINDS = ("func", "object", "tls", "ifunc")
 TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
 
-Claim = namedtuple("Claim", "start end rank seq component bucket file symbol source")
+Claim = namedtuple("Claim", "start end rank seq component bucket file symbol source cls")
 _new_claim = tuple.__new__
 _START = itemgetter(0)
 
@@ -164,15 +181,32 @@ class _Claims:
         self.order = [i for _, i in spans]
         tls = [s.addr for s in image.sections if s.flags & elf.SHF_TLS and s.cls]
         self.tls_base = min(tls) if tls else 0
+        # Sections that share addresses with another, and for those the
+        # sections of the sized symbols at each address, to tell them apart
+        self.overlapping = set()
+        ends = []
+        for addr, index in spans:
+            for end, other in ends:
+                if addr < end:
+                    self.overlapping |= {index, other}
+            ends = [(e, i) for e, i in ends if e > addr]
+            ends.append((addr + self.sections[index].size, index))
+        self.symbol_sections = {}
+        if self.overlapping:
+            for sym in image.symbols:
+                if sym.size and sym.section in self.overlapping:
+                    self.symbol_sections.setdefault(sym.addr, set()).add(sym.section)
 
     def add(self, index, start, end, rank, source, component=None, bucket=None,
-            file=None, symbol=None):
+            file=None, symbol=None, cls=None):
         """Claim [start, end) of section index (clipped to the section)."""
         sec = self.sections.get(index)
         if sec is None:
             return
         if index in self.linker and rank not in (RANK_BOUNDARY, RANK_SECTIONS):
             return
+        if cls is not None and (sec.type == elf.SHT_NOBITS) != (cls == "bss"):
+            cls = None      # NOBITS holds bss alone; a stored byte is never bss
         if start < 0:
             start = 0
         if end > sec.size:
@@ -182,20 +216,35 @@ class _Claims:
         self.seq += 1
         # tuple.__new__ skips the namedtuple's Python-level constructor
         self.lists[index].append(_new_claim(Claim, (start, end, rank, self.seq, component,
-                                                    bucket, file, symbol, source)))
+                                                    bucket, file, symbol, source, cls)))
 
     def add_addr(self, lo, hi, rank, source, cls=None, component=None, bucket=None,
                  file=None, symbol=None):
-        """Claim the address range [lo, hi) wherever sections hold it."""
+        """Claim the address range [lo, hi) in the section that holds it.
+
+        Sections may share addresses (real-mode segments at 0, overlays):
+        then the sized symbols that start at lo decide which section is
+        meant, and a range they cannot place is claimed nowhere.
+        """
         if self.relocatable:
             return
-        at = max(bisect.bisect_right(self.starts, lo) - 1, 0)
+        found = []
+        # with shared addresses a long section may start before a short one
+        at = 0 if self.overlapping else max(bisect.bisect_right(self.starts, lo) - 1, 0)
         while at < len(self.order) and self.starts[at] < hi:
             sec = self.sections[self.order[at]]
             if sec.addr + sec.size > lo and (cls is None or sec.cls == cls):
-                self.add(sec.index, lo - sec.addr, hi - sec.addr, rank, source,
-                         component, bucket, file, symbol)
+                found.append(sec)
             at += 1
+        shared = [s for s in found if s.index in self.overlapping]
+        if len(shared) > 1:
+            homes = self.symbol_sections.get(lo, ())
+            placed = [s for s in shared if s.index in homes]
+            found = [s for s in found if s.index not in self.overlapping] + \
+                (placed if len(placed) == 1 else [])
+        for sec in found:
+            self.add(sec.index, lo - sec.addr, hi - sec.addr, rank, source,
+                     component, bucket, file, symbol)
 
     def add_symbol(self, sym, rank, source, component=None, bucket=None, file=None,
                    symbol=None):
@@ -322,25 +371,67 @@ def _file_symbols(image, claims, resolver, names, defined):
     return bool(files or defined)
 
 
-def _map(image, claims, resolver, root, map_path, units, unit_paths):
+def input_class(name):
+    """The size class an input section's name says, or None."""
+    for cls, globs in INPUT_CLASSES:
+        if _matches(name, globs):
+            return cls
+    return None
+
+
+def _check_map(image, link, map_path):
+    """A map of another link is bad input: output sections must agree."""
+    for sec in image.allocated():
+        out = link.sections.get(sec.name)
+        if out is None or not sec.size:
+            continue
+        if out.size != sec.size:
+            raise model.InputError(map_path, f"does not match ELF: {sec.name} is "
+                                   f"{sec.size:,} B in the ELF, {out.size:,} B in the map")
+        if out.addr != sec.addr:
+            raise model.InputError(map_path, f"does not match ELF: {sec.name} is at "
+                                   f"{sec.addr:#x} in the ELF, {out.addr:#x} in the map")
+
+
+def _map_spans(entries):
+    """Input sections with their extent clipped to the next entry of their
+    output section: a map can list merged sections at one address with
+    their sizes before merging."""
+    spans = []
+    for k, entry in enumerate(entries):
+        end = entry.addr + entry.size
+        nxt = entries[k + 1] if k + 1 < len(entries) else None
+        if nxt is not None and nxt.output == entry.output and entry.addr <= nxt.addr < end:
+            end = nxt.addr
+        spans.append((entry, end))
+    return spans
+
+
+def _map(image, claims, resolver, root, link, units, unit_paths):
     """Source 3: input sections of a GNU ld map; returns object -> file."""
-    entries = mapfile.read_map(map_path)
+    entries = [e for e in link.entries if e.size]
     spans = sorted((lo, hi, path) for unit, path in zip(units, unit_paths)
                    for lo, hi in unit.ranges)
     starts = [s[0] for s in spans]
-    sources = {}
-    for entry in entries:       # rule 1: the unit whose code the object holds
-        if entry.object and entry.size and entry.object not in sources:
-            k = bisect.bisect_right(starts, entry.addr) - 1
-            if k >= 0 and spans[k][0] <= entry.addr < spans[k][1]:
-                sources[entry.object] = spans[k][2]
     by_name = {}
     for sec in claims.sections.values():
         by_name.setdefault(sec.name, []).append(sec)
-    for entry in entries:
-        if not entry.size:
+    sources = {}
+    for entry in entries:       # rule 1: the unit whose code the object holds
+        if entry.object and entry.object not in sources \
+                and input_class(entry.name) == "code" \
+                and not any(s.index in claims.overlapping for s in by_name.get(entry.output, ())):
+            k = bisect.bisect_right(starts, entry.addr) - 1
+            if k >= 0 and spans[k][0] <= entry.addr < spans[k][1]:
+                sources[entry.object] = spans[k][2]
+    for entry, end in _map_spans(entries):
+        # Only allocated output sections hold bytes (.debug_* offsets are
+        # no addresses)
+        home = [s for s in by_name.get(entry.output, ())
+                if s.addr <= entry.addr < s.addr + s.size]
+        if not home:
             continue
-        comp = bucket = path = None
+        comp = bucket = path = cls = None
         if entry.fill:
             bucket = model.BUCKET_PADDING
         elif entry.linker:
@@ -348,6 +439,7 @@ def _map(image, claims, resolver, root, map_path, units, unit_paths):
         elif entry.merged:
             bucket = model.BUCKET_MERGED_STRINGS
         else:
+            cls = input_class(entry.name)
             if entry.object:
                 if entry.object not in sources:
                     sources[entry.object] = objfiles.object_source(entry.object, root)
@@ -356,15 +448,9 @@ def _map(image, claims, resolver, root, map_path, units, unit_paths):
             if comp is None and resolver.catch_all is None \
                     and _matches(entry.name, MERGED_SECTIONS):
                 bucket = model.BUCKET_MERGED_STRINGS
-        home = [s for s in by_name.get(entry.output, ())
-                if s.addr <= entry.addr < s.addr + s.size]
-        if home:
-            sec = home[0]
-            claims.add(sec.index, entry.addr - sec.addr, entry.addr - sec.addr + entry.size,
-                       RANK_MAP, model.SOURCE_MAP, comp, bucket, path)
-        else:
-            claims.add_addr(entry.addr, entry.addr + entry.size, RANK_MAP,
-                            model.SOURCE_MAP, None, comp, bucket, path)
+        sec = home[0]
+        claims.add(sec.index, entry.addr - sec.addr, end - sec.addr, RANK_MAP,
+                   model.SOURCE_MAP, comp, bucket, path, cls=cls)
     return sources
 
 
@@ -387,10 +473,14 @@ def _globs(image, claims, resolver):
 
 
 def _sweep(size, claims):
-    """Yield (start, end, owner, file, symbol) runs; the last three are Claims."""
+    """Yield (start, end, owner, file, symbol, cls) runs; the last four are Claims.
+
+    The class comes from the map's input sections first, then from symbol
+    types, whatever the claims' ranks for owners.
+    """
     claims.sort(key=_START)
     points = sorted({0, size}.union([c[0] for c in claims], [c[1] for c in claims]))
-    owners, files, symbols = [], [], []
+    owners, files, symbols, classes = [], [], [], []
     push, pop = heapq.heappush, heapq.heappop
     count = len(claims)
     i = 0
@@ -406,6 +496,8 @@ def _sweep(size, claims):
                 push(files, entry)
             if c[7]:
                 push(symbols, entry)
+            if c[9]:
+                push(classes, (c[8] != model.SOURCE_MAP, c[3], c))
             i += 1
         while owners and owners[0][2][1] <= p:
             pop(owners)
@@ -413,15 +505,37 @@ def _sweep(size, claims):
             pop(files)
         while symbols and symbols[0][2][1] <= p:
             pop(symbols)
+        while classes and classes[0][2][1] <= p:
+            pop(classes)
         yield (p, points[k + 1], owners[0][2] if owners else None,
-               files[0][2] if files else None, symbols[0][2] if symbols else None)
+               files[0][2] if files else None, symbols[0][2] if symbols else None,
+               classes[0][2] if classes else None)
 
 
-def _is_padding(sec, start, end, relocatable):
-    """A short run before an aligned address (module docstring)."""
-    at = end if relocatable else sec.addr + end
+#: Bytes an assembler or linker pads code with, per machine (multi-byte NOPs
+#: are made of these); elsewhere only zeros are fill
+CODE_FILL = {
+    "EM_386": frozenset(b"\x90\x66\x0f\x1f\x00\x40\x44\x80\x84\x2e\x8d\x74\x26"
+                        b"\xb4\xbc\x76\x27\xcc"),
+    "EM_ARM": frozenset(b"\x00\xbf\xc0\x46\xf0\x20\xe3\xa0\xe1"),
+    "EM_RISCV": frozenset(b"\x13\x00\x01"),
+    "EM_AARCH64": frozenset(b"\x1f\x20\x03\xd5\x00"),
+}
+CODE_FILL["EM_X86_64"] = CODE_FILL["EM_386"]
+ZERO = frozenset(b"\x00")
+
+
+def _is_padding(sec, start, end, ctx):
+    """Fill bytes (zeros, or NOPs in code) in a run shorter than the alignment
+    of the address it ends at: what a linker or assembler pads with."""
+    at = end if ctx.claims.relocatable else sec.addr + end
     align = at & -at if at else 1 << 62
-    return end - start < min(align, max(64, sec.align))
+    if end - start >= min(align, max(64, sec.align)):
+        return False
+    if sec.type == elf.SHT_NOBITS:
+        return True
+    fill = CODE_FILL.get(ctx.machine, ZERO) if sec.cls == "code" else ZERO
+    return set(ctx.data[sec.offset + start:sec.offset + end]) <= fill
 
 
 def _strings(sec, start, end, ctx):
@@ -484,23 +598,36 @@ def _unowned(sec, start, end, file, symbol, ctx):
         for lo, hi, comp, bucket, source, path in runs:
             if comp is None and bucket is None:
                 bucket = model.BUCKET_UNATTRIBUTED
-                if not (file or symbol) and _is_padding(sec, lo, hi, ctx.claims.relocatable):
+                if not (file or symbol) and _is_padding(sec, lo, hi, ctx):
                     bucket = model.BUCKET_PADDING
             yield lo, hi, comp, bucket, source, path
 
 
 def _pieces(ctx):
-    """Run the sweep on every section and merge equal neighbours."""
+    """Run the sweep on every section and merge equal neighbours.
+
+    @ret (pieces, class_bytes): class_bytes counts the bytes whose class
+         each of CLASS_SOURCES decided
+    """
     pieces = []
+    class_bytes = dict.fromkeys(CLASS_SOURCES, 0)
     for index, sec in sorted(ctx.claims.sections.items()):
-        runs = []           # [key, start, end], key: the Piece fields after size
+        runs = []           # [key, start, end], key: cls + the Piece fields after size
         last = None
-        for start, end, owner, file, symbol in _sweep(sec.size, ctx.claims.lists[index]):
+        for start, end, owner, file, symbol, cls in \
+                _sweep(sec.size, ctx.claims.lists[index]):
             name = file[6] if file else None
             symbol_name = symbol[7] if symbol else None
+            if cls is None:
+                kind = sec.cls
+                class_bytes[CLASS_FLAGS] += end - start
+            else:
+                kind = cls[9]
+                class_bytes[CLASS_MAP if cls[8] == model.SOURCE_MAP
+                            else CLASS_SYMBOLS] += end - start
             if owner:
                 # the common case, kept free of the generator below
-                key = (owner[4], owner[5], owner[8], name, symbol_name)
+                key = (kind, owner[4], owner[5], owner[8], name, symbol_name)
                 if last and last[0] == key and last[2] == start:
                     last[2] = end
                 else:
@@ -509,15 +636,15 @@ def _pieces(ctx):
                 continue
             for lo, hi, comp, bucket, source, path in \
                     _unowned(sec, start, end, file, symbol, ctx):
-                key = (comp, bucket, source, path or name, symbol_name)
+                key = (kind, comp, bucket, source, path or name, symbol_name)
                 if last and last[0] == key and last[2] == lo:
                     last[2] = hi
                     continue
                 last = [key, lo, hi]
                 runs.append(last)
-        pieces += [model.Piece(sec.name, sec.cls, start, end - start, *key)
+        pieces += [model.Piece(sec.name, key[0], start, end - start, *key[1:])
                    for key, start, end in runs]
-    return pieces
+    return pieces, class_bytes
 
 
 def check_invariant(image, pieces):
@@ -532,8 +659,9 @@ def check_invariant(image, pieces):
         at = 0
         while at < sec.size and pos < len(pieces):
             piece = pieces[pos]
-            if (piece.section, piece.cls, piece.offset) != (sec.name, sec.cls, at) \
-                    or piece.size <= 0:
+            if (piece.section, piece.offset) != (sec.name, at) or piece.size <= 0 \
+                    or piece.cls not in model.CLASSES \
+                    or (piece.cls == "bss") != (sec.type == elf.SHT_NOBITS and sec.cls == "bss"):
                 raise AttributionError(f"{sec.name}: pieces do not tile the section "
                                        f"at offset {at:#x}")
             if (piece.component is None) == (piece.bucket is None):
@@ -546,7 +674,7 @@ def check_invariant(image, pieces):
         totals[sec.cls] += at
     if pos != len(pieces):
         raise AttributionError(f"piece for {pieces[pos].section} outside every section")
-    if totals != elf.class_totals(image):
+    if sum(totals.values()) != sum(p.size for p in pieces):
         raise AttributionError(f"class sums {totals} != section totals")
 
 
@@ -561,6 +689,8 @@ class _Context:
         self.strings = None
         self.known = {}
         self.merged = {}
+        self.link_map = None
+        self.machine = image.machine
 
     def merged_section(self, sec):
         """Whether sec holds merged strings or constants (cached per section)."""
@@ -636,7 +766,9 @@ def _attribute(image, components, map_path, objects, project_root):
         except model.InputError as err:
             warnings.append(f".eh_frame ignored: {err}")
     if map_path:
-        ctx.known = _map(image, claims, resolver, root, map_path, units, unit_paths)
+        ctx.link_map = mapfile.read_map(map_path)
+        _check_map(image, ctx.link_map, map_path)
+        ctx.known = _map(image, claims, resolver, root, ctx.link_map, units, unit_paths)
     else:
         unavailable[model.SOURCE_MAP] = "no map given"
     names = objfiles.FileNames([p for p in unit_paths + list(ctx.known.values()) if p],
@@ -654,7 +786,7 @@ def _attribute(image, components, map_path, objects, project_root):
     _globs(image, claims, resolver)
     if not (resolver.has_symbols or resolver.has_sections or resolver.catch_all):
         unavailable[model.SOURCE_GLOBS] = "no symbol or section globs in the budgets"
-    pieces = _pieces(ctx)
+    pieces, class_bytes = _pieces(ctx)
     check_invariant(image, pieces)
     source_bytes = dict.fromkeys(model.SOURCES, 0)
     for piece in pieces:
@@ -662,4 +794,5 @@ def _attribute(image, components, map_path, objects, project_root):
             source_bytes[piece.source] += piece.size
     return model.Attribution(image=image, pieces=pieces, source_bytes=source_bytes,
                              unavailable=unavailable,
-                             warnings=warnings + _unused_path_globs(components, resolver))
+                             warnings=warnings + _unused_path_globs(components, resolver),
+                             class_bytes=class_bytes, link_map=ctx.link_map)

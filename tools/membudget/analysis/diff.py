@@ -130,8 +130,9 @@ def base_name(name):
     return CLONE_RE.sub("", name) if name else name
 
 
-def _sizes(row):
-    return Sizes(**{k: row[k] for k in CLASSES})
+def _sizes(row, xip=False):
+    """A document row's sizes; xip as the document's image says (ram = data + bss)."""
+    return Sizes(**{k: row[k] for k in CLASSES}, xip=bool(xip))
 
 
 def _ids(doc):
@@ -238,17 +239,19 @@ def _symbol_deltas(base_doc, head_doc):
 
 
 def _owners(base_doc, head_doc):
-    base = {r["name"]: (kind, _sizes(r)) for kind in ("component", "bucket")
-            for r in base_doc[kind + "s"]}
-    head = {r["name"]: (kind, _sizes(r)) for kind in ("component", "bucket")
-            for r in head_doc[kind + "s"]}
+    kinds = ("component", "bucket")
+    base = {r["name"]: (kind, _sizes(r, base_doc.get("xip")))
+            for kind in kinds for r in base_doc[kind + "s"]}
+    head = {r["name"]: (kind, _sizes(r, head_doc.get("xip")))
+            for kind in kinds for r in head_doc[kind + "s"]}
     names = list(dict.fromkeys([r["name"] for r in head_doc["components"]]
                                + [r["name"] for r in base_doc["components"]]
                                + [r["name"] for r in head_doc["buckets"]]
                                + [r["name"] for r in base_doc["buckets"]]))
     return [OwnerDelta(name, (head.get(name) or base.get(name))[0],
-                       base.get(name, (None, Sizes()))[1],
-                       head.get(name, (None, Sizes()))[1]) for name in names]
+                       base.get(name, (None, Sizes(xip=bool(base_doc.get("xip")))))[1],
+                       head.get(name, (None, Sizes(xip=bool(head_doc.get("xip")))))[1])
+            for name in names]
 
 
 def _cap(limit, base):
@@ -322,7 +325,8 @@ def _compare(base_doc, head_doc, budgets, min_delta, min_percent, base_label,
     rows, unchanged = _symbol_deltas(base_doc, head_doc)
     shown = [r for r in rows if not _noise(r, min_delta, min_percent)]
     folded = [r for r in rows if _noise(r, min_delta, min_percent)]
-    base_total, head_total = _sizes(base_doc["totals"]), _sizes(head_doc["totals"])
+    base_total = _sizes(base_doc["totals"], base_doc.get("xip"))
+    head_total = _sizes(head_doc["totals"], head_doc.get("xip"))
     image = ((head_doc.get("budgets") or {}).get("name")
              or (base_doc.get("budgets") or {}).get("name")
              or os.path.basename(head_doc["elf"].get("path") or head_label))

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ..model import CLASSES, InputError
 from ..read import snapshot
-from .summary import BUDGET_ORDER
+from .summary import BUDGET_ORDER, Sizes
 
 DAY = 86400.0
 
@@ -151,12 +151,9 @@ def load(paths, warn=None):
     return History(points, series(points))
 
 
-def sizes_of(row, key):
-    if key == "rom":
-        return row["code"] + row["rodata"] + row["data"]
-    if key == "ram":
-        return row["code"] + row["rodata"] + row["data"] + row["bss"]
-    return row[key]
+def sizes_of(row, key, xip=False):
+    """A document row's bytes for a class, rom or ram (xip: ram = data + bss)."""
+    return Sizes(**{k: row[k] for k in CLASSES}, xip=bool(xip)).get(key)
 
 
 def _caps(lines):
@@ -175,7 +172,8 @@ def series(points):
     for key in ("rom", "ram"):
         s = Series("image", key, [], [])
         for p in points:
-            s.points.append((p.when, sizes_of(p.doc["totals"], key), p.label))
+            size = sizes_of(p.doc["totals"], key, p.doc.get("xip"))
+            s.points.append((p.when, size, p.label))
             cap = _caps(p.doc.get("image_budgets")).get(key)
             if cap is not None:
                 s.budgets.append((p.when, cap))
@@ -197,7 +195,8 @@ def series(points):
             for p, row in rows:
                 if row is None:
                     continue
-                s.points.append((p.when, sizes_of(row, key), p.label))
+                size = sizes_of(row, key, p.doc.get("xip"))
+                s.points.append((p.when, size, p.label))
                 cap = _caps(row.get("budgets")).get(key)
                 if cap is not None:
                     s.budgets.append((p.when, cap))

@@ -190,11 +190,12 @@ def plan(summary, changes):
     @v changes  [Change]: removals apply first, then additions in order
     @ret Plan
     """
-    sizes = {row.name: Sizes(**{k: row.sizes.get(k) for k in CLASSES})
+    xip = summary.total.sizes.xip
+    sizes = {row.name: Sizes(**{k: row.sizes.get(k) for k in CLASSES}, xip=xip)
              for row in summary.components}
     caps = {row.name: {l.key: l.budget for l in row.budgets} for row in summary.components}
     new = []
-    after = Sizes(**{k: summary.total.sizes.get(k) for k in CLASSES})
+    after = Sizes(**{k: summary.total.sizes.get(k) for k in CLASSES}, xip=xip)
     # Removals first, so --remove X --add-object x.o replaces X
     for change in sorted(changes, key=lambda c: not c.remove):
         if change.remove:
@@ -203,12 +204,12 @@ def plan(summary, changes):
                                  f"no component '{change.component}' "
                                  f"(components: {', '.join(sizes)})")
             # Its budgets stay: freed bytes show as headroom
-            change.sizes, sizes[change.component] = sizes[change.component], Sizes()
+            change.sizes, sizes[change.component] = sizes[change.component], Sizes(xip=xip)
             for k in CLASSES:
                 after.add(k, -change.sizes.get(k))
             continue
         if change.component not in sizes:
-            sizes[change.component] = Sizes()
+            sizes[change.component] = Sizes(xip=xip)
             new.append(change.component)
         for k in CLASSES:
             sizes[change.component].add(k, change.sizes.get(k))

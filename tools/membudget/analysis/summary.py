@@ -9,6 +9,8 @@ renderers' business (render/fmt.py).
 from dataclasses import dataclass, field
 
 from ..model import BUCKETS, CLASSES, SOURCES
+from ..read.demangle import demangle
+from . import regions as regions_mod
 
 BUDGET_ORDER = CLASSES + ("rom", "ram")
 BY_CHOICES = ("component", "file", "symbol", "section")
@@ -27,14 +29,22 @@ class Sizes:
     rodata: int = 0
     data: int = 0
     bss: int = 0
+    xip: bool = False   # executes in place: code and rodata stay in ROM
 
     @property
     def rom(self):
+        """Bytes stored in the image."""
         return self.code + self.rodata + self.data
 
     @property
     def ram(self):
-        return self.rom + self.bss
+        """Bytes in RAM at run time: data + bss in place, every class when loaded."""
+        return self.data + self.bss if self.xip else self.rom + self.bss
+
+    @property
+    def total(self):
+        """Every byte, whatever its class."""
+        return self.code + self.rodata + self.data + self.bss
 
     def get(self, key):
         """Bytes for a class or for rom/ram."""
@@ -92,6 +102,7 @@ class DetailRow:
     key: str
     owner: str
     sizes: Sizes
+    demangled: str | None = None    # a C++ symbol's name for people
 
 
 @dataclass
@@ -114,11 +125,15 @@ class Summary:
     by: str
     details: list[DetailRow]
     warnings: list[str]
+    xip: bool = False
+    regions: list = field(default_factory=list)         # regions.RegionUse
+    region_budgets: list[BudgetLine] = field(default_factory=list)
+    class_sources: list[tuple[str, int]] = field(default_factory=list)
 
     def budget_lines(self):
-        """Every budget applied, components first, then the image caps."""
+        """Every budget applied: components, the image caps, then the regions."""
         lines = [line for row in self.components for line in row.budgets]
-        return lines + self.image_budgets
+        return lines + self.image_budgets + self.region_budgets
 
 
 def _owner(piece):
@@ -130,13 +145,13 @@ def _detail_key(piece, by):
     return value if value else NO_KEY[by]
 
 
-def _details(pieces, by, top, owner_order):
+def _details(pieces, by, top, owner_order, xip):
     """Group pieces by (key, owner); keep the largest top rows per owner."""
     groups = {}
     seen = {}
     for piece in pieces:
         ident = (_detail_key(piece, by), _owner(piece))
-        groups.setdefault(ident, Sizes()).add(piece.cls, piece.size)
+        groups.setdefault(ident, Sizes(xip=xip)).add(piece.cls, piece.size)
         seen.setdefault(ident, len(seen))
     rows = [DetailRow(key, owner, sizes) for (key, owner), sizes in groups.items()]
     rank = {name: i for i, name in enumerate(owner_order)}
@@ -144,7 +159,7 @@ def _details(pieces, by, top, owner_order):
         # Sections read best in image order, as the pieces come
         rows.sort(key=lambda r: seen[(r.key, r.owner)])
     else:
-        rows.sort(key=lambda r: (rank.get(r.owner, len(rank)), -r.sizes.ram, r.key))
+        rows.sort(key=lambda r: (rank.get(r.owner, len(rank)), -r.sizes.total, r.key))
     if top is None and by == "symbol":
         top = DEFAULT_TOP
     if top is not None:
@@ -154,6 +169,10 @@ def _details(pieces, by, top, owner_order):
             if count[row.owner] <= top:
                 kept.append(row)
         rows = kept
+    if by == "symbol":
+        names = demangle([r.key for r in rows])
+        for row in rows:
+            row.demangled = names.get(row.key)
     return rows
 
 
@@ -172,10 +191,12 @@ def summarize(attribution, budgets=None, by="component", top=None):
     @ret Summary
     """
     image = attribution.image
+    uses = regions_mod.used(image, attribution.link_map)
+    xip = regions_mod.executes_in_place(image, uses, budgets)
     per_owner = {}
-    total = Sizes()
+    total = Sizes(xip=xip)
     for piece in attribution.pieces:
-        per_owner.setdefault(_owner(piece), Sizes()).add(piece.cls, piece.size)
+        per_owner.setdefault(_owner(piece), Sizes(xip=xip)).add(piece.cls, piece.size)
         total.add(piece.cls, piece.size)
 
     defs = budgets.components if budgets else []
@@ -186,13 +207,13 @@ def summarize(attribution, budgets=None, by="component", top=None):
     caps = {c.name: c.budgets for c in defs}
     components = []
     for name in names:
-        sizes = per_owner.get(name, Sizes())
+        sizes = per_owner.get(name, Sizes(xip=xip))
         components.append(Row(name, "component", sizes,
                               _budget_lines(name, caps.get(name, {}), sizes)))
     bucket_names = list(BUCKETS) + sorted(
         p.bucket for p in attribution.pieces
         if p.bucket is not None and p.bucket not in BUCKETS)
-    buckets = [Row(name, "bucket", per_owner.get(name, Sizes()))
+    buckets = [Row(name, "bucket", per_owner.get(name, Sizes(xip=xip)))
                for name in dict.fromkeys(bucket_names)]
 
     image_caps = _budget_lines("image", budgets.image, total) if budgets else []
@@ -201,7 +222,7 @@ def summarize(attribution, budgets=None, by="component", top=None):
                       if k not in SOURCES)
     details = []
     if by != "component":
-        details = _details(attribution.pieces, by, top, names + bucket_names)
+        details = _details(attribution.pieces, by, top, names + bucket_names, xip)
     warnings = list(budgets.warnings) if budgets else []
     return Summary(
         elf=image.path, elfclass=image.elfclass, endian=image.endian,
@@ -215,7 +236,10 @@ def summarize(attribution, budgets=None, by="component", top=None):
         unavailable=sorted(attribution.unavailable.items(),
                            key=lambda kv: _source_rank(kv[0])),
         by=by, details=details,
-        warnings=warnings + list(attribution.warnings))
+        warnings=warnings + list(attribution.warnings), xip=xip, regions=uses,
+        region_budgets=[BudgetLine(f"region {name}", "used", used, cap) for name, used, cap
+                        in regions_mod.check_budgets(budgets, uses, None)],
+        class_sources=[(k, v) for k, v in attribution.class_bytes.items()])
 
 
 def _source_rank(name):

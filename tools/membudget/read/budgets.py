@@ -38,7 +38,7 @@ from ..model import CLASSES, KIB, ComponentDef, InputError
 #: Keys a budget table may cap: the four classes and the two derived sums
 BUDGET_KEYS = CLASSES + ("rom", "ram")
 
-IMAGE_KEYS = ("name", "root", "rom", "ram", "creep")
+IMAGE_KEYS = ("name", "root", "rom", "ram", "creep", "xip")
 HEAP_KEYS = ("pool", "symbol", "traces")
 TRACE_KEYS = ("path", "peak", "failures")
 COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
@@ -92,6 +92,8 @@ class Budgets:
     components: list[ComponentDef]
     warnings: list[str] = field(default_factory=list)
     heap: HeapBudget | None = None
+    regions: dict[str, int] = field(default_factory=dict)   # region name -> cap
+    xip: bool | None = None         # executes in place; None: decide from the link
 
     def component(self, name):
         """Return the component called name, or None."""
@@ -350,7 +352,7 @@ def parse(text, path, root=None):
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise _toml_error(err, text, path) from None
-    _check_keys(doc, ("image", "components", "heap"), "top level", path)
+    _check_keys(doc, ("image", "components", "heap", "regions"), "top level", path)
     image = doc.get("image", {})
     if not isinstance(image, dict):
         raise InputError(path, f"image: expected a table, got {_type_name(image)}")
@@ -370,13 +372,21 @@ def parse(text, path, root=None):
     caps = {key: parse_size(image[key], f"image.{key}", path)
             for key in ("rom", "ram") if key in image}
     creep = _creep(image["creep"], "image.creep", path) if "creep" in image else {}
+    xip = image.get("xip")
+    if xip is not None and not isinstance(xip, bool):
+        raise InputError(path, f"image.xip: expected true or false, got {_type_name(xip)}")
+    regions = doc.get("regions", {})
+    if not isinstance(regions, dict):
+        raise InputError(path, f"regions: expected a table, got {_type_name(regions)}")
+    regions = {rname: parse_size(value, f"regions.{rname}", path)
+               for rname, value in regions.items()}
 
     tables = doc.get("components", {})
     if not isinstance(tables, dict):
         raise InputError(path, f"components: expected a table, got {_type_name(tables)}")
     components = [_component(cname, table, path) for cname, table in tables.items()]
     heap = _heap(doc["heap"], root, path) if "heap" in doc else None
-    if not components and not caps and heap is None:
+    if not components and not caps and heap is None and not regions:
         # An empty or cut-off file would otherwise pass every check
         raise InputError(path, "defines no components and no image budgets "
                          "(nor a [heap])")
@@ -387,7 +397,7 @@ def parse(text, path, root=None):
     warnings = _check_overlaps(components, str(root), path)
     return Budgets(path=str(path), name=name, root=str(root), image=caps,
                    image_creep=creep, components=components, warnings=warnings,
-                   heap=heap)
+                   heap=heap, regions=regions, xip=xip)
 
 
 def load(path, root=None):

@@ -15,6 +15,7 @@ Callers may rely on:
 """
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import struct
@@ -43,6 +44,7 @@ STT_FUNC = 2
 STT_FILE = 4
 
 NT_GNU_BUILD_ID = 3
+PT_LOAD = 1
 
 EM_ARM = 40
 
@@ -180,17 +182,42 @@ def _sections(rd, headers, shstrndx):
     return sections
 
 
-def _check_overlaps(rd, sections):
-    """In a linked image no two allocated sections share an address.
+def _load_addresses(rd, bits, endian, fields, sections):
+    """Give each allocated section its load address (LMA) from the program headers.
 
-    .tbss (TLS, NOBITS) is left out: it legitimately overlays what follows.
-    Relocatable objects (every address 0) are not checked.
+    A section inside a PT_LOAD segment loads at p_paddr plus its offset in
+    the segment; one outside every segment (or in a relocatable object)
+    loads where it runs.  Sections may share run addresses (real-mode
+    segments at 0, overlays): that is normal input, not an error.
     """
-    spans = sorted((s.addr, s.addr + s.size, s.name) for s in sections
-                   if s.cls and s.size and not (s.flags & SHF_TLS and s.type == SHT_NOBITS))
-    for (_, end, name), (addr, _, other) in zip(spans, spans[1:]):
-        if addr < end:
-            rd.fail(f"sections {name} and {other} overlap at {addr:#x}")
+    phoff, phentsize, phnum = fields[4], fields[8], fields[9]
+    fmt = endian + ("IIIIIIII" if bits == 32 else "IIQQQQQQ")
+    loads = []
+    if phoff and phnum and phentsize == struct.calcsize(fmt):
+        rd.blob(phoff, phnum * phentsize, "program header table")
+        for entry in struct.iter_unpack(fmt, rd.data[phoff:phoff + phnum * phentsize]):
+            if bits == 32:
+                p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz = entry[:6]
+            else:
+                p_type, _, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz = entry[:7]
+            if p_type == PT_LOAD:
+                loads.append((p_offset, p_vaddr, p_paddr, p_filesz, p_memsz))
+    placed = []
+    for sec in sections:
+        lma = sec.addr
+        if sec.cls:
+            for p_offset, p_vaddr, p_paddr, p_filesz, p_memsz in loads:
+                if sec.type == SHT_NOBITS:
+                    inside = p_vaddr <= sec.addr < p_vaddr + p_memsz or \
+                        (sec.size == 0 and sec.addr == p_vaddr + p_memsz)
+                else:
+                    inside = p_offset <= sec.offset < p_offset + max(p_filesz, 1) \
+                        and p_vaddr <= sec.addr <= p_vaddr + p_memsz
+                if inside:
+                    lma = sec.addr - p_vaddr + p_paddr
+                    break
+        placed.append(sec if lma == sec.addr else dataclasses.replace(sec, lma=lma))
+    return placed
 
 
 def _symbols(rd, bits, endian, headers, symtab_index, machine):
@@ -310,9 +337,7 @@ def _image(path, data):
     bits, endian, fields = _header(rd)
     e_type, machine = fields[0], fields[1]
     headers, shstrndx = _section_headers(rd, bits, endian, fields)
-    sections = _sections(rd, headers, shstrndx)
-    if e_type != 1:
-        _check_overlaps(rd, sections)
+    sections = _load_addresses(rd, bits, endian, fields, _sections(rd, headers, shstrndx))
     symtab = [i for i, h in enumerate(headers) if h[1] == SHT_SYMTAB]
     if not symtab:
         symtab = [i for i, h in enumerate(headers) if h[1] == SHT_DYNSYM]

@@ -19,10 +19,19 @@ Three formats, told apart by their headings:
     "object:(section)"; "<internal>" ones are the linker's, except the
     synthetic merge sections inside .rodata*, which are merged bytes.
 
+GNU ld maps also give each output section's address, size and load
+address (`load address 0x...` when it differs), and the "Memory
+Configuration" table: read_map() returns all three as a LinkMap.  Data
+statements (BYTE, SHORT, LONG, QUAD, SQUAD) are the linker's, also after
+an input pattern that matched nothing (`*(.xdata)` then `LONG ...`).  The
+map ends at a cross-reference table or at output some build scripts
+append after it (`objdump -h`, "FILE:  file format ...").
+
 Symbol and assignment lines are skipped.  Anything else is an InputError.
 """
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from .. import model
 
@@ -30,6 +39,9 @@ GNU_HEADING = "Linker script and memory map"
 GOLD_HEADING = "Memory map"
 LLD_COLUMNS = ("VMA", "LMA", "Size", "Align", "Out", "In", "Symbol")
 END_HEADINGS = ("Cross Reference Table",)
+MEMORY_HEADING = "Memory Configuration"
+#: objdump's header, which some builds (iPXE) append to the map
+APPENDED_RE = re.compile(r"\S+:\s+file format ")
 DATA_STATEMENTS = ("BYTE", "SHORT", "LONG", "QUAD", "SQUAD")
 GOLD_FILL = ("fill", "zero fill")
 GOLD_MERGED = ("merge strings", "merge constants")
@@ -47,6 +59,35 @@ class MapEntry:
     fill: bool = False  # linker padding (*fill*)
     linker: bool = False  # bytes the linker itself (or its script) made
     merged: bool = False  # merged strings/constants no object owns
+
+
+@dataclass(frozen=True)
+class OutputSection:
+    """An output section as the map states it."""
+
+    name: str
+    addr: int           # run address (VMA)
+    size: int
+    lma: int            # load address (= addr unless `load address` follows)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A MEMORY region of the link's script."""
+
+    name: str
+    origin: int
+    length: int
+    attributes: str     # as written: "rx", "xrw", ... ("" when none)
+
+
+@dataclass
+class LinkMap:
+    """What read_map() returns: input sections, output sections, regions."""
+
+    entries: list[MapEntry]
+    sections: dict[str, OutputSection] = field(default_factory=dict)
+    regions: list[Region] = field(default_factory=list)
 
 
 def _hex(token):
@@ -75,17 +116,45 @@ def read_map(path):
     """Parse the GNU ld, gold or lld map at path.
 
     @v path             map file name
-    @ret entries        list of MapEntry in file order
-    @raises InputError  unreadable file or not a map of a known format
+    @ret LinkMap        entries in file order, output sections, regions
+    @raises InputError  unreadable file, not a map of a known format, or a
+                        corrupt Memory Configuration table
     """
     lines = _read(path)
     if lines and lines[0].split() == list(LLD_COLUMNS):
-        return _lld(lines)
+        return LinkMap(_lld(lines))
+    regions = []
     for number, line in enumerate(lines):
+        if line.strip() == MEMORY_HEADING:
+            regions = _regions(lines[number + 1:], path, number + 2)
         if line.strip() in (GNU_HEADING, GOLD_HEADING):
-            return _gnu(lines[number + 1:])
+            link = LinkMap([], {}, regions)
+            _gnu(lines[number + 1:], link)
+            return link
     raise model.InputError(path, "not a GNU ld map file (no "
                            f"'{GNU_HEADING}'), nor a gold or lld map")
+
+
+def _regions(lines, path, first):
+    """The Memory Configuration table: Name Origin Length [Attributes] rows."""
+    regions = []
+    for number, line in enumerate(lines, first):
+        tokens = line.split()
+        if not tokens or tokens[:3] == ["Name", "Origin", "Length"]:
+            if regions and not tokens:
+                break
+            continue
+        if line.strip() in (GNU_HEADING, GOLD_HEADING):
+            break
+        origin = _hex(tokens[1]) if len(tokens) > 2 else None
+        length = _hex(tokens[2]) if len(tokens) > 2 else None
+        if origin is None or length is None or len(tokens) > 4:
+            raise model.InputError(f"{path}:{number}", "corrupt Memory Configuration "
+                                   f"line: {line.strip()!r}")
+        if tokens[0] != "*default*":
+            regions.append(Region(tokens[0], origin, length,
+                                  tokens[3] if len(tokens) > 3 else ""))
+    return regions
 
 
 def _special(name, output, addr, size):
@@ -97,22 +166,42 @@ def _special(name, output, addr, size):
     return MapEntry(name, output, addr, size, None, linker=True)
 
 
-def _gnu(lines):
+def _output_section(link, name, numbers):
+    """Record an output section from the numbers after its name, if any."""
+    addr = _hex(numbers[0]) if numbers else None
+    size = _hex(numbers[1]) if len(numbers) > 1 else None
+    if addr is None or size is None:
+        return False
+    lma = addr
+    if numbers[2:4] == ["load", "address"] and len(numbers) > 4:
+        lma = _hex(numbers[4]) if _hex(numbers[4]) is not None else addr
+    link.sections.setdefault(name, OutputSection(name, addr, size, lma))
+    return True
+
+
+def _gnu(lines, link):
     """GNU ld and gold: the memory map part (module docstring)."""
-    entries = []
+    entries = link.entries
     output = None
+    waiting = None      # an output section name waiting for its numbers
     pending = None      # input section name waiting for its numbers
     for line in lines:
-        if line.startswith(END_HEADINGS):
+        if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
             break
         tokens = line.split()
         if not tokens:
             continue
         if not line[0].isspace():
             output, pending = tokens[0], None
+            waiting = None if _output_section(link, output, tokens[1:]) else output
             continue
         if output is None:
             continue
+        if waiting is not None:
+            _output_section(link, waiting, tokens)
+            waiting = None
+            if _hex(tokens[0]) is not None:
+                continue
         if line.startswith(" ** "):
             # gold: "** name" with the numbers after two spaces or below
             head, _, rest = line[4:].partition("  ")
@@ -136,7 +225,8 @@ def _gnu(lines):
             elif addr is not None and size is not None:
                 obj = " ".join(tokens[3:]) or None
                 entries.append(MapEntry(name, output, addr, size, obj))
-            elif len(tokens) == 1:
+            elif len(tokens) == 1 and "(" not in name:
+                # a long input section name; a pattern (`*(.xdata)`) is none
                 pending = name
             continue
         # Indented: a continuation, a data statement, a symbol or a comment
@@ -147,16 +237,15 @@ def _gnu(lines):
         first = _hex(tokens[0])
         if first is None:
             continue
-        if isinstance(pending, tuple):
+        if len(tokens) > 2 and tokens[2] in DATA_STATEMENTS:
+            entries.append(MapEntry(tokens[2], output, first, second, None,
+                                    linker=True))
+        elif isinstance(pending, tuple):
             entries.append(_special(pending[1], output, first, second))
         elif pending is not None:
             obj = " ".join(tokens[2:]) or None
             entries.append(MapEntry(pending, output, first, second, obj))
-        elif len(tokens) > 2 and tokens[2] in DATA_STATEMENTS:
-            entries.append(MapEntry(tokens[2], output, first, second, None,
-                                    linker=True))
         pending = None
-    return entries
 
 
 def _lld(lines):

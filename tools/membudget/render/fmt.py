@@ -28,6 +28,24 @@ def fmt_percent(line):
     return f"{line.used * 100 / line.budget:,.1f} %"
 
 
+def region_rows(summary):
+    """Rows of the memory-region table: name, origin, length, used, free, % used."""
+    return [[r.name, f"{r.origin:#010x}", fmt_bytes(r.length), fmt_bytes(r.used),
+             fmt_bytes(r.free), f"{r.used * 100 / r.length:.2f} %" if r.length else "-"]
+            for r in summary.regions]
+
+
+REGION_HEADER = ["memory region", "origin", "length", "used", "free", "% used"]
+
+
+def class_note(summary):
+    """Which sources decided the size classes, in one line."""
+    parts = [f"{name.split()[0]} {fmt_bytes(size)} B"
+             for name, size in summary.class_sources if size]
+    ram = "data + bss (in place)" if summary.xip else "all classes (loaded)"
+    return f"classes by {', '.join(parts) or 'section flags'}; ram = {ram}"
+
+
 def fmt_excess_percent(line):
     """Excess over budget as a percentage: '+7.8 %' (None for a zero budget)."""
     if not line.budget:

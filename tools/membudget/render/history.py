@@ -112,7 +112,7 @@ def _snapshot_table(points):
     rows = "".join(
         f"<tr><td>{i + 1}</td><td>{_e(p.label)}</td><td>{date_text(p.when, True)}</td>"
         f"<td>{p.when_source}</td><td>{fmt_bytes(sizes_of(p.doc['totals'], 'rom'))}</td>"
-        f"<td>{fmt_bytes(sizes_of(p.doc['totals'], 'ram'))}</td>"
+        f"<td>{fmt_bytes(sizes_of(p.doc['totals'], 'ram', p.doc.get('xip')))}</td>"
         f'<td class="file">{_e(p.path)}</td></tr>' for i, p in enumerate(points))
     return ('<table id="snapshots"><thead><tr><th>#</th><th>snapshot</th><th>date</th>'
             "<th>ordered by</th><th>rom</th><th>ram</th><th>file</th></tr></thead>"

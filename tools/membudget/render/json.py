@@ -57,13 +57,22 @@ def document(report):
         "sources": [{"name": name, "bytes": size} for name, size in summary.sources],
         "unavailable": [{"name": name, "reason": why} for name, why in summary.unavailable],
         "warnings": list(summary.warnings),
+        "xip": summary.xip,
+        "regions": [{"name": r.name, "origin": r.origin, "length": r.length,
+                     "used": r.used, "free": r.free, "attributes": r.attributes,
+                     "sections": list(r.sections)} for r in summary.regions],
+        "region_budgets": [dict(_budget(line), region=line.owner[len("region "):])
+                           for line in summary.region_budgets],
+        "class_sources": [{"name": name, "bytes": size}
+                          for name, size in summary.class_sources],
     }
     if heap is not None:
         doc["heap"] = _heap(heap)
     if summary.by != "component":
         doc["details"] = {
             "by": summary.by,
-            "rows": [dict({"name": d.key, "component": d.owner}, **d.sizes.as_dict())
+            "rows": [dict({"name": d.key, "component": d.owner}, **d.sizes.as_dict(),
+                          **({"demangled": d.demangled} if d.demangled else {}))
                      for d in summary.details]}
     return doc
 

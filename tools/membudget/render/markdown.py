@@ -2,7 +2,8 @@
 
 from ..analysis.summary import BUDGET_ORDER
 from ..model import CLASSES
-from .fmt import fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from .fmt import (REGION_HEADER, class_note, fmt_bytes, fmt_kib, fmt_percent, fmt_signed,
+                  region_rows)
 from .text import HEAP_HEADER, heap_pool, heap_rows
 
 
@@ -45,8 +46,8 @@ def _budgets(summary):
 def _details(summary):
     if summary.by == "component":
         return []
-    rows = [[f"`{d.key}`", d.owner] + [fmt_bytes(d.sizes.get(k)) for k in CLASSES]
-            + [fmt_bytes(d.sizes.ram)] for d in summary.details]
+    rows = [[f"`{d.demangled or d.key}`", d.owner] + [fmt_bytes(d.sizes.get(k)) for k in CLASSES]
+            + [fmt_bytes(d.sizes.total)] for d in summary.details]
     header = [summary.by, "component", *CLASSES, "total"]
     return ["", f"### By {summary.by}", ""] + _table(header, rows, "llrrrrr")
 
@@ -56,8 +57,16 @@ def _sources(summary):
     rows = [[name, fmt_bytes(size), unavailable.pop(name, "")]
             for name, size in summary.sources]
     rows += [[name, "-", why] for name, why in unavailable.items()]
-    return ["", "### Attribution sources", ""] + _table(
+    lines = ["", "### Attribution sources", ""] + _table(
         ["source", "bytes", "unavailable because"], rows, "lrl")
+    return lines + (["", class_note(summary)] if summary.class_sources else [])
+
+
+def _regions(summary):
+    if not summary.regions:
+        return []
+    return ["", "### Memory regions", ""] + _table(REGION_HEADER, region_rows(summary),
+                                                    "lrrrrr")
 
 
 def _heap(heap):
@@ -84,7 +93,8 @@ def render(report):
     if summary.budgets_path:
         lines[-1] += f", budgets `{summary.budgets_path}`"
     lines += [""] + _sizes(summary)
-    lines += _budgets(summary) + _heap(heap) + _details(summary) + _sources(summary)
+    lines += _budgets(summary) + _regions(summary) + _heap(heap) + _details(summary)
+    lines += _sources(summary)
     if summary.warnings:
         lines += ["", "### Warnings", ""] + [f"- {w}" for w in summary.warnings]
     return "\n".join(lines) + "\n"

@@ -3,7 +3,8 @@
 from .. import __version__
 from ..analysis.summary import BUDGET_ORDER
 from ..model import CLASSES
-from .fmt import fmt_bytes, fmt_kib, fmt_percent, fmt_signed
+from .fmt import (REGION_HEADER, class_note, fmt_bytes, fmt_kib, fmt_percent, fmt_signed,
+                  region_rows)
 
 WIDTH = 100
 
@@ -80,6 +81,12 @@ def _budget_table(summary):
     return [""] + table(header, rows, "llrrrrrl")
 
 
+def _regions(summary):
+    if not summary.regions:
+        return []
+    return [""] + table(REGION_HEADER, region_rows(summary), "lrrrrr")
+
+
 def _sources(summary):
     unavailable = dict(summary.unavailable)
     rows = []
@@ -88,13 +95,15 @@ def _sources(summary):
         rows.append([name, fmt_bytes(size), note])
     rows += [[name, "-", f"unavailable: {why}"] for name, why in unavailable.items()]
     lines = table(["attribution source", "bytes", ""], rows, "lrl")
+    if summary.class_sources:
+        lines.append(class_note(summary))
     return [""] + [_fit(line, WIDTH) for line in lines]
 
 
 def _details(summary):
     if summary.by == "component":
         return []
-    rows = [[d.key, d.owner] + _size_cells(d.sizes, CLASSES + ("ram",))
+    rows = [[d.demangled or d.key, d.owner] + _size_cells(d.sizes, CLASSES + ("total",))
             for d in summary.details]
     header = [summary.by, "component", *CLASSES, "total"]
     if not rows:
@@ -159,6 +168,7 @@ def render(report):
     lines = _heading(summary) + [""]
     lines += _sizes_table(summary)
     lines += _budget_table(summary)
+    lines += _regions(summary)
     lines += _heap(heap)
     lines += _details(summary)
     lines += _sources(summary)
