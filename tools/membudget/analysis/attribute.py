@@ -308,7 +308,10 @@ def _dwarf(image, claims, resolver, root, units):
         for lo, hi in unit.ranges:
             claims.add_addr(lo, hi, RANK_DWARF, model.SOURCE_DWARF, None, comp, None, path)
         for addr, size in unit.variables:
-            size = sizes.get(addr, size)
+            # the symbol's size only where DWARF's type has none: another
+            # object can start at the address of a zero-sized one
+            if size is None:
+                size = sizes.get(addr)
             if size:
                 claims.add_addr(addr, addr + size, RANK_DWARF, model.SOURCE_DWARF, None,
                                 comp, None, path)
@@ -440,6 +443,9 @@ def _map(image, claims, resolver, root, link, units, unit_paths):
             bucket = model.BUCKET_MERGED_STRINGS
         else:
             cls = input_class(entry.name)
+            if cls is None and home[0].flags & elf.SHF_WRITE \
+                    and home[0].type != elf.SHT_NOBITS:
+                cls = "data"    # a table or the like in a writable (mixed) section
             if entry.object:
                 if entry.object not in sources:
                     sources[entry.object] = objfiles.object_source(entry.object, root)

@@ -36,13 +36,29 @@ SHF_STRINGS = 0x20
 
 
 def relative(path, root):
-    """path relative to root when inside it, else path (both normalised)."""
+    """path relative to root when inside it; else the longest tail of path
+    that names a file under root (a build of the same project in another
+    checkout); else path (normalised)."""
     path = os.path.normpath(path)
     if root and os.path.isabs(path):
         root = os.path.normpath(os.path.abspath(root))
         if path == root or path.startswith(root + os.sep):
             return os.path.relpath(path, root)
+        return _tail_under(path, root)
     return path
+
+
+_TAILS = {}
+
+
+def _tail_under(path, root):
+    """The longest tail of an absolute path that exists under root, or path."""
+    key = (path, root)
+    if key not in _TAILS:
+        parts = path.split(os.sep)[1:]
+        _TAILS[key] = next((os.path.join(*parts[i:]) for i in range(len(parts) - 1)
+                            if os.path.isfile(os.path.join(root, *parts[i:]))), path)
+    return _TAILS[key]
 
 
 def unit_path(name, comp_dir, root):
@@ -103,11 +119,15 @@ def object_source(obj, root):
             units = []
         if len(units) == 1 and units[0].name:
             return unit_path(units[0].name, units[0].comp_dir, root)
-    if "(" in obj or not obj.endswith((".o", ".obj")) or not root:
+    # An archive member (lib.a(tcp.o)) is found by its own name alone
+    member = obj[obj.index("(") + 1:-1] if obj.endswith(")") and "(" in obj else obj
+    if not member.endswith((".o", ".obj")) or not root:
         return relative(obj, root)
-    stem_dirs = os.path.normpath(os.path.splitext(obj)[0]).split(os.sep)
+    stem_dirs = os.path.normpath(os.path.splitext(member)[0]).split(os.sep)
     best, score = [], -1
     for path in _project_sources(root).get(stem_dirs[-1], ()):
+        if path.endswith(HEADER_SUFFIXES):
+            continue        # objects are compiled from sources, not headers
         dirs = os.path.splitext(path)[0].split(os.sep)
         common = 0
         while common < min(len(dirs), len(stem_dirs)) and \
@@ -120,6 +140,7 @@ def object_source(obj, root):
     return best[0] if len(best) == 1 else relative(obj, root)
 
 
+HEADER_SUFFIXES = (".h", ".hh", ".hpp", ".hxx", ".inc")
 _SOURCES = {}
 
 
