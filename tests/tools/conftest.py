@@ -11,6 +11,10 @@ Each Built carries its Toolchain, whose methods run the matching binutils
 (`size -A`, `nm -S`) and parse their output: those are the oracles.
 `synthetic_elf(bits, endian, machine)` writes a tiny hand-made ELF for
 the combinations no installed compiler produces (big-endian 64-bit).
+`fw` is the firmware-like fixture (heap.c, e820.c, main.c) built once.
+
+The end-to-end tests' helpers (run the launcher, the bad-input contract,
+budgets files) are in cli_helpers.py.
 """
 
 import pathlib
@@ -163,6 +167,12 @@ def build_elf(tmp_path_factory):
         return cache[name]
 
     return build
+
+
+@pytest.fixture(scope="session")
+def fw(build_elf):
+    """The firmware-like fixture ELF, FIRMWARE_SOURCES linked (with a map)."""
+    return build_elf("firmware")
 
 
 def _synthetic(bits, endian, machine):

@@ -7,18 +7,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from cli_helpers import ROOT, run
 from membudget.analysis import placement
 from membudget.model import InputError
 from membudget.read import budgets as budgets_mod
 from membudget.render import lds
 
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
 FIXTURE_LDS = ROOT / "tests" / "tools" / "fixtures" / "boundary.lds"
 PLACEMENT_LDS = ROOT / "tests" / "tools" / "fixtures" / "placement.lds"
 FIRMWARE_LDS = ROOT / "firmware" / "arch" / "i386" / "firmware.lds"
@@ -45,11 +42,6 @@ budget = {{ code = "4 KiB", data = "1 KiB" }}
 catch_all = true
 budget = {{ ram = "0 B" }}
 """
-
-
-def run(*args):
-    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
 
 
 def symbols(elf):
