@@ -296,13 +296,33 @@ def test_firmware_budgets_heap_table():
         p.stem for p in TRACES.glob("*.trace"))
 
 
-def test_firmware_caps_hold_with_headroom(heapsim, stats):
-    """Each committed cap is above its trace's peak, by less than 10 %."""
+def test_firmware_caps_hold(heapsim, stats):
+    """Each committed cap is at or above what its trace measures.
+
+    Only a floor: an allocator that gets better (a lower peak, fewer
+    failures) must not fail the tests.  How much slack a cap leaves is the
+    budgets file's policy, not a test's; the next test keeps caps from
+    being set where nothing could ever reach them."""
     parsed = budgets.load(ROOT / "budgets" / "firmware.toml")
     for trace in parsed.heap.traces:
-        peak = stats[trace.name]["peak_used"]
-        assert peak <= trace.peak < peak * 1.10, trace.name
+        assert stats[trace.name]["peak_used"] <= trace.peak, trace.name
         assert stats[trace.name]["failures"] <= trace.failures, trace.name
+
+
+def test_firmware_caps_can_be_exceeded():
+    """No committed cap is one a run could never exceed: a peak cap lies
+    below the pool (no peak is larger), a failures cap below the number of
+    allocation requests in its trace (no run fails more).  Properties of
+    the pool and the traces only, whatever the allocator measures."""
+    parsed = budgets.load(ROOT / "budgets" / "firmware.toml")
+    allocating = ("malloc", "zalloc", "realloc", "dma")
+    for trace in parsed.heap.traces:
+        assert trace.peak < parsed.heap.pool, trace.name
+        with open(trace.file, encoding="utf-8") as f:
+            requests = sum(1 for line in f if line.split()[:1] and
+                           line.split()[0] in allocating)
+        assert requests > 0, trace.name
+        assert trace.failures is None or trace.failures < requests, trace.name
 
 
 def test_pool_symbol_checked_without_traces(tmp_path, elf):
