@@ -16,8 +16,17 @@ FW_LDFLAGS := -m elf_i386 --gc-sections -nostdlib --orphan-handling=error \
 
 FW_C_SRCS := $(wildcard firmware/*.c firmware/arch/i386/*.c)
 FW_S_SRCS := $(wildcard firmware/arch/i386/*.S)
-FW_OBJS := $(patsubst firmware/%,$(BUILD)/fw/%,$(FW_C_SRCS:.c=.o) $(FW_S_SRCS:.S=.o))
+# Sorted: the link sees objects in path order, so a component glob that
+# names several (int15*.[cS]) places them by name, C or assembly alike
+FW_OBJS := $(sort $(patsubst firmware/%,$(BUILD)/fw/%,$(FW_C_SRCS:.c=.o) $(FW_S_SRCS:.S=.o)))
 FW_LDS := firmware/arch/i386/firmware.lds
+
+# The components' placement, generated from the budgets file by
+# mk/tools.mk: one fragment per class that $(FW_LDS) INCLUDEs (found
+# through -L).  A source's object is $(BUILD)/fw/<path below firmware/>.o
+FW_PLACE_DIR := $(BUILD)/lds
+FW_PLACE_LDS := $(addprefix $(FW_PLACE_DIR)/,code.lds rodata.lds data.lds bss.lds)
+FW_OBJECT_MAP := firmware/=*/fw/
 
 # A HEAP_SIZE change must rebuild everything that saw it
 FW_CONFIG := $(BUILD)/fw/config-$(HEAP_SIZE)
@@ -49,9 +58,9 @@ $(BUILD)/fw/%.o: firmware/%.S $(FW_CONFIG)
 # component fails the link itself, naming the component
 FW_BUDGET_LDS := $(BUILD)/budgets.lds
 
-$(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS) $(FW_BUDGET_LDS)
+$(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS) $(FW_PLACE_LDS) $(FW_BUDGET_LDS)
 	@echo "  LD      $@"
-	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -T $(FW_BUDGET_LDS) \
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -L $(FW_PLACE_DIR) -T $(FW_LDS) -T $(FW_BUDGET_LDS) \
 		-Map $(BUILD)/firmware.map -o $@ $(FW_OBJS)
 
 $(BUILD)/firmware.bin: $(BUILD)/firmware.elf
@@ -64,16 +73,18 @@ $(BUILD)/firmware.img: $(BUILD)/firmware.bin
 	$(Q)cp $< $@ && truncate -s %512 $@
 
 # The same image with the heap left visible, for the boot test to prove
-# that it notices (a test of the test); only main.o differs
-FW_BREAK_OBJS := $(filter-out %/main.o,$(FW_OBJS)) $(BUILD)/break/arch/i386/main.o
+# that it notices (a test of the test); only main.o differs (under fw/ as
+# well, so the placement's object patterns match it)
+FW_BREAK_MAIN := $(BUILD)/break/fw/arch/i386/main.o
+FW_BREAK_OBJS := $(patsubst %/fw/arch/i386/main.o,$(FW_BREAK_MAIN),$(FW_OBJS))
 
-$(BUILD)/break/arch/i386/main.o: firmware/arch/i386/main.c $(FW_CONFIG)
+$(FW_BREAK_MAIN): firmware/arch/i386/main.c $(FW_CONFIG)
 	@mkdir -p $(@D)
 	@echo "  CC      $< (BREAK_HIDE_HEAP)"
 	$(Q)$(FW_CC) $(FW_CFLAGS) -DBREAK_HIDE_HEAP -MMD -MP -c $< -o $@
 
-$(BUILD)/break/firmware.elf: $(FW_BREAK_OBJS) $(FW_LDS)
-	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -o $@ $(FW_BREAK_OBJS)
+$(BUILD)/break/firmware.elf: $(FW_BREAK_OBJS) $(FW_LDS) $(FW_PLACE_LDS)
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -L $(FW_PLACE_DIR) -T $(FW_LDS) -o $@ $(FW_BREAK_OBJS)
 
 $(BUILD)/break/firmware.img: $(BUILD)/break/firmware.elf
 	$(Q)objcopy -O binary $< $@ && truncate -s %512 $@
@@ -93,4 +104,4 @@ boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
 test-boot: boot-test
 TEST_SUITES += test-boot
 
--include $(FW_OBJS:.o=.d) $(BUILD)/break/arch/i386/main.d
+-include $(FW_OBJS:.o=.d) $(FW_BREAK_MAIN:.o=.d)

@@ -37,11 +37,15 @@ budget-check: firmware
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)
 
 # Size regressions and planning (README "Size regressions and planning").
-# The budgets as link-time ASSERTs; mk/firmware.mk links them in
-$(FW_BUDGET_LDS): $(FW_BUDGETS) $(FW_LDS) $(wildcard tools/membudget/*.py tools/membudget/*/*.py)
-	@mkdir -p $(@D)
-	@echo "  LDS     $@"
-	$(Q)$(MEMBUDGET) lds -b $(FW_BUDGETS) --script $(FW_LDS) -o $@
+# The components' placement (one fragment per class, which $(FW_LDS)
+# INCLUDEs) and the budgets as link-time ASSERTs over its symbols, both
+# from the budgets file; mk/firmware.mk links them in
+$(FW_BUDGET_LDS) $(FW_PLACE_LDS) &: $(FW_BUDGETS) $(FW_LDS) \
+		$(wildcard tools/membudget/*.py tools/membudget/*/*.py)
+	@mkdir -p $(@D) $(FW_PLACE_DIR)
+	@echo "  LDS     $(FW_BUDGET_LDS) $(FW_PLACE_DIR)/"
+	$(Q)$(MEMBUDGET) lds -b $(FW_BUDGETS) --script $(FW_LDS) \
+		--place $(FW_PLACE_DIR) --object-map $(FW_OBJECT_MAP) -o $(FW_BUDGET_LDS)
 
 .PHONY: lds baseline diff
 

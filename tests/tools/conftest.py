@@ -16,6 +16,10 @@ the combinations no installed compiler produces (big-endian 64-bit).
 real-world layout of tests/tools/fixtures/realworld/ with that directory's
 own link.lds, a map and, with memory_usage=True, the output of
 `ld --print-memory-usage` (Built.extra["memory_usage"]).
+`fw` is the firmware-like fixture (heap.c, e820.c, main.c) built once.
+
+The end-to-end tests' helpers (run the launcher, the bad-input contract,
+budgets files) are in cli_helpers.py.
 """
 
 import pathlib
@@ -31,6 +35,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "tools" / "fixtures"
 REALWORLD = FIXTURES / "realworld"
 sys.path.insert(0, str(ROOT / "tools"))
+
+from membudget.read.elf import (  # noqa: E402 - tools/ is on the path now
+    ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHT_NOBITS, SHT_PROGBITS,
+    SHT_STRTAB, SHT_SYMTAB, STB_GLOBAL, STB_LOCAL, STT_FILE, STT_FUNC, STT_OBJECT)
 
 #: Firmware-like sources used by most tests
 FIRMWARE_SOURCES = ("heap.c", "e820.c", "main.c")
@@ -231,6 +239,12 @@ def build_layout(tmp_path_factory):
     return build
 
 
+@pytest.fixture(scope="session")
+def fw(build_elf):
+    """The firmware-like fixture ELF, FIRMWARE_SOURCES linked (with a map)."""
+    return build_elf("firmware")
+
+
 def _synthetic(bits, endian, machine):
     """Bytes of a tiny ET_EXEC ELF no installed compiler can make.
 
@@ -254,9 +268,13 @@ def _synthetic(bits, endian, machine):
             return struct.pack(e + "IIIBBH", nm, value, size, info, 0, shndx)
         return struct.pack(e + "IBBHQQ", nm, info, 0, shndx, value, size)
 
-    syms = (sym("", 0, 0, 0, 0) + sym("synth.c", 0, 0, 4, 0xFFF1)
-            + sym("local_fn", base, 8, 2, 1) + sym("global_fn", base + 8, 16, 0x12, 1)
-            + sym("global_data", base + 0x100, 16, 0x11, 3))
+    def info(bind, kind):
+        return bind << 4 | kind
+
+    syms = (sym("", 0, 0, 0, 0) + sym("synth.c", 0, 0, info(STB_LOCAL, STT_FILE), SHN_ABS)
+            + sym("local_fn", base, 8, info(STB_LOCAL, STT_FUNC), 1)
+            + sym("global_fn", base + 8, 16, info(STB_GLOBAL, STT_FUNC), 1)
+            + sym("global_data", base + 0x100, 16, info(STB_GLOBAL, STT_OBJECT), 3))
     blobs = [text, rodata, data, b"", syms, strtab, shstr]
     offsets, pos = [], ehsize
     for blob in blobs:
@@ -265,18 +283,22 @@ def _synthetic(bits, endian, machine):
     # name, type, flags, addr, offset, size, link, info, align, entsize
     sections = [
         (0,) * 10,
-        (name(shstr, ".text"), 1, 6, base, offsets[0], len(text), 0, 0, 4, 0),
-        (name(shstr, ".rodata"), 1, 2, base + 0x40, offsets[1], len(rodata), 0, 0, 1, 0),
-        (name(shstr, ".data"), 1, 3, base + 0x100, offsets[2], len(data), 0, 0, 4, 0),
-        (name(shstr, ".bss"), 8, 3, base + 0x110, offsets[3], 0x30, 0, 0, 8, 0),
-        (name(shstr, ".symtab"), 2, 0, 0, offsets[4], len(syms), 6, 3, 8, symsize),
-        (name(shstr, ".strtab"), 3, 0, 0, offsets[5], len(strtab), 0, 0, 1, 0),
-        (name(shstr, ".shstrtab"), 3, 0, 0, offsets[6], len(shstr), 0, 0, 1, 0),
+        (name(shstr, ".text"), SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, base, offsets[0],
+         len(text), 0, 0, 4, 0),
+        (name(shstr, ".rodata"), SHT_PROGBITS, SHF_ALLOC, base + 0x40, offsets[1],
+         len(rodata), 0, 0, 1, 0),
+        (name(shstr, ".data"), SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, base + 0x100, offsets[2],
+         len(data), 0, 0, 4, 0),
+        (name(shstr, ".bss"), SHT_NOBITS, SHF_ALLOC | SHF_WRITE, base + 0x110, offsets[3],
+         0x30, 0, 0, 8, 0),
+        (name(shstr, ".symtab"), SHT_SYMTAB, 0, 0, offsets[4], len(syms), 6, 3, 8, symsize),
+        (name(shstr, ".strtab"), SHT_STRTAB, 0, 0, offsets[5], len(strtab), 0, 0, 1, 0),
+        (name(shstr, ".shstrtab"), SHT_STRTAB, 0, 0, offsets[6], len(shstr), 0, 0, 1, 0),
     ]
     shfmt = e + ("10I" if bits == 32 else "IIQQQQIIQQ")
     ident = b"\x7fELF" + bytes([bits // 32, 1 if endian == "little" else 2, 1]) + bytes(9)
     hfmt = e + ("HHIIIIIHHHHHH" if bits == 32 else "HHIQQQIHHHHHH")
-    header = ident + struct.pack(hfmt, 2, machine, 1, base, 0, pos, 0, ehsize, 0, 0,
+    header = ident + struct.pack(hfmt, ET_EXEC, machine, 1, base, 0, pos, 0, ehsize, 0, 0,
                                  shentsize, len(sections), len(sections) - 1)
     return header + b"".join(blobs) + b"".join(struct.pack(shfmt, *s) for s in sections)
 

@@ -12,13 +12,10 @@ headers: membudget reads sections only.
 import struct
 from dataclasses import dataclass
 
-SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS = 1, 2, 3, 8
-SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
-STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
-STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_FILE = 0, 1, 2, 4
-SHN_ABS = 0xFFF1
-ET_EXEC = 2
-EM_386, EM_ARM, EM_X86_64 = 3, 40, 62
+# The ELF constants are membudget's own (tools/membudget/read/elf.py)
+from membudget.read.elf import (
+    EM_386, EM_X86_64, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHT_NOBITS,
+    SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, STT_NOTYPE)
 
 #: Flags and type of each size class (DESIGN.md)
 CLASS_LAYOUT = {"code": (SHF_ALLOC | SHF_EXECINSTR, SHT_PROGBITS),

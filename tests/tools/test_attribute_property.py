@@ -37,9 +37,9 @@ SECTION_NAMES = {"code": (".text", ".text.hot", ".init"),
                  "rodata": (".rodata", ".rodata.tbl", ".rodata.str1.1"),
                  "data": (".data", ".data.rel", ".sdata"),
                  "bss": (".bss", ".bss.pool", ".sbss")}
-KINDS = {"func": elfwriter.STT_FUNC, "object": elfwriter.STT_OBJECT,
-         "notype": elfwriter.STT_NOTYPE}
-BINDINGS = (elfwriter.STB_LOCAL, elfwriter.STB_GLOBAL, elfwriter.STB_WEAK)
+KINDS = {"func": elf.STT_FUNC, "object": elf.STT_OBJECT,
+         "notype": elf.STT_NOTYPE}
+BINDINGS = (elf.STB_LOCAL, elf.STB_GLOBAL, elf.STB_WEAK)
 
 
 def _contents(seed, size):
@@ -105,17 +105,17 @@ def _symbol_table(symbols):
     table = []
     groups = {}
     for file, bind, sym in symbols:
-        if bind == elfwriter.STB_LOCAL:
+        if bind == elf.STB_LOCAL:
             groups.setdefault(file, []).append(sym)
     for file, members in groups.items():
         if file:
-            table.append(elfwriter.Symbol(file, None, 0, kind=elfwriter.STT_FILE))
+            table.append(elfwriter.Symbol(file, None, 0, kind=elf.STT_FILE))
         elif table:
             # An empty STT_FILE name ends the previous group
-            table.append(elfwriter.Symbol("", None, 0, kind=elfwriter.STT_FILE))
+            table.append(elfwriter.Symbol("", None, 0, kind=elf.STT_FILE))
         table += members
     for file, bind, sym in symbols:
-        if bind != elfwriter.STB_LOCAL:
+        if bind != elf.STB_LOCAL:
             sym.bind = bind
             table.append(sym)
     return table
@@ -171,7 +171,7 @@ def test_components_and_buckets_add_up(tmp_path, layout):
     # A lone local symbol of a listed file: its file's component owns it
     by_file = {c.paths[0]: c.name for c in components if c.paths}
     for file, bind, sym in symbols:
-        if bind != elfwriter.STB_LOCAL or file not in by_file or sym.kind == elfwriter.STT_NOTYPE:
+        if bind != elf.STB_LOCAL or file not in by_file or sym.kind == elf.STT_NOTYPE:
             continue
         if not _alone(sym, symbols, sections):
             continue

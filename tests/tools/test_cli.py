@@ -9,12 +9,10 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
+from cli_helpers import LAUNCHER, ROOT, assert_bad_input, run, write_budgets
 
 BUDGETS = """
 [image]
@@ -35,32 +33,14 @@ catch_all = true
 """
 
 
-def run(*args, python=sys.executable, env=None, cwd=ROOT):
-    """Run the launcher; return the CompletedProcess (text)."""
-    return subprocess.run([python, str(LAUNCHER), *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-def assert_bad_input(proc, *fragments):
-    """Exit 2 with exactly one membudget: line and no traceback."""
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("membudget: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0]
-
-
-def write_budgets(tmp_path, heap_code='"4 KiB"', text=BUDGETS):
-    path = tmp_path / "fixture.toml"
-    path.write_text(text.format(root=ROOT, heap_code=heap_code))
-    return path
+def fixture_budgets(tmp_path, heap_code='"4 KiB"', text=BUDGETS):
+    return write_budgets(tmp_path, text, "fixture.toml", heap_code=heap_code)
 
 
 @pytest.fixture
-def fixture_elf(build_elf):
-    return build_elf("cli", ("heap.c", "e820.c", "main.c"))
+def fixture_elf(fw):
+    """heap.c, e820.c and main.c linked: conftest's fw."""
+    return fw
 
 
 # Launcher and usage: these need no ELF
@@ -140,7 +120,7 @@ def test_bad_elf(tmp_path, fixture_elf, kind, command):
     elf = _bad_elf(tmp_path, kind, fixture_elf)
     out = tmp_path / "out" / "report.txt"
     out.parent.mkdir()
-    proc = run(command, elf, "-b", write_budgets(tmp_path), "-o", out)
+    proc = run(command, elf, "-b", fixture_budgets(tmp_path), "-o", out)
     assert_bad_input(proc, f"membudget: {elf}: ")
     assert list(out.parent.iterdir()) == []
 
@@ -161,7 +141,7 @@ def test_bad_elf(tmp_path, fixture_elf, kind, command):
 ])
 @pytest.mark.parametrize("command", ["report", "check"])
 def test_bad_budgets(tmp_path, fixture_elf, text, message, command):
-    budgets = write_budgets(tmp_path, text=text.replace("{root}", str(ROOT))
+    budgets = fixture_budgets(tmp_path, text=text.replace("{root}", str(ROOT))
                             .replace("{", "{{").replace("}", "}}"))
     out = tmp_path / "out.json"
     out.write_text("previous\n")
@@ -188,7 +168,7 @@ def _report_json(fixture_elf, budgets, *extra):
 def test_report_json_adds_up(tmp_path, fixture_elf):
     from membudget.read import elf
 
-    doc = _report_json(fixture_elf, write_budgets(tmp_path), "--map", fixture_elf.map)
+    doc = _report_json(fixture_elf, fixture_budgets(tmp_path), "--map", fixture_elf.map)
     image = elf.read_image(fixture_elf.elf)
     assert doc["totals"] == dict(elf.class_totals(image),
                                  rom=doc["totals"]["rom"], ram=doc["totals"]["ram"])
@@ -206,7 +186,7 @@ def test_report_json_adds_up(tmp_path, fixture_elf):
 def test_report_formats(tmp_path, fixture_elf, fmt, by):
     out = tmp_path / "sub" / f"report.{fmt}"
     out.parent.mkdir()
-    proc = run("report", fixture_elf.elf, "-b", write_budgets(tmp_path), "--format", fmt,
+    proc = run("report", fixture_elf.elf, "-b", fixture_budgets(tmp_path), "--format", fmt,
                "--by", by, "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
@@ -241,13 +221,13 @@ def test_report_without_budgets_and_stripped(build_elf):
 
 
 def test_check_one_byte_too_small(tmp_path, fixture_elf):
-    doc = _report_json(fixture_elf, write_budgets(tmp_path))
+    doc = _report_json(fixture_elf, fixture_budgets(tmp_path))
     code = doc["components"][0]["code"]
-    exact = write_budgets(tmp_path, heap_code=f'"{code} B"')
+    exact = fixture_budgets(tmp_path, heap_code=f'"{code} B"')
     proc = run("check", fixture_elf.elf, "-b", exact)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 exceeded" in proc.stdout
-    tight = write_budgets(tmp_path, heap_code=f'"{code - 1} B"')
+    tight = fixture_budgets(tmp_path, heap_code=f'"{code - 1} B"')
     proc = run("check", fixture_elf.elf, "-b", tight)
     assert proc.returncode == 1, proc.stderr
     percent = f"{100 / (code - 1):.1f}"
@@ -256,7 +236,7 @@ def test_check_one_byte_too_small(tmp_path, fixture_elf):
 
 
 def test_check_github_and_junit(tmp_path, fixture_elf):
-    budgets = write_budgets(tmp_path, heap_code='"1 B"')
+    budgets = fixture_budgets(tmp_path, heap_code='"1 B"')
     proc = run("check", fixture_elf.elf, "-b", budgets, "--format", "github")
     assert proc.returncode == 1
     assert proc.stdout.startswith("::error title=membudget%3A heap code over budget::heap:")
@@ -272,7 +252,7 @@ def test_check_github_and_junit(tmp_path, fixture_elf):
 
 def test_glob_matching_nothing_warns(tmp_path, fixture_elf):
     text = BUDGETS + "\n[components.ghost]\nsymbols = ['no_such_symbol_*']\n"
-    proc = run("check", fixture_elf.elf, "-b", write_budgets(tmp_path, text=text))
+    proc = run("check", fixture_elf.elf, "-b", fixture_budgets(tmp_path, text=text))
     assert proc.returncode == 0, proc.stderr
     assert "warning: components.ghost: symbol glob 'no_such_symbol_*' matches nothing" \
         in proc.stderr

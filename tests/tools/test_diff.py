@@ -5,31 +5,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import variants
+from cli_helpers import ROOT, assert_bad_input, run
 from membudget.analysis import diff
 from membudget.render import diff as render_diff
 from membudget.read.budgets import parse as parse_budgets
-
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
-
-
-def run(*args):
-    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-
-
-def assert_bad_input(proc, *fragments):
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("membudget: "), proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

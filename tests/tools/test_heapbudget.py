@@ -7,31 +7,16 @@ expected figures come from running heapsim here, never from constants.
 import json
 import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
+from cli_helpers import HEAP_AND_OTHER, ROOT, assert_bad_input, run, write_budgets
 from membudget.read import budgets
 from membudget.model import InputError
 
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
 HEAPSIM = ROOT / "build" / "host" / "heapsim"
 TRACES = ROOT / "tests" / "traces"
-
-COMPONENTS = f"""
-[image]
-name = "fixture"
-root = "{ROOT}"
-
-[components.heap]
-paths = ["tests/tools/fixtures/heap.c"]
-
-[components.other]
-catch_all = true
-"""
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +38,15 @@ def stats(heapsim):
 
 
 @pytest.fixture(scope="module")
-def elf(build_elf):
-    return build_elf("heapbudget", ("heap.c", "e820.c", "main.c")).elf
+def elf(fw):
+    return fw.elf
 
 
 def budgets_file(tmp_path, heap):
     """The components and heap; a top-level key (heap = 3) has to come first."""
-    path = tmp_path / "heap.toml"
-    path.write_text(COMPONENTS + heap if heap.startswith("[") or not heap
-                    else heap + COMPONENTS)
-    return path
+    layout = "{components}{heap}" if heap.startswith("[") or not heap else "{heap}{components}"
+    return write_budgets(tmp_path, layout, "heap.toml", heap=heap,
+                         components=HEAP_AND_OTHER.format(root=ROOT))
 
 
 def trace_table(caps):
@@ -75,24 +59,8 @@ def trace_table(caps):
     return "\n".join(lines) + "\n"
 
 
-def run(*args):
-    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-
-
 def check(elf, path, *args):
     return run("check", elf, "-b", path, "--heapsim", HEAPSIM, *args)
-
-
-def assert_bad_input(proc, *fragments):
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    lines = proc.stderr.splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("membudget: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert proc.stdout == ""
 
 
 def test_peak_one_byte_over_fails_with_exact_line(tmp_path, elf, stats):
@@ -328,13 +296,33 @@ def test_firmware_budgets_heap_table():
         p.stem for p in TRACES.glob("*.trace"))
 
 
-def test_firmware_caps_hold_with_headroom(heapsim, stats):
-    """Each committed cap is above its trace's peak, by less than 10 %."""
+def test_firmware_caps_hold(heapsim, stats):
+    """Each committed cap is at or above what its trace measures.
+
+    Only a floor: an allocator that gets better (a lower peak, fewer
+    failures) must not fail the tests.  How much slack a cap leaves is the
+    budgets file's policy, not a test's; the next test keeps caps from
+    being set where nothing could ever reach them."""
     parsed = budgets.load(ROOT / "budgets" / "firmware.toml")
     for trace in parsed.heap.traces:
-        peak = stats[trace.name]["peak_used"]
-        assert peak <= trace.peak < peak * 1.10, trace.name
+        assert stats[trace.name]["peak_used"] <= trace.peak, trace.name
         assert stats[trace.name]["failures"] <= trace.failures, trace.name
+
+
+def test_firmware_caps_can_be_exceeded():
+    """No committed cap is one a run could never exceed: a peak cap lies
+    below the pool (no peak is larger), a failures cap below the number of
+    allocation requests in its trace (no run fails more).  Properties of
+    the pool and the traces only, whatever the allocator measures."""
+    parsed = budgets.load(ROOT / "budgets" / "firmware.toml")
+    allocating = ("malloc", "zalloc", "realloc", "dma")
+    for trace in parsed.heap.traces:
+        assert trace.peak < parsed.heap.pool, trace.name
+        with open(trace.file, encoding="utf-8") as f:
+            requests = sum(1 for line in f if line.split()[:1] and
+                           line.split()[0] in allocating)
+        assert requests > 0, trace.name
+        assert trace.failures is None or trace.failures < requests, trace.name
 
 
 def test_pool_symbol_checked_without_traces(tmp_path, elf):

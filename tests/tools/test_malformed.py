@@ -2,9 +2,15 @@
 
 The corpus comes from tests/tools/malformed/gen_corpus.py, written into a
 temporary directory once per session.  Every case runs through
-`membudget report` and `membudget check` as subprocesses with -o into a
-fresh directory, in parallel on a small thread pool, each under a 5 s
-timeout and a 1 GiB address-space limit.  What each case must give
+`membudget report` and `membudget check`, each in a process of its own,
+with -o into a fresh directory, under a 5 s timeout and a 1 GiB
+address-space limit.  The processes are forked from fork servers
+(malformed/forkserver.py) that imported membudget once: starting the
+interpreter and importing the package cost about 0.25 s of CPU, ten times
+what the run itself does, so one `python3 tools/membudget` per run kept
+the set-up at about 270 s on 2 cores for ~530 runs.  Each server runs one
+case at a time; a small thread pool keeps a few of them busy.  (The
+launcher itself is test_cli.py's business.)  What each case must give
 (gen_corpus.py, Case.expect):
 
   error    exit 2, stderr exactly one line `membudget: ...` (no internal
@@ -16,16 +22,16 @@ timeout and a 1 GiB address-space limit.  What each case must give
 No case may print a traceback.  Results are shared by one test per
 mutation family, so a failure names its family and lists every case.
 Each child is reaped with os.wait4, so its own CPU time and peak memory
-are checked too.  MALFORMED_FULL=1 runs the full corpus (gen_corpus.py
+are checked too (its peak memory includes the imports it inherited, as a
+launched run's does).  MALFORMED_FULL=1 runs the full corpus (gen_corpus.py
 --full, about three times as many cases) instead of the quick one.
 """
 
+import json
 import os
-import resource
+import queue
 import subprocess
 import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "malformed"))
 import gen_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
+FORKSERVER = Path(__file__).resolve().parent / "malformed" / "forkserver.py"
 TIMEOUT = 5.0
 MEMORY_LIMIT = 1 << 30
 #: What a run may use at most; a normal one takes ~0.1 s and ~30 MiB
@@ -47,9 +53,26 @@ FAMILIES = ("truncate", "header", "sections", "symtab", "dwarf", "map", "budgets
 BUG_MARKERS = ("internal error", "attribution bug", "Traceback")
 
 
-def _limit_memory():
-    """Child side: bound the address space so a runaway read fails fast."""
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+class ForkServer:
+    """One malformed/forkserver.py process: run(argv, cwd, stderr) -> its answer."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(FORKSERVER), str(ROOT / "tools"), str(MEMORY_LIMIT),
+             str(TIMEOUT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, argv, cwd, stderr):
+        request = {"argv": [str(a) for a in argv], "cwd": str(cwd), "stderr": str(stderr)}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"fork server exited ({self.proc.wait()}): see stderr")
+        return json.loads(answer)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 @dataclass
@@ -65,7 +88,7 @@ class Run:
 
 
 def _argv(case, command, corpus, output):
-    argv = [sys.executable, str(LAUNCHER), command, str(corpus / case.elf), "-o", str(output)]
+    argv = [command, str(corpus / case.elf), "-o", str(output)]
     if command == "check" or case.budgets_in_report:
         argv += ["-b", str(corpus / case.budgets)]
     if case.map:
@@ -73,27 +96,20 @@ def _argv(case, command, corpus, output):
     return argv
 
 
-def _run(case, command, corpus, scratch):
-    """Run one case one way; stderr goes to a file so wait4 can reap the child."""
+def _run(case, command, corpus, scratch, servers):
+    """Run one case one way on a free fork server; stderr goes to a file."""
     outdir = scratch / f"{case.name}.{command}"
     outdir.mkdir()
     output = outdir / "out.txt"
     errpath = outdir / "stderr.txt"
-    start = time.monotonic()
-    with open(errpath, "wb") as err:
-        proc = subprocess.Popen(_argv(case, command, corpus, output), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err,
-                                preexec_fn=_limit_memory, cwd=outdir)
-    timer = threading.Timer(TIMEOUT, proc.kill)
-    timer.start()
-    _, wstatus, usage = os.wait4(proc.pid, 0)
-    timed_out = not timer.is_alive()
-    timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(wstatus)
-    status = None if timed_out else proc.returncode
+    server = servers.get()
+    try:
+        answer = server.run(_argv(case, command, corpus, output), outdir, errpath)
+    finally:
+        servers.put(server)
     stderr = errpath.read_bytes().decode("utf-8", "replace")
-    return Run(case, command, status, stderr, time.monotonic() - start,
-               usage.ru_utime + usage.ru_stime, usage.ru_maxrss, output.exists())
+    return Run(case, command, answer["status"], stderr, answer["seconds"], answer["cpu"],
+               answer["rss_kib"], output.exists())
 
 
 def problems(run):
@@ -135,8 +151,17 @@ def corpus_runs(tmp_path_factory):
     scratch = tmp_path_factory.mktemp("malformed-out")
     jobs = [(case, command) for case in cases for command in ("report", "check")]
     workers = min(4, (os.cpu_count() or 1) + 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda job: _run(*job, corpus, scratch), jobs))
+    servers = queue.Queue()
+    started = []
+    try:
+        for _ in range(workers):
+            started.append(ForkServer())
+            servers.put(started[-1])
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            runs = list(pool.map(lambda job: _run(*job, corpus, scratch, servers), jobs))
+    finally:
+        for server in started:
+            server.close()
     by_family = {}
     for run in runs:
         by_family.setdefault(run.case.family, []).append(run)
@@ -167,3 +192,46 @@ def test_every_run_is_small(corpus_runs):
            for family in corpus_runs.values() for r in family
            if r.cpu > MAX_CPU_SECONDS or r.rss_kib > MAX_RSS_KIB]
     assert not big, "\n".join(big)
+
+
+def test_fork_server_reports_what_a_launch_would(tmp_path, monkeypatch):
+    """The harness itself: exit statuses, an escaping exception's traceback,
+    stderr captured, the cwd, a hang killed at the timeout, the memory cap."""
+    package = tmp_path / "tools" / "membudget"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "cli.py").write_text(
+        "import os, sys, time\n"
+        "def main(argv):\n"
+        "    what = argv[0]\n"
+        "    print('membudget: ' + os.getcwd(), file=sys.stderr)\n"
+        "    if what == 'hang':\n"
+        "        time.sleep(60)\n"
+        "    if what == 'raise':\n"
+        "        raise ValueError('boom')\n"
+        "    if what == 'exit':\n"
+        "        sys.exit(2)\n"
+        "    if what == 'hog':\n"
+        "        return 3 if len(bytearray(2 << 30)) else 0\n"
+        "    return int(what)\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "TIMEOUT", 1.0)
+    server = ForkServer()
+    try:
+        def run(what):
+            err = tmp_path / f"{what}.err"
+            return server.run([what], tmp_path, err), err.read_text()
+        assert run("0")[0]["status"] == 0
+        answer, err = run("1")
+        assert answer["status"] == 1 and err == f"membudget: {tmp_path}\n"
+        assert answer["cpu"] >= 0 and answer["rss_kib"] > 0
+        assert run("exit")[0]["status"] == 2
+        answer, err = run("raise")
+        assert answer["status"] == 1 and "Traceback" in err and "ValueError: boom" in err
+        answer, err = run("hog")
+        assert answer["status"] == 1 and "MemoryError" in err
+        answer, _ = run("hang")
+        assert answer["status"] is None and 1.0 <= answer["seconds"] < 10
+        assert run("0")[0]["status"] == 0       # and it goes on serving
+    finally:
+        server.close()

@@ -3,16 +3,12 @@
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from cli_helpers import run, write_budgets
 from membudget.analysis import plan
 from membudget.model import InputError
-
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
 
 BUDGETS = """
 [image]
@@ -40,22 +36,10 @@ const char *hello(int i) { scratch[i] = (char)counter; return banner + table[i %
 CLASS_OF = {".text": "code", ".rodata": "rodata", ".data": "data", ".bss": "bss"}
 
 
-def run(*args):
-    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def fw(build_elf):
-    return build_elf("firmware")
-
-
 @pytest.fixture
 def budgets(tmp_path):
     def write(rom='"64 KiB"'):
-        path = tmp_path / "b.toml"
-        path.write_text(BUDGETS.format(root=ROOT, rom=rom))
-        return path
+        return write_budgets(tmp_path, BUDGETS, rom=rom)
     return write
 
 

@@ -4,40 +4,14 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
+from cli_helpers import HEAP_AND_OTHER, ROOT, run, write_budgets
 from membudget.analysis import snapshot
 from membudget.commands import snapshot as snapshot_cmd
 from membudget.read import snapshot as snapshot_file
-
-ROOT = Path(__file__).resolve().parents[2]
-LAUNCHER = ROOT / "tools" / "membudget"
-
-BUDGETS = """
-[image]
-name = "fixture"
-root = "{root}"
-
-[components.heap]
-paths = ["tests/tools/fixtures/heap.c"]
-
-[components.other]
-catch_all = true
-"""
-
-
-def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(LAUNCHER), *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def fw(build_elf):
-    return build_elf("firmware")
 
 
 def comment_strings(elf):
@@ -54,8 +28,7 @@ def comment_strings(elf):
 
 
 def test_snapshot_is_report_plus_provenance(fw, tmp_path):
-    budgets = tmp_path / "b.toml"
-    budgets.write_text(BUDGETS.format(root=ROOT))
+    budgets = write_budgets(tmp_path, HEAP_AND_OTHER)
     out = tmp_path / "snap.json"
     proc = run("snapshot", fw.elf, "-b", budgets, "--map", fw.map, "-o", out)
     assert proc.returncode == 0, proc.stderr

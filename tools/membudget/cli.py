@@ -162,14 +162,28 @@ def _lds(sub):
                                    "__mb_<component>_<class>_start/_end symbols of the "
                                    "firmware's linker script) and per image cap; link "
                                    "it with a second -T so ld fails on an over-budget "
-                                   "image.")
+                                   "image. With --place, also write the component "
+                                   "placement: DIR/code.lds, rodata.lds, data.lds and "
+                                   "bss.lds, one per class, which the linker script "
+                                   "INCLUDEs inside its output sections (ld -L DIR); "
+                                   "each brackets a component's input sections, named "
+                                   "by its paths globs, with its boundary symbols.")
     p.add_argument("-b", "--budgets", metavar="FILE", required=True,
                    help="budgets file (TOML)")
     p.add_argument("--script", metavar="FILE", default=lds.DEFAULT_SCRIPT,
-                   help="the linker script defining the boundary symbols "
+                   help="the linker script defining the boundary symbols, or with "
+                        "--place the one including the fragments "
                         f"(default: {lds.DEFAULT_SCRIPT})")
+    p.add_argument("--place", metavar="DIR",
+                   help="write the placement fragments into DIR (created if missing)")
+    p.add_argument("--object-map", metavar="SRC=OBJ", action="append",
+                   default=[],
+                   help="with --place: a paths glob starting with SRC names objects "
+                        "matching OBJ plus the rest, its extension made .o "
+                        "(firmware/=*/fw/: firmware/heap.c -> */fw/heap.o); repeatable")
     p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
-    p.set_defaults(run=lambda a: lds.run(a.budgets, a.script, a.output))
+    p.set_defaults(run=lambda a: lds.run(a.budgets, a.script, a.output, a.place,
+                                         a.object_map))
 
 
 def _history(sub):

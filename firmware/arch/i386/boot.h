@@ -40,7 +40,8 @@ struct boot_report {
 
 extern struct boot_report boot_report;
 
-/* Linker script symbols (firmware.lds) */
+/* Linker script symbols (firmware.lds; the __mb_ ones from the placement
+ * that budgets/firmware.toml generates) */
 extern char __image_start[];
 extern char __mb_heap_bss_start[];
 extern char __mb_heap_bss_end[];

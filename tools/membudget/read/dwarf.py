@@ -23,9 +23,8 @@ import zlib
 from dataclasses import dataclass, field
 
 from .. import model
+from .elf import SHF_COMPRESSED, SHT_RELA
 
-SHF_COMPRESSED = 0x800
-SHT_RELA = 4
 
 #: Absolute data relocation types per machine: type -> width in bytes
 ABS_RELOCS = {

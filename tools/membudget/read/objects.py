@@ -29,10 +29,9 @@ import os
 
 from .. import model
 from . import dwarf, elf
+from .elf import SHF_MERGE, SHF_STRINGS
 
 SOURCE_EXTENSIONS = (".c", ".S", ".s", ".cc", ".cpp", ".cxx", ".asm")
-SHF_MERGE = 0x10
-SHF_STRINGS = 0x20
 
 
 def relative(path, root):
