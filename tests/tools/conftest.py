@@ -16,6 +16,7 @@ the combinations no installed compiler produces (big-endian 64-bit).
 real-world layout of tests/tools/fixtures/realworld/ with that directory's
 own link.lds, a map and, with memory_usage=True, the output of
 `ld --print-memory-usage` (Built.extra["memory_usage"]).
+
 `fw` is the firmware-like fixture (heap.c, e820.c, main.c) built once.
 
 The end-to-end tests' helpers (run the launcher, the bad-input contract,
