@@ -20,7 +20,7 @@ SHN_ABS = 0xFFF1
 ET_EXEC = 2
 EM_386, EM_ARM, EM_X86_64 = 3, 40, 62
 
-#: Flags and type of each size class (DESIGN.md)
+#: Flags and type of each size class (docs/design.md "Size classes")
 CLASS_LAYOUT = {"code": (SHF_ALLOC | SHF_EXECINSTR, SHT_PROGBITS),
                 "rodata": (SHF_ALLOC, SHT_PROGBITS),
                 "data": (SHF_ALLOC | SHF_WRITE, SHT_PROGBITS),
