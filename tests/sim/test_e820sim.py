@@ -1,7 +1,7 @@
 """Tests for build/host/e820sim, the INT 15h memory-map simulator.
 
 e820sim runs the firmware's own mangler (built for the host) over a BIOS
-map and hidden regions in DESIGN.md's format.  These tests drive it on the
+map and hidden regions (docs/design.md "Simulators").  These tests drive it on the
 hand-checked maps in tests/sim/e820/ (FILE.e820 with FILE.expected), on
 random maps checked against an independent interval model written here,
 and on every kind of bad input.

@@ -1,6 +1,6 @@
 """Tests for build/host/heapsim, the heap trace simulator.
 
-heapsim replays traces (DESIGN.md format) against the firmware heap built
+heapsim replays traces (docs/design.md "Simulators") against the firmware heap built
 for the host.  These tests drive it on the hand-written traces in
 tests/sim/heap/, on random traces generated here, on the recorded-style
 traces in tests/traces/, and on every kind of malformed input.

@@ -17,7 +17,7 @@ from membudget.read.elf import (
     EM_386, EM_X86_64, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHT_NOBITS,
     SHT_PROGBITS, SHT_STRTAB, SHT_SYMTAB, STB_LOCAL, STT_NOTYPE)
 
-#: Flags and type of each size class (DESIGN.md)
+#: Flags and type of each size class (docs/design.md "Size classes")
 CLASS_LAYOUT = {"code": (SHF_ALLOC | SHF_EXECINSTR, SHT_PROGBITS),
                 "rodata": (SHF_ALLOC, SHT_PROGBITS),
                 "data": (SHF_ALLOC | SHF_WRITE, SHT_PROGBITS),

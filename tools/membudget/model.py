@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 SCHEMA = 1
 
-#: Size classes, in report order (DESIGN.md "Size classes")
+#: Size classes, in report order (docs/design.md "Size classes")
 CLASSES = ("code", "rodata", "data", "bss")
 
 #: Named buckets for bytes no component owns
@@ -20,7 +20,7 @@ BUCKET_LINKER = "[linker-generated]"
 BUCKET_UNATTRIBUTED = "[unattributed]"
 BUCKETS = (BUCKET_PADDING, BUCKET_MERGED_STRINGS, BUCKET_LINKER, BUCKET_UNATTRIBUTED)
 
-#: Attribution sources, best first (DESIGN.md "Attribution")
+#: Attribution sources, best first (docs/design.md "Attribution")
 SOURCE_BOUNDARY = "boundary symbols"
 SOURCE_DWARF = "dwarf"
 SOURCE_FILE_SYMBOLS = "file symbols"

@@ -3,7 +3,7 @@
  * heapsim: replay an allocation trace against the firmware heap
  *
  * Usage: heapsim [--json] FILE (or "-" for stdin).  One operation per
- * line, as fixed in DESIGN.md:
+ * line, as fixed in docs/design.md "Simulators":
  *
  *     malloc <id> <size>      zalloc <id> <size>      realloc <id> <size>
  *     free <id>               dma <id> <size> <align> freedma <id>

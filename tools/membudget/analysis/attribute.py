@@ -2,11 +2,12 @@
 
 Each source turns what it knows into claims: "bytes [start, end) of
 section S belong to component C (or bucket B), come from file F, are
-symbol Y".  Claims carry a rank (sources best first, as DESIGN.md orders
-them); one sweep over the change points of each section then picks, for
-every run of bytes, the best-ranked claim that names an owner, and
-independently the best-ranked claim that names a file and a symbol, so a
-boundary-symbol range still shows the files and symbols inside it.
+symbol Y".  Claims carry a rank (sources best first, as docs/design.md
+"Attribution" orders them); one sweep over the change points of each
+section then picks, for every run of bytes, the best-ranked claim that
+names an owner, and independently the best-ranked claim that names a file
+and a symbol, so a boundary-symbol range still shows the files and
+symbols inside it.
 
 Ranks and what each source claims:
   0 boundary   __mb_<component>_<class>_start/_end symbols from our linker

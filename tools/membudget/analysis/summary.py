@@ -23,7 +23,7 @@ NO_KEY = {"file": "(no file)", "symbol": "(no symbol)", "section": "(no section)
 
 @dataclass
 class Sizes:
-    """Bytes per size class; rom and ram are derived (DESIGN.md)."""
+    """Bytes per class; rom and ram derived (docs/design.md "rom and ram")."""
 
     code: int = 0
     rodata: int = 0

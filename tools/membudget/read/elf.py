@@ -9,8 +9,9 @@ Callers may rely on:
   * read_image() raises model.InputError, and nothing else, for any file
     that is not a well-formed ELF (not ELF, truncated, offsets past the
     end, bad entry sizes, bad string indexes);
-  * every allocated section gets exactly one class (DESIGN.md), and the
-    per-class sums equal what GNU `size -A` prints for those sections;
+  * every allocated section gets exactly one class (docs/design.md
+    "Size classes"), and the per-class sums equal what GNU `size -A`
+    prints for those sections;
   * ARM function symbols have the Thumb bit cleared.
 """
 
@@ -82,7 +83,7 @@ SYM = {32: ("IIIBBH", 16), 64: ("IBBHQQ", 24)}
 
 
 def classify(flags, sh_type):
-    """Return the size class of a section (DESIGN.md), None if not allocated.
+    """Return a section's size class (docs/design.md "Size classes") or None.
 
     @v flags            sh_flags
     @v sh_type          sh_type
