@@ -91,6 +91,7 @@ class Image:
     has_dwarf: bool
     #: the file's bytes, read once: DWARF, strings and .comment come from here
     data: bytes = field(default=b"", repr=False, compare=False)
+    entry: int | None = None    # e_entry, None when 0 (no entry point)
 
     def allocated(self):
         """Allocated sections, the ones that count."""

@@ -24,6 +24,10 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
     symbol = "heap_pool"    # and the size of this pool symbol in the ELF
     [heap.traces]           # heapsim traces, relative to the root, and caps
     packets = { path = "tests/traces/packets.trace", peak = "42 KiB", failures = 0 }
+
+    [graph]                 # the reference graph (report --by symbol, why, plan)
+    roots = ["irq_*"]       # symbols the link keeps whatever refers to them (-u)
+    scripts = ["firmware/arch/i386/firmware.lds"]   # for KEEP(), relative to root
 """
 
 import fnmatch
@@ -41,6 +45,7 @@ BUDGET_KEYS = CLASSES + ("rom", "ram")
 IMAGE_KEYS = ("name", "root", "rom", "ram", "creep", "xip")
 HEAP_KEYS = ("pool", "symbol", "traces")
 TRACE_KEYS = ("path", "peak", "failures")
+GRAPH_KEYS = ("roots", "scripts")
 COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
 GLOB_KINDS = ("paths", "symbols", "sections")
 
@@ -82,6 +87,14 @@ class HeapBudget:
         return None
 
 
+@dataclass(frozen=True)
+class GraphConfig:
+    """The [graph] table: extra roots (symbol globs) and the link's scripts."""
+
+    roots: tuple[str, ...] = ()
+    scripts: tuple[str, ...] = ()   # resolved against the project root
+
+
 @dataclass
 class Budgets:
     path: str
@@ -94,6 +107,7 @@ class Budgets:
     heap: HeapBudget | None = None
     regions: dict[str, int] = field(default_factory=dict)   # region name -> cap
     xip: bool | None = None         # executes in place; None: decide from the link
+    graph: GraphConfig = field(default_factory=GraphConfig)
 
     def component(self, name):
         """Return the component called name, or None."""
@@ -273,6 +287,23 @@ def _heap(table, root, path):
                               for name, value in traces.items()])
 
 
+def _graph(table, root, path):
+    """Parse the [graph] table: roots (symbol globs) and scripts (files)."""
+    if not isinstance(table, dict):
+        raise InputError(path, f"graph: expected a table, got {_type_name(table)}")
+    _check_keys(table, GRAPH_KEYS, "graph", path)
+    roots = _globs(table.get("roots", []), "graph.roots", path)
+    scripts = _globs(table.get("scripts", []), "graph.scripts", path)
+    resolved = []
+    for script in scripts:
+        file = Path(root) / script
+        if not file.is_file():
+            raise InputError(path, f"graph.scripts: '{script}' is not a file "
+                             "under the project root")
+        resolved.append(str(file))
+    return GraphConfig(roots=roots, scripts=tuple(resolved))
+
+
 def _check_overlaps(components, root, path):
     """Two components may not share a glob, nor both claim a source file.
 
@@ -352,7 +383,7 @@ def parse(text, path, root=None):
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise _toml_error(err, text, path) from None
-    _check_keys(doc, ("image", "components", "heap", "regions"), "top level", path)
+    _check_keys(doc, ("image", "components", "heap", "regions", "graph"), "top level", path)
     image = doc.get("image", {})
     if not isinstance(image, dict):
         raise InputError(path, f"image: expected a table, got {_type_name(image)}")
@@ -386,6 +417,7 @@ def parse(text, path, root=None):
         raise InputError(path, f"components: expected a table, got {_type_name(tables)}")
     components = [_component(cname, table, path) for cname, table in tables.items()]
     heap = _heap(doc["heap"], root, path) if "heap" in doc else None
+    graph = _graph(doc["graph"], root, path) if "graph" in doc else GraphConfig()
     if not components and not caps and heap is None and not regions:
         # An empty or cut-off file would otherwise pass every check
         raise InputError(path, "defines no components and no image budgets "
@@ -397,7 +429,7 @@ def parse(text, path, root=None):
     warnings = _check_overlaps(components, str(root), path)
     return Budgets(path=str(path), name=name, root=str(root), image=caps,
                    image_creep=creep, components=components, warnings=warnings,
-                   heap=heap, regions=regions, xip=xip)
+                   heap=heap, regions=regions, xip=xip, graph=graph)
 
 
 def load(path, root=None):

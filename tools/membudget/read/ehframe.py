@@ -124,3 +124,34 @@ def read_fdes(image, data):
     except (_Bad, IndexError, ValueError, struct.error) as err:
         raise model.InputError(image.path, f"bad .eh_frame: {err}") from None
     return fdes
+
+
+def records(blob, endian):
+    """Return [(start, end, cie)] for every record of an .eh_frame's bytes.
+
+    cie is None for a CIE, else the start of the CIE the FDE uses; only the
+    lengths and CIE pointers are read (an object file's pc_begin fields are
+    still zero: its relocations say which section each FDE describes).
+    A malformed record ends the list.
+    """
+    e = "<" if endian == "little" else ">"
+    found = []
+    pos = 0
+    while pos + 8 <= len(blob):
+        length, = struct.unpack_from(e + "I", blob, pos)
+        body = pos + 4
+        if length == 0:
+            pos = body
+            continue
+        if length == 0xFFFFFFFF:
+            if body + 12 > len(blob):
+                break
+            length, = struct.unpack_from(e + "Q", blob, body)
+            body += 8
+        end = body + length
+        if end > len(blob) or length < 4:
+            break
+        cie_id, = struct.unpack_from(e + "I", blob, body)
+        found.append((pos, end, None if cie_id == 0 else body - cie_id))
+        pos = end
+    return found

@@ -349,6 +349,30 @@ def read_image(path):
         return _image(path, data)
 
 
+def read_image_bytes(path, data):
+    """read_image() on bytes already read (an archive member); path names them."""
+    with gc_paused():
+        return _image(path, data)
+
+
+def symbol_table(image, table):
+    """The symbols of one more symbol table of image (.dynsym beside .symtab).
+
+    @v table            the model.Section of an SHT_SYMTAB or SHT_DYNSYM
+    @ret symbols        list of model.Symbol in table order, index 0 dropped
+    @raises InputError  a malformed table
+    """
+    rd = _Reader(image.path, image.data)
+    headers = [(0,) * 10] * (max(s.index for s in image.sections) + 1)
+    for sec in image.sections:
+        entsize = SYM[image.elfclass][1] if sec.index == table.index else 0
+        headers[sec.index] = (0, sec.type, sec.flags, sec.addr, sec.offset, sec.size,
+                              sec.link, sec.info, sec.align, entsize)
+    machine = next((k for k, v in MACHINES.items() if v == image.machine), 0)
+    return _symbols(rd, image.elfclass, "<" if image.endian == "little" else ">",
+                    headers, table.index, machine)
+
+
 def _image(path, data):
     """read_image() on the file's bytes."""
     rd = _Reader(str(path), data)
@@ -370,7 +394,8 @@ def _image(path, data):
         sections=sections, symbols=symbols,
         build_id=_build_id(rd, endian, sections),
         sha256=hashlib.sha256(data).hexdigest(),
-        has_dwarf=".debug_info" in debug or ".zdebug_info" in debug, data=data)
+        has_dwarf=".debug_info" in debug or ".zdebug_info" in debug, data=data,
+        entry=fields[3] or None)
 
 
 def class_totals(image):

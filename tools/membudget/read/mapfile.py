@@ -34,14 +34,18 @@ import re
 from dataclasses import dataclass, field
 
 from .. import model
+from . import ldscript
 
 GNU_HEADING = "Linker script and memory map"
 GOLD_HEADING = "Memory map"
 LLD_COLUMNS = ("VMA", "LMA", "Size", "Align", "Out", "In", "Symbol")
 END_HEADINGS = ("Cross Reference Table",)
 MEMORY_HEADING = "Memory Configuration"
+DISCARDED_HEADING = "Discarded input sections"
 #: objdump's header, which some builds (iPXE) append to the map
 APPENDED_RE = re.compile(r"\S+:\s+file format ")
+#: `name = ...` or `PROVIDE (name = ...)` after the address of an assignment
+ASSIGNED_RE = re.compile(r"(?:PROVIDE(?:_HIDDEN)?\s*\(\s*)?([A-Za-z_.$][\w.$]*)\s*=")
 DATA_STATEMENTS = ("BYTE", "SHORT", "LONG", "QUAD", "SQUAD")
 GOLD_FILL = ("fill", "zero fill")
 GOLD_MERGED = ("merge strings", "merge constants")
@@ -59,6 +63,7 @@ class MapEntry:
     fill: bool = False  # linker padding (*fill*)
     linker: bool = False  # bytes the linker itself (or its script) made
     merged: bool = False  # merged strings/constants no object owns
+    pattern: str | None = None  # the script pattern that placed it (ldscript.normalize)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,13 @@ class LinkMap:
     entries: list[MapEntry]
     sections: dict[str, OutputSection] = field(default_factory=dict)
     regions: list[Region] = field(default_factory=list)
+    #: "Discarded input sections" (GNU ld): name, size and object of each
+    discarded: list[MapEntry] = field(default_factory=list)
+    #: the Cross Reference Table (ld --cref): symbol -> the files it lists,
+    #: the defining one first when an object defines it
+    cref: dict[str, list[str]] | None = None
+    #: symbols the script assigns (`__bss_start = .`, PROVIDE(...) used)
+    assigned: set[str] = field(default_factory=set)
 
 
 def _hex(token):
@@ -123,16 +135,60 @@ def read_map(path):
     lines = _read(path)
     if lines and lines[0].split() == list(LLD_COLUMNS):
         return LinkMap(_lld(lines))
-    regions = []
+    regions, discarded = [], []
     for number, line in enumerate(lines):
+        if line.strip() == DISCARDED_HEADING:
+            discarded = _discarded(lines[number + 1:])
         if line.strip() == MEMORY_HEADING:
             regions = _regions(lines[number + 1:], path, number + 2)
         if line.strip() in (GNU_HEADING, GOLD_HEADING):
-            link = LinkMap([], {}, regions)
-            _gnu(lines[number + 1:], link)
+            link = LinkMap([], {}, regions, discarded)
+            end = _gnu(lines[number + 1:], link)
+            if end is not None and lines[number + 1 + end].startswith(END_HEADINGS):
+                link.cref = _cref(lines[number + 2 + end:])
             return link
     raise model.InputError(path, "not a GNU ld map file (no "
                            f"'{GNU_HEADING}'), nor a gold or lld map")
+
+
+def _discarded(lines):
+    """The input sections of the "Discarded input sections" list."""
+    found, pending = [], None
+    for line in lines:
+        tokens = line.split()
+        if not tokens:
+            if found:
+                break
+            continue
+        if not line[0].isspace():
+            break
+        numbers = [_hex(t) for t in tokens[:3]]
+        if pending is not None and len(tokens) >= 2 and None not in numbers[:2]:
+            found.append(MapEntry(pending, "", numbers[0], numbers[1],
+                                  " ".join(tokens[2:]) or None))
+            pending = None
+        elif len(tokens) >= 3 and numbers[1] is not None and numbers[2] is not None:
+            found.append(MapEntry(tokens[0], "", numbers[1], numbers[2],
+                                  " ".join(tokens[3:]) or None))
+            pending = None
+        elif len(tokens) == 1:
+            pending = tokens[0]
+    return found
+
+
+def _cref(lines):
+    """The Cross Reference Table: {symbol: [files]} (the header line skipped)."""
+    table, symbol = {}, None
+    for line in lines:
+        tokens = line.split()
+        if not tokens or tokens[:2] == ["Symbol", "File"]:
+            continue
+        if not line[0].isspace():
+            symbol = tokens[0]
+            table[symbol] = [" ".join(tokens[1:])] if len(tokens) > 1 else []
+        elif symbol is not None:
+            table[symbol].append(line.strip())
+    return table
 
 
 def _regions(lines, path, first):
@@ -185,15 +241,23 @@ def _gnu(lines, link):
     output = None
     waiting = None      # an output section name waiting for its numbers
     pending = None      # input section name waiting for its numbers
-    for line in lines:
+    pattern = None      # the script pattern the next input sections come from
+    for number, line in enumerate(lines):
         if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
-            break
+            return number
         tokens = line.split()
         if not tokens:
             continue
         if not line[0].isspace():
-            output, pending = tokens[0], None
+            output, pending, pattern = tokens[0], None, None
             waiting = None if _output_section(link, output, tokens[1:]) else output
+            continue
+        if len(tokens) > 2 and "=" in tokens and _hex(tokens[0]) is not None \
+                and _hex(tokens[1]) is None:
+            # `0x... name = expr`: a symbol the script assigns
+            name = ASSIGNED_RE.match(" ".join(tokens[1:]))
+            if name:
+                link.assigned.add(name.group(1))
             continue
         if output is None:
             continue
@@ -224,10 +288,12 @@ def _gnu(lines, link):
                 entries.append(MapEntry(name, output, addr, size, None, fill=True))
             elif addr is not None and size is not None:
                 obj = " ".join(tokens[3:]) or None
-                entries.append(MapEntry(name, output, addr, size, obj))
+                entries.append(MapEntry(name, output, addr, size, obj, pattern=pattern))
             elif len(tokens) == 1 and "(" not in name:
                 # a long input section name; a pattern (`*(.xdata)`) is none
                 pending = name
+            elif "(" in name and addr is None:
+                pattern = ldscript.normalize(line)
             continue
         # Indented: a continuation, a data statement, a symbol or a comment
         # (symbol lines, the most common, fail on their second token)
@@ -244,8 +310,9 @@ def _gnu(lines, link):
             entries.append(_special(pending[1], output, first, second))
         elif pending is not None:
             obj = " ".join(tokens[2:]) or None
-            entries.append(MapEntry(pending, output, first, second, obj))
+            entries.append(MapEntry(pending, output, first, second, obj, pattern=pattern))
         pending = None
+    return None
 
 
 def _lld(lines):

@@ -1,0 +1,116 @@
+"""What a GNU ld linker script says about --gc-sections: KEEP() and EXTERN().
+
+GNU ld's map echoes each input-section pattern of the script before the
+input sections it placed (` *(SORT_BY_NAME(.tbl.*))`), but not whether the
+pattern was inside KEEP().  read_script() finds the KEEP() patterns of a
+script, so that the map's input sections listed under one of them are
+known to be kept whatever references them; EXTERN(sym) names symbols the
+link keeps like `-u sym`.  INCLUDEd files are read too when they exist
+(relative to the script's directory, then to the current one).
+
+A pattern is compared in one normal form (normalize()): no white space,
+SORT( spelt SORT_BY_NAME( as the map prints it.  pattern_globs() splits a
+simple pattern `FILE(SECTION SECTION ...)` into fnmatch globs, for input
+sections no map lists (an object `plan --add-object` adds).
+
+Without a script, the KEEP()s of ld's default scripts apply (DEFAULT_KEEP:
+.init, .fini, the constructor and destructor tables, .jcr), as their input
+section names.
+"""
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from .. import model
+
+#: Input sections ld's built-in scripts KEEP (`ld --verbose`)
+DEFAULT_KEEP = (".init", ".fini", ".preinit_array", ".init_array", ".init_array.*",
+                ".fini_array", ".fini_array.*", ".ctors", ".ctors.*", ".dtors",
+                ".dtors.*", ".jcr")
+
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_KEEP = re.compile(r"\bKEEP\s*\(")
+_EXTERN = re.compile(r"\bEXTERN\s*\(([^)]*)\)")
+_INCLUDE = re.compile(r"\bINCLUDE\s+(\S+)")
+_SORTS = re.compile(r"\b(SORT_BY_NAME|SORT_BY_ALIGNMENT|SORT_BY_INIT_PRIORITY|SORT_NONE|"
+                    r"SORT)\s*\(")
+
+
+@dataclass
+class Script:
+    """The KEEP() patterns (normal form) and EXTERN() symbols of a script."""
+
+    paths: list[str] = field(default_factory=list)
+    keep: list[str] = field(default_factory=list)
+    externs: list[str] = field(default_factory=list)
+
+
+def normalize(pattern):
+    """One spelling of an input-section pattern, as the map echoes it."""
+    text = re.sub(r"\bSORT\s*\(", "SORT_BY_NAME(", pattern)
+    return re.sub(r"\s+", "", text)
+
+
+def _balanced(text, start):
+    """The text inside the parenthesis that opens at text[start - 1]."""
+    depth = 1
+    pos = start
+    while pos < len(text) and depth:
+        if text[pos] == "(":
+            depth += 1
+        elif text[pos] == ")":
+            depth -= 1
+        pos += 1
+    return text[start:pos - 1] if depth == 0 else None
+
+
+def pattern_globs(pattern):
+    """(file glob, [section globs]) of a pattern `FILE(SECTIONS)`, or None.
+
+    SORT*() wrappers are dropped; a pattern with EXCLUDE_FILE is None.
+    """
+    if "EXCLUDE_FILE" in pattern:
+        return None
+    text = pattern.strip()
+    paren = text.find("(")
+    if paren <= 0 or not text.endswith(")"):
+        return None
+    inner = _SORTS.sub("", text[paren + 1:-1]).replace(")", " ")
+    return text[:paren].strip(), inner.split()
+
+
+def read_script(path, seen=None):
+    """Read the KEEP() patterns and EXTERN() symbols of the script at path.
+
+    @raises InputError  an unreadable file
+    """
+    seen = set() if seen is None else seen
+    script = Script()
+    real = os.path.realpath(path)
+    if real in seen:
+        return script
+    seen.add(real)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = _COMMENT.sub(" ", f.read())
+    except OSError as err:
+        raise model.InputError(path, err.strerror or str(err)) from None
+    script.paths.append(str(path))
+    for match in _KEEP.finditer(text):
+        inner = _balanced(text, match.end())
+        if inner:
+            script.keep.append(inner.strip())
+    for match in _EXTERN.finditer(text):
+        script.externs += match.group(1).replace(",", " ").split()
+    for match in _INCLUDE.finditer(text):
+        name = match.group(1).strip(";\"'")
+        for base in (os.path.dirname(str(path)), "."):
+            candidate = os.path.join(base, name)
+            if os.path.isfile(candidate):
+                more = read_script(candidate, seen)
+                script.paths += more.paths
+                script.keep += more.keep
+                script.externs += more.externs
+                break
+    return script
