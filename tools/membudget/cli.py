@@ -60,6 +60,12 @@ def _input_args(parser, budgets_required):
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
 
 
+def _graph_args(parser):
+    parser.add_argument("--script", metavar="FILE.lds", action="append", default=[],
+                        help="a linker script of the link, for its KEEP() and EXTERN() "
+                             "(besides the budgets file's [graph] scripts); repeatable")
+
+
 def _heap_args(parser):
     parser.add_argument("--heap-trace", nargs="*", metavar="NAME",
                         help="run heapsim on the budgets file's [heap.traces] "
@@ -81,9 +87,10 @@ def _report(sub):
                    help=f"detail rows per component (default: {DEFAULT_TOP} "
                         "with --by symbol, all otherwise)")
     _heap_args(p)
+    _graph_args(p)
     p.set_defaults(run=lambda a: report.run(
         a.elf, a.budgets, a.map, a.objects, a.by, a.format, a.top, a.heap_trace,
-        a.heapsim, a.output))
+        a.heapsim, a.output, a.script))
 
 
 def _check(sub):

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 
 from ..model import Attribution, ComponentDef, Image
-from ..read import budgets as budgets_mod, elf
-from . import attribute, summary as summary_mod
+from ..read import budgets as budgets_mod, elf, ldscript
+from . import attribute, graph as graph_mod, summary as summary_mod
 from .heapbudget import HeapReport
 
 #: The one component of a report without a budgets file
@@ -28,14 +28,43 @@ class Analysis:
     budgets: budgets_mod.Budgets | None
     attribution: Attribution
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    map_path: str | None = None
+    objects: tuple = ()
+    _graph: object = field(default=None, repr=False)
 
     @property
     def budgets_path(self):
         return self.budgets.path if self.budgets else None
 
-    def summary(self, by="component", top=None):
-        """The tables every report prints (summary.summarize)."""
-        return summary_mod.summarize(self.attribution, self.budgets, by=by, top=top)
+    def reference_graph(self, scripts=()):
+        """The reference graph (analysis/graph.py), built once.
+
+        @v scripts  linker scripts (--script) besides the budgets' [graph] scripts
+        @raises GraphUnavailable  no source for it (a one-line reason)
+        """
+        if self._graph is None:
+            config = self.budgets.graph if self.budgets else budgets_mod.GraphConfig()
+            paths = list(dict.fromkeys(list(config.scripts) + [str(s) for s in scripts]))
+            self._graph = graph_mod.build(
+                self.attribution, self.map_path, self.objects,
+                [ldscript.read_script(p) for p in paths], config.roots)
+        return self._graph
+
+    def summary(self, by="component", top=None, retained=False, scripts=()):
+        """The tables every report prints (summary.summarize).
+
+        @v retained     add retained sizes (symbols, components) when a
+                        reference graph can be built; else say why not
+        """
+        retention = unavailable = None
+        if retained:
+            try:
+                retention = graph_mod.Retention(self.reference_graph(scripts),
+                                                self.attribution)
+            except graph_mod.GraphUnavailable as err:
+                unavailable = f"{err.path}: {err}"
+        return summary_mod.summarize(self.attribution, self.budgets, by=by, top=top,
+                                     retention=retention, graph_unavailable=unavailable)
 
 
 @dataclass
@@ -100,4 +129,5 @@ def analyze(elf_path, budgets_path=None, map_path=None, objects=(), budgets=None
     attribution = attribute.attribute(image, components, map_path=map_path,
                                       objects=list(objects) or None, project_root=root)
     warnings += [(image.path, w) for w in attribution.warnings]
-    return Analysis(image, budgets, attribution, warnings)
+    return Analysis(image, budgets, attribution, warnings, map_path=map_path,
+                    objects=tuple(str(o) for o in objects))

@@ -93,6 +93,7 @@ class Row:
     kind: str           # "component", "bucket" or "total"
     sizes: Sizes
     budgets: list[BudgetLine] = field(default_factory=list)
+    retained: int | None = None     # bytes that leave with it (reference graph)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class DetailRow:
     owner: str
     sizes: Sizes
     demangled: str | None = None    # a C++ symbol's name for people
+    retained: int | None = None     # bytes that leave with it (reference graph)
 
 
 @dataclass
@@ -129,6 +131,10 @@ class Summary:
     regions: list = field(default_factory=list)         # regions.RegionUse
     region_budgets: list[BudgetLine] = field(default_factory=list)
     class_sources: list[tuple[str, int]] = field(default_factory=list)
+    #: the reference graph behind retained sizes: {source, detail, nodes,
+    #: edges, roots: [(kind, what)], notes}; None when not asked for
+    graph: dict | None = None
+    graph_unavailable: str | None = None    # why retained sizes are missing
 
     def budget_lines(self):
         """Every budget applied: components, the image caps, then the regions."""
@@ -181,13 +187,17 @@ def _budget_lines(owner, caps, sizes):
             for key in BUDGET_ORDER if key in caps]
 
 
-def summarize(attribution, budgets=None, by="component", top=None):
+def summarize(attribution, budgets=None, by="component", top=None, retention=None,
+              graph_unavailable=None):
     """Build the Summary of an Attribution.
 
     @v attribution  model.Attribution (pieces tile every allocated section)
     @v budgets      budgets.Budgets or None (no budget columns)
     @v by           detail grouping: one of BY_CHOICES
     @v top          rows per owner in the detail table (None: all; 10 for symbols)
+    @v retention    graph.Retention: retained sizes of components and, with
+                    by="symbol", of the symbol rows; None: none
+    @v graph_unavailable  why there is no retention, when one was asked for
     @ret Summary
     """
     image = attribution.image
@@ -224,6 +234,14 @@ def summarize(attribution, budgets=None, by="component", top=None):
     if by != "component":
         details = _details(attribution.pieces, by, top, names + bucket_names, xip)
     warnings = list(budgets.warnings) if budgets else []
+    graph_info = None
+    if retention is not None:
+        graph_info = retention.describe()
+        for row in components:
+            row.retained = retention.owner(row.name)
+        if by == "symbol":
+            for row in details:
+                row.retained = retention.symbol(row.key, row.owner)
     return Summary(
         elf=image.path, elfclass=image.elfclass, endian=image.endian,
         machine=image.machine, type=image.type, build_id=image.build_id,
@@ -239,7 +257,8 @@ def summarize(attribution, budgets=None, by="component", top=None):
         warnings=warnings + list(attribution.warnings), xip=xip, regions=uses,
         region_budgets=[BudgetLine(f"region {name}", "used", used, cap) for name, used, cap
                         in regions_mod.check_budgets(budgets, uses, None)],
-        class_sources=[(k, v) for k, v in attribution.class_bytes.items()])
+        class_sources=[(k, v) for k, v in attribution.class_bytes.items()],
+        graph=graph_info, graph_unavailable=graph_unavailable)
 
 
 def _source_rank(name):

@@ -11,17 +11,20 @@ PIECE_FORMATS = {"html"}
 
 
 def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=None,
-            heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, pieces=False):
+            heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, pieces=False, scripts=()):
     """Read, attribute and summarise one image: the pipeline.Report.
 
     @v heap_traces  trace names to run (empty: all), or None to run none
     @v pieces       keep the pieces and compilers (for the HTML page)
+    @v scripts      the link's linker scripts (KEEP), for retained sizes
     """
     analysis = pipeline.analyze(elf, budgets, map_path, objects)
     for path, message in analysis.warnings:
         output.warn(path, message)
     heap = heapbudget.for_image(analysis.budgets, analysis.image, heap_traces, heapsim)
-    report = pipeline.Report(analysis.summary(by=by, top=top), heap)
+    # Retained sizes come with the symbol table: the graph is read only then
+    summary = analysis.summary(by=by, top=top, retained=by == "symbol", scripts=scripts)
+    report = pipeline.Report(summary, heap)
     if pieces:
         report.pieces = analysis.attribution.pieces
         report.compilers = snapshot.compilers(analysis.image)
@@ -29,9 +32,10 @@ def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=No
 
 
 def run(elf, budgets=None, map_path=None, objects=(), by="component", fmt="text",
-        top=None, heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, out=None):
+        top=None, heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, out=None,
+        scripts=()):
     """Print or write the report; exit status 0."""
     report = analyze(elf, budgets, map_path, objects, by, top, heap_traces, heapsim,
-                     pieces=fmt in PIECE_FORMATS)
+                     pieces=fmt in PIECE_FORMATS, scripts=scripts)
     output.write(RENDERERS[fmt](report), out)
     return 0

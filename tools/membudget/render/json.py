@@ -20,6 +20,8 @@ def _row(row):
     out.update(row.sizes.as_dict())
     if row.kind == "component":
         out["budgets"] = [_budget(line) for line in row.budgets]
+        if row.retained is not None:
+            out["retained"] = row.retained
     return out
 
 
@@ -68,11 +70,20 @@ def document(report):
     }
     if heap is not None:
         doc["heap"] = _heap(heap)
+    if summary.graph is not None or summary.graph_unavailable:
+        info = summary.graph or {}
+        doc["graph"] = {"source": info.get("source"), "detail": info.get("detail"),
+                        "nodes": info.get("nodes"), "edges": info.get("edges"),
+                        "roots": [{"kind": k, "name": w} for k, w in info.get("roots", ())],
+                        "notes": info.get("notes", []),
+                        "unavailable": summary.graph_unavailable}
     if summary.by != "component":
         doc["details"] = {
             "by": summary.by,
             "rows": [dict({"name": d.key, "component": d.owner}, **d.sizes.as_dict(),
-                          **({"demangled": d.demangled} if d.demangled else {}))
+                          **({"demangled": d.demangled} if d.demangled else {}),
+                          **({"retained": d.retained} if summary.graph is not None
+                             and summary.by == "symbol" else {}))
                      for d in summary.details]}
     return doc
 

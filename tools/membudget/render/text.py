@@ -1,5 +1,7 @@
 """Render a Summary as aligned text for people (at most 100 columns)."""
 
+import textwrap
+
 from .. import __version__
 from ..analysis.summary import BUDGET_ORDER
 from ..model import CLASSES
@@ -61,7 +63,15 @@ def _sizes_table(summary):
     rows = [[r.name] + _size_cells(r.sizes) for r in summary.components + summary.buckets]
     rows.append(["total"] + _size_cells(summary.total.sizes))
     rows.append(["total KiB"] + [fmt_kib(summary.total.sizes.get(k)) for k in BUDGET_ORDER])
-    return table(["component (bytes)", *BUDGET_ORDER], rows)
+    header = ["component (bytes)", *BUDGET_ORDER]
+    if summary.graph is not None:
+        # what would leave with each component (its bytes and what only it keeps)
+        header.append("retained")
+        for row, comp in zip(rows, summary.components):
+            row.append(fmt_bytes(comp.retained) if comp.retained is not None else "-")
+        for row in rows[len(summary.components):]:
+            row.append("")
+    return table(header, rows)
 
 
 def _budget_table(summary):
@@ -97,7 +107,28 @@ def _sources(summary):
     lines = table(["attribution source", "bytes", ""], rows, "lrl")
     if summary.class_sources:
         lines.append(class_note(summary))
+    lines += graph_lines(summary)
     return [""] + [_fit(line, WIDTH) for line in lines]
+
+
+def graph_lines(summary):
+    """The reference graph behind the retained sizes, or why there is none."""
+    if summary.graph_unavailable:
+        return textwrap.wrap(f"retained sizes unavailable: {summary.graph_unavailable}",
+                             WIDTH, subsequent_indent="  ")
+    info = summary.graph
+    if info is None:
+        return []
+    kinds = {}
+    for kind, what in info["roots"]:
+        kinds.setdefault(kind, []).append(what)
+    roots = "; ".join(f"{kind} {', '.join(whats[:3])}"
+                      + (f" (+{len(whats) - 3} more)" if len(whats) > 3 else "")
+                      for kind, whats in kinds.items())
+    lines = [f"retained sizes: reference graph from {info['source']} "
+             f"({fmt_bytes(info['nodes'])} sections, {fmt_bytes(info['edges'])} references)",
+             f"  read: {info['detail']}", f"  roots: {roots or 'none'}"]
+    return lines + [f"  note: {note}" for note in info["notes"]]
 
 
 def _details(summary):
@@ -108,7 +139,11 @@ def _details(summary):
     header = [summary.by, "component", *CLASSES, "total"]
     if not rows:
         return ["", f"(no {summary.by} detail)"]
-    return [""] + table(header, rows, "llrrrrr")
+    if summary.graph is not None and summary.by == "symbol":
+        header.append("retained")
+        for row, d in zip(rows, summary.details):
+            row.append(fmt_bytes(d.retained) if d.retained is not None else "-")
+    return [""] + table(header, rows, "ll" + "r" * (len(header) - 2))
 
 
 def heap_pool(heap):
