@@ -16,7 +16,7 @@ from . import __version__
 from .analysis import heapbudget
 from .analysis.attribute import AttributionError
 from .analysis.summary import BY_CHOICES, DEFAULT_TOP
-from .commands import check, diff, history, lds, plan, report, snapshot
+from .commands import check, diff, history, lds, plan, report, snapshot, why
 from .model import InputError
 
 EXIT_USAGE = 2
@@ -162,6 +162,35 @@ def _plan(sub):
         a.output))
 
 
+def _why(sub):
+    p = sub.add_parser("why", help="why a symbol, file or component is linked, and what "
+                                   "it retains",
+                       description="Print the shortest chains of references from a root "
+                                   "of the link (entry point, KEEP, exported or [graph] "
+                                   "roots) to WHAT (a symbol, a component of the budgets "
+                                   "file, or a source or object file), how many distinct "
+                                   "paths reach it, and the bytes that would leave the "
+                                   "image with it. The references come from the link's "
+                                   "object files, an ELF linked with --emit-relocs, or "
+                                   "the map's --cref table.")
+    p.add_argument("what", metavar="SYMBOL|FILE|COMPONENT", help="what to explain")
+    p.add_argument("elf", nargs="?", default=DEFAULT_ELF, metavar="ELF",
+                   help=f"the image (default: {DEFAULT_ELF})")
+    p.add_argument("-b", "--budgets", metavar="FILE",
+                   help="budgets file: components, [graph] roots and scripts")
+    p.add_argument("--map", metavar="FILE",
+                   help="the link map (default: the .map beside ELF, if any)")
+    p.add_argument("--objects", metavar="FILE.o", nargs="+", action="extend", default=[],
+                   help="object files of the link (default: those the map names)")
+    _graph_args(p)
+    p.add_argument("--chains", type=_positive_int, default=3, metavar="N",
+                   help="shortest chains to print (default: 3)")
+    p.add_argument("--format", choices=why.FORMATS, default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    p.set_defaults(run=lambda a: why.run(a.what, a.elf, a.budgets, a.map, a.objects,
+                                         a.script, a.format, a.chains, a.output))
+
+
 def _lds(sub):
     p = sub.add_parser("lds", help="linker-script ASSERTs enforcing the budgets at link time",
                        description="Write a GNU ld script fragment with one ASSERT per "
@@ -209,7 +238,7 @@ def _history(sub):
 
 
 #: Subcommands in help order
-COMMANDS = (_report, _check, _snapshot, _diff, _plan, _lds, _history)
+COMMANDS = (_report, _check, _snapshot, _diff, _plan, _why, _lds, _history)
 
 
 def build_parser():
