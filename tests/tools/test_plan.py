@@ -82,7 +82,9 @@ def test_add_breaks_image_rom_by_the_exact_amount(fw, budgets):
                                  "origin": "--add interp=12KiB", "dropped": [],
                                  "alignment_slack": 0,
                                  "sizes": {"code": 12288, "rodata": 0, "data": 0, "bss": 0,
-                                           "rom": 12288, "ram": 12288}}
+                                           "rom": 12288, "ram": 12288},
+                                 "symbol": None, "freed": {}, "goes": [], "revived": [],
+                                 "gc_dropped": [], "notes": []}
     (broken,) = doc["broken"]
     assert broken == {"owner": "image", "class": "rom", "used": rom + 12288,
                       "budget": rom + 100, "headroom": 100 - 12288, "over": True}

@@ -144,7 +144,9 @@ def _diff(sub):
 def _plan(sub):
     p = sub.add_parser("plan", help="would a new component or object fit the budgets?",
                        description="Apply planned changes (--add, --add-object, "
-                                   "--remove) to the image's component sizes and "
+                                   "--remove, --remove-symbol) to the image's component "
+                                   "sizes, linked as --gc-sections would (when a "
+                                   "reference graph is available: see `why`), and "
                                    "report which component and image budgets would "
                                    "break, by how much, and the headroom left. Exit 1 "
                                    "if anything would break.")
@@ -155,11 +157,14 @@ def _plan(sub):
     p.add_argument("--add-object", metavar="[NAME=]FILE", action="append", default=[],
                    help="the allocated sections of a .o or of a .a's members")
     p.add_argument("--remove", metavar="COMPONENT", action="append", default=[],
-                   help="remove a component")
+                   help="remove a component, and what only it keeps")
+    p.add_argument("--remove-symbol", metavar="NAME", action="append", default=[],
+                   help="remove a symbol's section, and what only it keeps")
+    _graph_args(p)
     p.add_argument("--format", choices=plan.FORMATS, default="text")
     p.set_defaults(run=lambda a: plan.run(
         a.elf, a.budgets, a.map, a.objects, a.add, a.add_object, a.remove, a.format,
-        a.output))
+        a.output, a.remove_symbol, a.script))
 
 
 def _why(sub):

@@ -16,6 +16,44 @@ def _excess(line):
             f"{fmt_bytes(line.budget)} B ({extra})")
 
 
+#: Sections listed under a removal in text (JSON lists all)
+GOES_SHOWN = 12
+
+
+def _name(symbol, section):
+    """'symbol (section' or, for a section without a symbol, '(section'."""
+    return f"{symbol} ({section})" if symbol != section else f"({section})"
+
+
+def _graph_lines(change):
+    """What goes with a removal, what the link would drop of an added object."""
+    out = []
+    if change.freed and (len(change.freed) > 1 or change.symbol is not None):
+        for owner, sizes in change.freed.items():
+            parts = ", ".join(f"{k} {fmt_bytes(sizes.get(k))} B" for k in CLASSES
+                              if sizes.get(k))
+            out.append(f"      frees from {owner}: {parts or '0 B'}")
+    if change.goes:
+        out.append(f"      goes with it: {len(change.goes)} section"
+                   f"{'s' if len(change.goes) != 1 else ''}")
+        out += [f"        {_name(sym, section)}, {owner}, {fmt_bytes(size)} B"
+                for sym, section, owner, size in change.goes[:GOES_SHOWN]]
+        if len(change.goes) > GOES_SHOWN:
+            rest = change.goes[GOES_SHOWN:]
+            out.append(f"        ... {len(rest)} more ({fmt_bytes(sum(g[3] for g in rest))} B)")
+    if change.revived:
+        out.append("      kept all the same, an added object refers to them: " +
+                   ", ".join(f"{sym} ({fmt_bytes(size)} B)"
+                             for sym, _, _, size in change.revived))
+    if change.gc_dropped:
+        total = sum(size for _, _, size in change.gc_dropped)
+        out.append(f"      not counted, --gc-sections would drop {fmt_bytes(total)} B: " +
+                   ", ".join(f"{_name(sym, section)}, {fmt_bytes(size)} B"
+                             for sym, section, size in change.gc_dropped))
+    out += [f"      note: {note}" for note in change.notes]
+    return out
+
+
 def render_text(result):
     out = [f"membudget plan: {result.image} ({result.elf})"]
     for change in result.changes:
@@ -31,6 +69,16 @@ def render_text(result):
         for name, size in change.dropped:
             out.append(f"      dropped {name} ({fmt_bytes(size)} B): "
                        "the image has no such section")
+        out += _graph_lines(change)
+    if result.graph:
+        out.append(f"  linked as --gc-sections would: reference graph from {result.graph}")
+    elif result.graph_unavailable:
+        out.append("  own bytes only, every section of added objects counted: no reference "
+                   f"graph ({result.graph_unavailable})")
+    for name, referrers in result.unresolved:
+        verb = "refers" if len(referrers) == 1 else "refer"
+        out.append(f"  the link would fail: {name} is removed but {', '.join(referrers)} "
+                   f"still {verb} to it")
     rows = [["before"] + [fmt_bytes(result.before.get(k)) for k in BUDGET_ORDER],
             ["after"] + [fmt_bytes(result.after.get(k)) for k in BUDGET_ORDER],
             ["delta"] + [fmt_signed(result.after.get(k) - result.before.get(k))
@@ -56,6 +104,21 @@ def render_text(result):
     return "\n".join(out) + "\n"
 
 
+def _graph_json(change):
+    """A change's graph fields: symbol, freed per owner, goes, revived, gc_dropped."""
+    def node(entry):
+        sym, section, owner, size = entry
+        return {"symbol": sym, "section": section, "owner": owner, "size": size}
+
+    return {"symbol": change.symbol,
+            "freed": {owner: sizes.as_dict() for owner, sizes in (change.freed or {}).items()},
+            "goes": [node(g) for g in change.goes],
+            "revived": [node(g) for g in change.revived],
+            "gc_dropped": [{"symbol": sym, "section": section, "size": size}
+                           for sym, section, size in change.gc_dropped],
+            "notes": list(change.notes)}
+
+
 def render_json(result):
     def line(l):
         return {"owner": l.owner, "class": l.key, "used": l.used, "budget": l.budget,
@@ -66,8 +129,11 @@ def render_json(result):
                         "new": c.component in result.new_components,
                         "sizes": c.sizes.as_dict(),
                         "dropped": [{"section": n, "size": s} for n, s in c.dropped],
-                        "alignment_slack": c.slack}
+                        "alignment_slack": c.slack,
+                        **_graph_json(c)}
                        for c in result.changes],
+           "graph": result.graph, "graph_unavailable": result.graph_unavailable,
+           "unresolved": [{"symbol": n, "referrers": r} for n, r in result.unresolved],
            "before": result.before.as_dict(), "after": result.after.as_dict(),
            "budgets": [line(l) for l in result.lines_after],
            "broken": [line(l) for l in result.broken()],
