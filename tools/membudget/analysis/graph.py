@@ -4,20 +4,23 @@ Nodes are the image's input sections, each with the symbols inside it and
 its bytes per owner and class (from the attribution's pieces); an edge
 A -> B says that A's bytes refer to a symbol in B.  This is the graph GNU
 ld's --gc-sections marks from its roots: whatever no root reaches, the
-link drops.  The edges come from one source, the best available:
+link drops.  The edges come from one source, the first of these available:
 
   objects       the relocations of the link's object files: the --objects
                 given, else the objects (and archive members, lib.a(x.o))
-                the map names, when they are readable.  Needs the map, to
-                know which input sections the image holds.  Exact: one node
-                per input section; a reference through a global resolves
-                to the definition the link kept (strong before weak, the
-                kept copy of a COMDAT group).
+                the map names, when they are readable and none is smaller
+                than the map says (a rebuilt object is not used).  Needs
+                the map, to know which input sections the image holds.
+                Exact: one node per input section; a reference through a
+                global resolves to the definition the link kept (strong
+                before weak, the first copy of a COMDAT group).
   relocations   the image's own relocation sections, kept by linking with
                 --emit-relocs (read/relocs.py): nodes are the map's input
                 sections, or without a map the extents of the sized
                 symbols; a reference through a section symbol is placed by
                 its addend (types relocs.py cannot decode are counted).
+                The image has no section groups: a member of a COMDAT
+                group that nothing refers to counts as unreferenced.
   cross reference
                 the map's Cross Reference Table (ld --cref): which objects
                 refer to each global symbol.  Coarse: one node per object
@@ -61,7 +64,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .. import model
-from ..read import archive, ehframe, elf, ldscript, mapfile, relocs
+from ..read import archive, ehframe, elf, ldscript, relocs
 from . import attribute
 
 SOURCE_OBJECTS = "objects"
@@ -112,6 +115,7 @@ class Graph:
     labels: dict = field(default_factory=dict)      # (a, b) -> symbol name
     refs: dict = field(default_factory=dict)        # node -> {global names}
     defined: dict = field(default_factory=dict)     # global name -> node
+    copies: set = field(default_factory=set)        # names several objects define
     notes: list = field(default_factory=list)
     edges: int = 0
     image_path: str = ""
@@ -397,6 +401,7 @@ class _Builder:
         self.link = link
         self.assigned = link.assigned if link else set()
         self.defined = {}       # global name -> node defining it
+        self.copies = set()     # global names more than one object defines
         self.map_entry = {}     # node -> its mapfile.MapEntry
 
     def edge(self, a, b, label=None):
@@ -446,7 +451,7 @@ class _Builder:
         edges = sum(len(s) for s in self.succ)
         return Graph(source, detail, self.nodes, [sorted(s) for s in self.succ],
                      self.roots, self.labels, self.refs, self.defined or _image_defined(self),
-                     self.notes, edges, self.image.path)
+                     self.copies, self.notes, edges, self.image.path)
 
 
 def _objects_edges(b, objects):
@@ -462,18 +467,23 @@ def _objects_edges(b, objects):
         same = [s for s in obj.sections if s.name == node.name]
         if k < len(same):
             where[(node.object, same[k].index)] = i
-    kept_by_name = {}
-    for i, node in enumerate(b.nodes):
-        kept_by_name.setdefault(node.name, []).append(i)
-    # Global definitions the link kept: strong first, then weak
+        else:
+            # ld lists the sections it makes (.note.gnu.build-id, .got, ...)
+            # under its first input file
+            b.root(i, ROOT_LINKER, f"{node.name} (made by the linker)")
+    # Global definitions the link kept: strong first, then weak; and the
+    # names another object defines too (a COMDAT copy the link discarded)
     defs = {}
+    copies = {}
     for name, obj in objects.items():
         for sym in obj.symbols:
             if sym.binding == "local" or sym.section == 0 or sym.section >= 0xFF00:
                 continue
+            copies[sym.name] = copies.get(sym.name, 0) + 1
             i = where.get((name, sym.section))
             if i is not None:
                 defs.setdefault(sym.name, []).append((sym.binding != "global", i))
+    b.copies = {name for name, count in copies.items() if count > 1}
     resolved = {}
 
     def resolve(gname):
@@ -490,14 +500,8 @@ def _objects_edges(b, objects):
     for name, obj in objects.items():
         secs = {s.index: s for s in obj.sections}
 
-        def local_target(sym, secs=secs, name=name):
-            i = where.get((name, sym.section))
-            if i is None:
-                sec = secs.get(sym.section)
-                if sec is not None and sec.flags & relocs.SHF_GROUP:
-                    kept = kept_by_name.get(sec.name, ())
-                    i = kept[0] if len(kept) == 1 else None
-            return i
+        def local_target(sym, name=name):
+            return where.get((name, sym.section))
 
         for table in relocs.tables(obj):
             target = secs[table.target]
@@ -760,18 +764,16 @@ def build(attribution, map_path=None, objects=(), scripts=(), roots=(), base_dir
     nodes = _map_nodes(image, link) if link is not None else None
     source = detail = None
     read = {}
+    notes = []
     if objects:
         source = SOURCE_OBJECTS
         for path in objects:
             read[path] = elf.read_image(path)
         detail = f"{len(objects)} object file{'s' if len(objects) != 1 else ''} (--objects)"
         read = _match_given(nodes, read)
-    elif tables:
-        source = SOURCE_RELOCATIONS
-        detail = "the ELF's relocation sections (--emit-relocs)"
-        if nodes is None:
-            nodes = _symbol_nodes(image)
-            detail += ", nodes from symbol extents (no map)"
+        stale = _stale(nodes, read)
+        if stale:
+            raise GraphUnavailable(stale[0], f"does not match the map: {stale[1]}")
     elif link is not None:
         names = sorted({n.object for n in nodes})
         missing = []
@@ -784,20 +786,36 @@ def build(attribution, map_path=None, objects=(), scripts=(), roots=(), base_dir
                 missing.append(name)
             else:
                 read[name] = obj
-        if read:
+        stale = _stale(nodes, read) if read else None
+        if read and not stale:
             source = SOURCE_OBJECTS
             detail = f"{len(read)} of {len(names)} object files the map names"
             if missing:
                 detail += f" ({len(missing)} not readable, e.g. {missing[0]})"
+        elif tables:
+            source = SOURCE_RELOCATIONS
+            detail = "the ELF's relocation sections (--emit-relocs)"
         elif link.cref:
             source = SOURCE_CREF
+        elif stale:
+            raise GraphUnavailable(stale[0], f"does not match the map: {stale[1]}")
         else:
             raise GraphUnavailable(map_path or image.path, _no_source(names, image))
+        if stale and source != SOURCE_OBJECTS:
+            notes.append(f"{stale[0]} does not match the map ({stale[1]}): objects not used")
+    elif tables:
+        source = SOURCE_RELOCATIONS
+        detail = "the ELF's relocation sections (--emit-relocs), nodes from symbol " \
+            "extents (no map)"
+        nodes = _symbol_nodes(image)
     else:
         raise GraphUnavailable(image.path, _no_source(None, image))
     if source == SOURCE_CREF:
-        return _build_cref(attribution, link, map_path, scripts, roots)
+        graph = _build_cref(attribution, link, map_path, scripts, roots)
+        graph.notes[:0] = notes
+        return graph
     b = _Builder(image, nodes, link)
+    b.notes += notes
     if link is not None:
         entries = {(e.object, e.name, e.addr): e for e in link.entries if e.object}
         for i, node in enumerate(nodes):
@@ -885,6 +903,22 @@ def _build_cref(attribution, link, map_path, scripts, roots):
     b.notes.append("coarse: one node per object file, references of static "
                    "symbols and from dropped sections are not told apart")
     return b.graph(SOURCE_CREF, "the map's Cross Reference Table (--cref)")
+
+
+def _stale(nodes, read):
+    """(object, what) when an object's section is smaller than the map says
+    (merging and relaxation only ever shrink one; .eh_frame aside): a
+    rebuilt object."""
+    for node in nodes:
+        obj = read.get(node.object)
+        if obj is None:
+            continue
+        same = [s for s in obj.sections if s.name == node.name]
+        # ld rewrites .eh_frame (it may even grow: CIEs, the terminator)
+        if same and max(s.size for s in same) < node.size and node.name != ".eh_frame":
+            return node.object, (f"{node.name} is {max(s.size for s in same):,} B in it, "
+                                 f"{node.size:,} B in the map")
+    return None
 
 
 def _ancestors(path):

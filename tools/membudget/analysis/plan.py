@@ -276,7 +276,9 @@ def simulate(graph, summary, changes, keep=(), root_globs=()):
             if name in defs and (target is None or target in deleted):
                 succ[s].append(defs[name])
                 referenced.add(defs[name])
-            elif target is not None and target in deleted:
+            elif target is not None and target in deleted and name not in graph.copies:
+                # (a name another object defines too, a COMDAT function,
+                # links from that copy: not counted)
                 unresolved.setdefault(name, set()).add(nodes[s].label)
     for change, oname, sec, obj in extra:
         i = index[(oname, sec.index)]
@@ -382,7 +384,9 @@ def plan(summary, changes):
                     raise InputError(f"--remove {change.component}",
                                      f"no component '{change.component}' "
                                      f"(components: {', '.join(sizes)})")
-                change.freed = {change.component: sizes[change.component]}
+                own = sizes[change.component]
+                change.freed = {change.component: Sizes(**{k: own.get(k) for k in CLASSES},
+                                                        xip=xip)}
             # Budgets stay: freed bytes show as headroom
             change.sizes = Sizes(xip=xip)
             for owner, freed in change.freed.items():

@@ -3,7 +3,8 @@
 The target is looked up as a symbol of the image first (every input
 section holding a symbol of that name), then as a component of the
 budgets file, then as a source file or object file (exact, or its base
-name when only one file has it).  Then, over the reference graph
+name when only one file has it), then as an input section name (every
+input section so named: `.init_array`).  Then, over the reference graph
 (graph.py):
 
   * the shortest chains of references from a root to it: a breadth-first
@@ -46,7 +47,7 @@ class Hop:
 @dataclass
 class Why:
     query: str
-    kind: str                       # "symbol", "component" or "file"
+    kind: str                       # "symbol", "component", "file" or "section"
     elf: str
     graph: object                   # graph.Graph
     targets: list                   # node indices
@@ -94,6 +95,9 @@ def resolve(graph, query, components=(), discarded=()):
     if len(files) == 1:
         file = files.pop()
         return "file", [i for i, n in enumerate(graph.nodes) if n.file == file]
+    sections = [i for i, n in enumerate(graph.nodes) if n.name == query]
+    if sections:
+        return "section", sections
     dropped = [e for e in discarded if e.size and e.name.endswith("." + query)
                and e.name.startswith(DROPPED_PREFIXES)]
     if dropped:

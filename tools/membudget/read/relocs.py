@@ -21,8 +21,9 @@ meant.  reference_addresses() works it out per machine:
   * REL i386: the final bytes hold S + A (absolute types, 8, 16 or 32
     bit) or S + A - P (PC-relative; + 4, the field, for a call);
   * REL ARM: ABS32/TARGET1 hold S + A, REL32 S + A - P, PREL31 the same in
-    31 bits; Thumb BL/B.W and ARM BL/B are decoded from the instruction.
-Other types through a section symbol are not decoded (None): the caller
+    31 bits.  (Branches always name their function symbol: GNU as keeps
+    local function symbols on ARM for interworking.)
+Other types through a section symbol are not decoded ([]): the caller
 counts them.
 
 Callers may rely on: tables() raises model.InputError, and nothing else,
@@ -58,8 +59,6 @@ X86_64_PCREL = {2: 4, 4: 4, 9: 4, 13: 2, 15: 1, 24: 8, 41: 4, 42: 4}
 X86_IMMEDIATES = (0, 1, 2, 4)
 ARM_ABS = (2, 38)               # ABS32, TARGET1
 ARM_REL32, ARM_PREL31 = 3, 42
-ARM_THUMB_BRANCH = (10, 30)     # THM_CALL, THM_JUMP24
-ARM_BRANCH = (1, 28, 29)        # PC24, CALL, JUMP24
 
 
 @dataclass
@@ -118,16 +117,6 @@ def _signed(value, bits):
     return value - (1 << bits) if value & (1 << (bits - 1)) else value
 
 
-def _thumb_branch(data, pos, endian):
-    """Target offset of a Thumb-2 BL/BLX/B.W from the instruction's address + 4."""
-    h1, h2 = struct.unpack_from(endian + "HH", data, pos)
-    s = (h1 >> 10) & 1
-    i1 = ~((h2 >> 13) & 1 ^ s) & 1
-    i2 = ~((h2 >> 11) & 1 ^ s) & 1
-    imm = s << 24 | i1 << 23 | i2 << 22 | (h1 & 0x3FF) << 12 | (h2 & 0x7FF) << 1
-    return _signed(imm, 25), not h2 & 0x1000 and h2 & 0x4000     # (offset, BLX)
-
-
 def reference_addresses(image, section, entry, symbol_addr):
     """Candidate addresses a linked image's entry (--emit-relocs) refers to.
 
@@ -166,10 +155,4 @@ def reference_addresses(image, section, entry, symbol_addr):
             return [(offset + _signed(word, 32)) & 0xFFFFFFFF]
         if rtype == ARM_PREL31:
             return [(offset + _signed(word & 0x7FFFFFFF, 31)) & 0xFFFFFFFF]
-        if rtype in ARM_THUMB_BRANCH:
-            delta, blx = _thumb_branch(data, pos, endian)
-            here = (offset + 4) & ~3 if blx else offset + 4
-            return [(here + delta) & 0xFFFFFFFF]
-        if rtype in ARM_BRANCH:
-            return [(offset + 8 + _signed((word & 0xFFFFFF) << 2, 26)) & 0xFFFFFFFF]
     return []
