@@ -17,12 +17,15 @@ real-world layout of tests/tools/fixtures/realworld/ with that directory's
 own link.lds, a map and, with memory_usage=True, the output of
 `ld --print-memory-usage` (Built.extra["memory_usage"]).
 
-`fw` is the firmware-like fixture (heap.c, e820.c, main.c) built once.
+`fw` is the firmware-like fixture (heap.c, e820.c, main.c) built once;
+`firmware_build` is the real firmware, built by its Makefile into a
+private BUILD directory once per session (its path).
 
 The end-to-end tests' helpers (run the launcher, the bad-input contract,
 budgets files) are in cli_helpers.py.
 """
 
+import os
 import pathlib
 import shutil
 import struct
@@ -244,6 +247,20 @@ def build_layout(tmp_path_factory):
 def fw(build_elf):
     """The firmware-like fixture ELF, FIRMWARE_SOURCES linked (with a map)."""
     return build_elf("firmware")
+
+
+@pytest.fixture(scope="session")
+def firmware_build(tmp_path_factory):
+    """The real firmware built by its Makefile into a private BUILD."""
+    if shutil.which("make") is None or shutil.which("ld") is None:
+        pytest.skip("make or ld not installed")
+    build = tmp_path_factory.mktemp("fwbuild")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    proc = subprocess.run(["make", "-s", "--no-print-directory", f"BUILD={build}",
+                           f"{build}/firmware.elf"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return build
 
 
 def _synthetic(bits, endian, machine):

@@ -3,9 +3,7 @@ the component, and pass with an adequate budget; with --place, the
 placement fragments it writes decide where each component's sections go,
 in a real link of a fixture and of the firmware."""
 
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -123,20 +121,6 @@ def test_firmware_script_places_no_component_by_hand():
     _, sections = lds.scan_script(text, {f: c for c, f in lds.FRAGMENTS.items()})
     assert sections == {"code": [".text"], "rodata": [".rodata"], "data": [".data"],
                         "bss": [".bss"]}
-
-
-@pytest.fixture(scope="module")
-def firmware_build(tmp_path_factory):
-    """The real firmware built by its Makefile into a private BUILD."""
-    if shutil.which("make") is None or shutil.which("ld") is None:
-        pytest.skip("make or ld not installed")
-    build = tmp_path_factory.mktemp("fwbuild")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    proc = subprocess.run(["make", "-s", "--no-print-directory", f"BUILD={build}",
-                           f"{build}/firmware.elf"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return build
 
 
 def firmware_link(build, fragment, out, place):
