@@ -488,5 +488,5 @@ def test_unreferenced_sections_count_as_roots(tmp_path, graph_budgets):
     doc = json.loads(run("report", tmp_path / "base.elf", "-b", budgets, "--map",
                          tmp_path / "base.map", "--by", "symbol", "--format", "json").stdout)
     roots = {(r["kind"], r["name"]) for r in doc["graph"]["roots"]}
-    assert ("unreferenced", "kept by the link") in roots
+    assert ("unreferenced", ".text.extra_root") in roots
     assert any("no known root reaches" in note for note in doc["graph"]["notes"])

@@ -76,6 +76,7 @@ ROOT_ENTRY, ROOT_KEEP, ROOT_EXTERN, ROOT_EXPORTED, ROOT_LINKER, ROOT_UNREFERENCE
 
 SHT_NOTE, SHT_DYNSYM = elf.SHT_NOTE, elf.SHT_DYNSYM
 _C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DEFAULT_KEEP = re.compile("|".join(fnmatch.translate(g) for g in ldscript.DEFAULT_KEEP))
 START_STOP = re.compile(r"__(?:start|stop)_([A-Za-z_][A-Za-z0-9_]*)")
 SYMBOL_KINDS = ("func", "object", "tls", "ifunc", "common")
 
@@ -120,6 +121,7 @@ class Graph:
     edges: int = 0
     image_path: str = ""
     _dom: tuple | None = None
+    _reached: bytearray | None = None
 
     # -- lookups --------------------------------------------------------
     def nodes_of_symbol(self, name):
@@ -178,7 +180,9 @@ class Graph:
     def removed(self, nodes):
         """Every node that leaves when nodes go: them, and what only they reach."""
         nodes = set(nodes)
-        before = self.reachable()
+        if self._reached is None:
+            self._reached = self.reachable()
+        before = self._reached
         after = self.reachable(nodes)
         return sorted(i for i in range(len(self.nodes))
                       if before[i] and not after[i] or i in nodes)
@@ -458,13 +462,14 @@ def _objects_edges(b, objects):
     """Edges from the relocations of the object files {name: Image}."""
     where = {}          # (object, section index) -> node
     seen = {}
+    named = {name: _sections_by_name(obj) for name, obj in objects.items()}
     for i, node in enumerate(b.nodes):
         obj = objects.get(node.object)
         if obj is None:
             continue
         k = seen.get((node.object, node.name), 0)
         seen[(node.object, node.name)] = k + 1
-        same = [s for s in obj.sections if s.name == node.name]
+        same = named[node.object].get(node.name, ())
         if k < len(same):
             where[(node.object, same[k].index)] = i
         else:
@@ -680,7 +685,7 @@ def _common_roots(b, image, link, scripts, root_globs, section_of):
                 entry = b.map_entry.get(i)
                 if entry is not None and entry.pattern in keep:
                     b.root(i, ROOT_KEEP, entry.pattern)
-            elif attribute._matches(node.name, ldscript.DEFAULT_KEEP):
+            elif _DEFAULT_KEEP.fullmatch(node.name):
                 b.root(i, ROOT_KEEP, f"{node.name} (ld's default script)")
     globs = [(g, "[graph] roots") for g in root_globs] + \
         [(name, "EXTERN") for s in scripts for name in s.externs]
@@ -721,7 +726,7 @@ def _unreferenced_roots(b):
     for i in order:
         if seen[i]:
             continue
-        b.root(i, ROOT_UNREFERENCED, "kept by the link")
+        b.root(i, ROOT_UNREFERENCED, b.nodes[i].name)
         count += 1
         stack = [i]
         seen[i] = 1
@@ -751,6 +756,12 @@ def build(attribution, map_path=None, objects=(), scripts=(), roots=(), base_dir
     @ret Graph
     @raises GraphUnavailable  no usable source, or objects not of this image
     """
+    with elf.gc_paused():
+        return _build(attribution, map_path, objects, scripts, roots, base_dirs)
+
+
+def _build(attribution, map_path, objects, scripts, roots, base_dirs):
+    """build() with the collector off (thousands of objects read)."""
     image = attribution.image
     link = attribution.link_map
     objects = [str(o) for o in objects]
@@ -905,15 +916,26 @@ def _build_cref(attribution, link, map_path, scripts, roots):
     return b.graph(SOURCE_CREF, "the map's Cross Reference Table (--cref)")
 
 
+def _sections_by_name(obj):
+    """{name: [sections]} of an object, in section order."""
+    found = {}
+    for sec in obj.sections:
+        found.setdefault(sec.name, []).append(sec)
+    return found
+
+
 def _stale(nodes, read):
     """(object, what) when an object's section is smaller than the map says
     (merging and relaxation only ever shrink one; .eh_frame aside): a
     rebuilt object."""
+    named = {}
     for node in nodes:
         obj = read.get(node.object)
         if obj is None:
             continue
-        same = [s for s in obj.sections if s.name == node.name]
+        if node.object not in named:
+            named[node.object] = _sections_by_name(obj)
+        same = named[node.object].get(node.name, ())
         # ld rewrites .eh_frame (it may even grow: CIEs, the terminator)
         if same and max(s.size for s in same) < node.size and node.name != ".eh_frame":
             return node.object, (f"{node.name} is {max(s.size for s in same):,} B in it, "
@@ -990,12 +1012,14 @@ class Retention:
         places = _Places(self.graph.nodes)
         bases = {s.name: s.addr for s in self.attribution.image.allocated()}
         symbols, owners = {}, {}
+        self._own = {}
         for piece in self.attribution.pieces:
+            owner = piece.component or piece.bucket
+            self._own[owner] = self._own.get(owner, 0) + piece.size
             base = bases.get(piece.section)
             i = places.at(piece.section, base + piece.offset) if base is not None else None
             if i is None:
                 continue
-            owner = piece.component or piece.bucket
             owners.setdefault(owner, set()).add(i)
             if piece.symbol:
                 symbols.setdefault((piece.symbol, owner), set()).add(i)
@@ -1018,8 +1042,7 @@ class Retention:
         """Retained bytes of a component (or bucket): its bytes and what goes with them."""
         self._index()
         nodes = self._sets[1].get(name, set())
-        own = sum(p.size for p in self.attribution.pieces
-                  if (p.component or p.bucket) == name)
+        own = self._own.get(name, 0)
         others = 0
         if nodes:
             for i in self.graph.removed(nodes):

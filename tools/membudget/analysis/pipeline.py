@@ -11,7 +11,7 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 
-from ..model import Attribution, ComponentDef, Image
+from ..model import Attribution, ComponentDef, Image, InputError
 from ..read import budgets as budgets_mod, elf, ldscript
 from . import attribute, graph as graph_mod, summary as summary_mod
 from .heapbudget import HeapReport
@@ -61,10 +61,13 @@ class Analysis:
             try:
                 retention = graph_mod.Retention(self.reference_graph(scripts),
                                                 self.attribution)
-            except graph_mod.GraphUnavailable as err:
+            except InputError as err:
+                # A graph the inputs cannot give (or a malformed relocation
+                # table) costs the retained sizes, not the report
                 unavailable = f"{err.path}: {err}"
-        return summary_mod.summarize(self.attribution, self.budgets, by=by, top=top,
-                                     retention=retention, graph_unavailable=unavailable)
+        with elf.gc_paused():
+            return summary_mod.summarize(self.attribution, self.budgets, by=by, top=top,
+                                         retention=retention, graph_unavailable=unavailable)
 
 
 @dataclass

@@ -122,13 +122,16 @@ def graph_lines(summary):
     kinds = {}
     for kind, what in info["roots"]:
         kinds.setdefault(kind, []).append(what)
-    roots = "; ".join(f"{kind} {', '.join(whats[:3])}"
-                      + (f" (+{len(whats) - 3} more)" if len(whats) > 3 else "")
+    roots = "; ".join(f"{kind} {', '.join(dict.fromkeys(whats[:3]))}" if len(whats) <= 3 else
+                      f"{kind} {fmt_bytes(len(whats))} ({', '.join(whats[:2])}, ...)"
                       for kind, whats in kinds.items())
     lines = [f"retained sizes: reference graph from {info['source']} "
-             f"({fmt_bytes(info['nodes'])} sections, {fmt_bytes(info['edges'])} references)",
-             f"  read: {info['detail']}", f"  roots: {roots or 'none'}"]
-    return lines + [f"  note: {note}" for note in info["notes"]]
+             f"({fmt_bytes(info['nodes'])} sections, {fmt_bytes(info['edges'])} references)"]
+    for text in [f"read: {info['detail']}", f"roots: {roots or 'none'}"] + \
+            [f"note: {note}" for note in info["notes"]]:
+        lines += textwrap.wrap(text, WIDTH - 2, initial_indent="  ",
+                               subsequent_indent="    ")
+    return lines
 
 
 def _details(summary):
