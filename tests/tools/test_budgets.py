@@ -222,3 +222,22 @@ def test_repository_budgets_name_the_linker_script_components():
     b = budgets.load(ROOT / "budgets" / "firmware.toml")
     placed = placement.place(b, placement.parse_object_map(["firmware/=*/fw/"]))
     assert placed.components() == [c.name for c in b.components if not c.catch_all]
+
+
+def test_graph_table(project):
+    (project / "link.lds").write_text("SECTIONS { }\n")
+    parsed = parse(project, "[components.a]\npaths = ['src/main.c']\n"
+                            "[graph]\nroots = ['irq_*', 'reset']\nscripts = ['link.lds']\n")
+    assert parsed.graph.roots == ("irq_*", "reset")
+    assert parsed.graph.scripts == (str(project / "link.lds"),)
+    assert parse(project, GOOD).graph == budgets.GraphConfig()
+
+
+@pytest.mark.parametrize("table, message", [
+    ("roots = 'reset'", "graph.roots: expected an array of strings"),
+    ("scripts = ['missing.lds']", "graph.scripts: 'missing.lds' is not a file"),
+    ("keep = ['x']", "unknown key 'keep' in [graph] (allowed: roots, scripts)"),
+])
+def test_bad_graph_table(project, table, message):
+    text = "[components.a]\npaths = ['src/main.c']\n[graph]\n" + table + "\n"
+    assert error(project, text).startswith(message)

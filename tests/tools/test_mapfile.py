@@ -122,3 +122,36 @@ def test_gold_and_lld_maps(build_elf, linker):
     merged = [e for e in entries if e.merged]
     assert all(e.object is None for e in merged)
     assert any(e.output == ".rodata" and e.size for e in merged)
+
+
+def test_what_the_reference_graph_reads(build_elf):
+    """Discarded sections, the Cross Reference Table, the script's own
+    symbols and, per input section, the pattern that placed it."""
+    built = build_elf("map-graph", sources=["graph/app.c", "graph/lib.c", "graph/extra.c"],
+                      script="graph/graph.lds", cflags=FREESTANDING,
+                      ldflags=["-Wl,--gc-sections", "-Wl,--cref", "-Wl,-u,extra_root"])
+    link = mapfile.read_map(built.map)
+    dropped = {(e.name, e.object.rsplit("/", 1)[-1]): e.size for e in link.discarded}
+    assert dropped[(".text.lib_unused", "lib.o")] > 0
+    assert dropped[(".text.alt_start", "app.o")] > 0
+    assert link.cref["parse"][0].endswith("lib.o")
+    assert [f.rsplit("/", 1)[-1] for f in link.cref["parse"][1:]] == ["app.o"]
+    assert "lib_unused" in link.cref and len(link.cref["lib_unused"]) == 1
+    patterns = {e.name: e.pattern for e in link.entries if e.object}
+    assert patterns[".hooks"] == "*(.hooks)"
+    assert patterns[".text.parse"] == "*(.text.text.*)"
+    assert "." in link.assigned and "extra_root" not in link.assigned
+
+
+def test_assigned_symbols(tmp_path):
+    path = tmp_path / "a.map"
+    path.write_text("Linker script and memory map\n\n"
+                    "                0x00007c00                __image_start = .\n"
+                    ".text           0x00007c00       0x10\n"
+                    " *(.text)\n"
+                    " .text          0x00007c00       0x10 a.o\n"
+                    "                0x00007c10                PROVIDE (etext = .)\n"
+                    "                [!provide]                PROVIDE (edata = .)\n")
+    link = mapfile.read_map(path)
+    assert link.assigned == {"__image_start", "etext"}
+    assert [(e.name, e.pattern) for e in link.entries] == [(".text", "*(.text)")]

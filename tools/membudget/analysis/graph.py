@@ -546,7 +546,8 @@ def _groups(b, obj, name, where):
     """All sections of a group stay together: a cycle through its members."""
     endian = "<" if obj.endian == "little" else ">"
     for sec in obj.sections:
-        if sec.type != relocs.SHT_GROUP or sec.size < 8:
+        if sec.type != relocs.SHT_GROUP or sec.size < 8 or \
+                sec.offset + sec.size > len(obj.data):
             continue
         words = struct.unpack_from(f"{endian}{sec.size // 4}I", obj.data, sec.offset)
         members = [where.get((name, m)) for m in words[1:]]
