@@ -1,11 +1,12 @@
 """Render a plan (analysis/plan.py) as text or JSON."""
 
 import json
+import textwrap
 
 from ..analysis.summary import BUDGET_ORDER
 from ..model import CLASSES, SCHEMA
 from .fmt import fmt_bytes, fmt_percent, fmt_signed
-from .text import table
+from .text import WIDTH, table
 
 
 def _excess(line):
@@ -18,11 +19,12 @@ def _excess(line):
 
 #: Sections listed under a removal in text (JSON lists all)
 GOES_SHOWN = 12
+INDENT = "      "
 
 
-def _name(symbol, section):
-    """'symbol (section' or, for a section without a symbol, '(section'."""
-    return f"{symbol} ({section})" if symbol != section else f"({section})"
+def _wrap(text):
+    return textwrap.wrap(text, WIDTH, initial_indent=INDENT,
+                         subsequent_indent=INDENT + "  ")
 
 
 def _graph_lines(change):
@@ -32,25 +34,29 @@ def _graph_lines(change):
         for owner, sizes in change.freed.items():
             parts = ", ".join(f"{k} {fmt_bytes(sizes.get(k))} B" for k in CLASSES
                               if sizes.get(k))
-            out.append(f"      frees from {owner}: {parts or '0 B'}")
+            out += _wrap(f"frees from {owner}: {parts or '0 B'}")
     if change.goes:
-        out.append(f"      goes with it: {len(change.goes)} section"
+        out.append(f"{INDENT}goes with it: {len(change.goes)} section"
                    f"{'s' if len(change.goes) != 1 else ''}")
-        out += [f"        {_name(sym, section)}, {owner}, {fmt_bytes(size)} B"
-                for sym, section, owner, size in change.goes[:GOES_SHOWN]]
-        if len(change.goes) > GOES_SHOWN:
+        rows = [[sym if sym != section else "", section, owner or "", fmt_bytes(size)]
+                for sym, section, owner, size in
+                change.goes[:GOES_SHOWN if len(change.goes) > GOES_SHOWN + 1 else None]]
+        if len(change.goes) > GOES_SHOWN + 1:
             rest = change.goes[GOES_SHOWN:]
-            out.append(f"        ... {len(rest)} more ({fmt_bytes(sum(g[3] for g in rest))} B)")
+            rows.append([f"... {len(rest)} more", "", "",
+                         fmt_bytes(sum(g[3] for g in rest))])
+        out += [INDENT + "  " + line
+                for line in table(["symbol", "section", "owner", "bytes"], rows, "lllr")]
     if change.revived:
-        out.append("      kept all the same, an added object refers to them: " +
-                   ", ".join(f"{sym} ({fmt_bytes(size)} B)"
-                             for sym, _, _, size in change.revived))
+        out += _wrap("kept all the same, an added object refers to them: " +
+                     ", ".join(f"{sym} ({fmt_bytes(size)} B)"
+                               for sym, _, _, size in change.revived))
     if change.gc_dropped:
         total = sum(size for _, _, size in change.gc_dropped)
-        out.append(f"      not counted, --gc-sections would drop {fmt_bytes(total)} B: " +
-                   ", ".join(f"{_name(sym, section)}, {fmt_bytes(size)} B"
-                             for sym, section, size in change.gc_dropped))
-    out += [f"      note: {note}" for note in change.notes]
+        out += _wrap(f"not counted, --gc-sections would drop {fmt_bytes(total)} B: " +
+                     ", ".join(f"{sym} ({fmt_bytes(size)} B)"
+                               for sym, _, size in change.gc_dropped))
+    out += [line for note in change.notes for line in _wrap(f"note: {note}")]
     return out
 
 
