@@ -76,15 +76,18 @@ def render_text(result):
             out.append(f"      dropped {name} ({fmt_bytes(size)} B): "
                        "the image has no such section")
         out += _graph_lines(change)
+    notes = []
     if result.graph:
-        out.append(f"  linked as --gc-sections would: reference graph from {result.graph}")
+        notes.append(f"linked as --gc-sections would: reference graph from {result.graph}")
     elif result.graph_unavailable:
-        out.append("  own bytes only, every section of added objects counted: no reference "
-                   f"graph ({result.graph_unavailable})")
+        notes.append("own bytes only, every section of added objects counted: no reference "
+                     f"graph ({result.graph_unavailable})")
     for name, referrers in result.unresolved:
         verb = "refers" if len(referrers) == 1 else "refer"
-        out.append(f"  the link would fail: {name} is removed but {', '.join(referrers)} "
-                   f"still {verb} to it")
+        notes.append(f"the link would fail: {name} is removed but {', '.join(referrers)} "
+                     f"still {verb} to it")
+    for note in notes:
+        out += textwrap.wrap(note, WIDTH, initial_indent="  ", subsequent_indent="    ")
     rows = [["before"] + [fmt_bytes(result.before.get(k)) for k in BUDGET_ORDER],
             ["after"] + [fmt_bytes(result.after.get(k)) for k in BUDGET_ORDER],
             ["delta"] + [fmt_signed(result.after.get(k) - result.before.get(k))
