@@ -312,17 +312,20 @@ def test_dominator_retained_equals_removal(seed):
 
 
 def test_paths_count_cycles_once():
-    """Two ways into a cycle, and out of it to the target: 2 paths; the
-    shortest chain is the direct one."""
-    nodes = [graph_mod.Node(f"s{i}", None, ".text", i, 1) for i in range(5)]
-    succ = [[1, 2], [3], [3], [2, 4], []]
+    """Two ways into a cycle and out of it to the target, and one short way
+    around: 3 paths, 1 shortest chain (the short way)."""
+    nodes = [graph_mod.Node(f"s{i}", None, ".text", i, 1) for i in range(6)]
+    succ = [[1, 2, 5], [3], [3], [2, 4], [], [4]]
     g = graph_mod.Graph("test", "", nodes, succ, {0: ("entry", "s0")})
-    assert why_mod.count_paths(g, [4]) == 2
+    assert why_mod.count_paths(g, [4]) == 3
     nodes[4].symbols = ["target"]
     result = why_mod.why(g, "target")
-    assert result.hops == 3 and result.shortest == 2 and result.paths == 2
-    assert [h.section for h in result.chains[0]] in (["s0", "s1", "s3", "s4"],
-                                                     ["s0", "s2", "s3", "s4"])
+    assert (result.hops, result.shortest, result.paths) == (2, 1, 3)
+    assert [h.section for h in result.chains[0]] == ["s0", "s5", "s4"]
+    # Without the short way: the two chains through the cycle
+    g.succ[0] = [1, 2]
+    result = why_mod.why(g, "target")
+    assert (result.hops, result.shortest, result.paths) == (3, 2, 2)
 
 
 # -- the commands on the C fixture ----------------------------------------------------
