@@ -75,7 +75,6 @@ ROOT_ENTRY, ROOT_KEEP, ROOT_EXTERN, ROOT_EXPORTED, ROOT_LINKER, ROOT_UNREFERENCE
     "entry", "KEEP", "extern", "exported", "linker", "unreferenced")
 
 SHT_NOTE, SHT_DYNSYM = elf.SHT_NOTE, elf.SHT_DYNSYM
-_C_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DEFAULT_KEEP = re.compile("|".join(fnmatch.translate(g) for g in ldscript.DEFAULT_KEEP))
 START_STOP = re.compile(r"__(?:start|stop)_([A-Za-z_][A-Za-z0-9_]*)")
 SYMBOL_KINDS = ("func", "object", "tls", "ifunc", "common")
@@ -647,7 +646,7 @@ def _script_like(b, sym, out):
 
 # -- the cross reference table ----------------------------------------------------
 
-def _cref_graph(image, link, attribution):
+def _cref_graph(image, link):
     """One node per object; an edge for each object the table says refers to a
     symbol another object defines."""
     per_object = {}
@@ -823,7 +822,7 @@ def _build(attribution, map_path, objects, scripts, roots, base_dirs):
     else:
         raise GraphUnavailable(image.path, _no_source(None, image))
     if source == SOURCE_CREF:
-        graph = _build_cref(attribution, link, map_path, scripts, roots)
+        graph = _build_cref(attribution, link, scripts, roots)
         graph.notes[:0] = notes
         return graph
     b = _Builder(image, nodes, link)
@@ -856,26 +855,29 @@ def _finish(b, attribution, link, scripts, roots, section_of):
     _unreferenced_roots(b)
 
 
-def _build_cref(attribution, link, map_path, scripts, roots):
+def _build_cref(attribution, link, scripts, roots):
+    """The cross reference source (module docstring): object-level nodes."""
     image = attribution.image
-    nodes, section_nodes = _cref_graph(image, link, attribution)
+    nodes, section_nodes = _cref_graph(image, link)
     fine = [n for n, _ in section_nodes]
     places = _Places(fine)
     owner_of = [k for _, k in section_nodes]
     b = _Builder(image, nodes, link)
     b.places = _Places(nodes)
     index = {n.object: k for k, n in enumerate(nodes)}
+    outputs = {s.index: s.name for s in image.sections}
+    globals_ = {}
+    for sym in image.symbols:
+        if sym.binding != "local" and sym.section not in (0, 0xFFF1):
+            globals_.setdefault(sym.name, sym)
     for symbol, files in link.cref.items():
-        if symbol in link.assigned or not files:
+        sym = globals_.get(symbol)
+        if symbol in link.assigned or not files or sym is None:
             continue
-        definer = None
-        for sym in image.symbols:
-            if sym.name == symbol and sym.binding != "local" and sym.section not in (0, 0xFFF1):
-                out = next((s.name for s in image.sections if s.index == sym.section), None)
-                j = places.at(out, sym.addr) if out else None
-                if j is not None:
-                    definer = owner_of[j]
-                break
+        out = outputs.get(sym.section)
+        j = places.at(out, sym.addr) if out else None
+        definer = owner_of[j] if j is not None else None
+        # The table lists the defining file first, when an object defines it
         if definer is None or nodes[definer].object != files[0]:
             continue
         b.defined[symbol] = definer
@@ -884,8 +886,6 @@ def _build_cref(attribution, link, map_path, scripts, roots):
             if k is not None:
                 b.refs.setdefault(k, set()).add(symbol)
                 b.edge(k, definer, symbol)
-    for node in nodes:
-        node.symbols = []
     fine_owner = {}
     _name_symbols(image, fine, places, b.assigned)
     _owners(attribution, fine, places)
