@@ -14,8 +14,11 @@ else
 Q := @
 endif
 
-# Resolved on first use, once: `make deps` may be what installs it
+# Resolved on first use, once: `make deps` may be what installs them.
+# PYTHON runs membudget (standard library only); TEST_PYTHON runs the
+# tests (pytest, hypothesis, pyelftools as the oracle)
 PYTHON = $(eval PYTHON := $(shell mk/find-python))$(PYTHON)
+TEST_PYTHON = $(eval TEST_PYTHON := $(shell mk/find-test-python))$(TEST_PYTHON)
 
 # Each fragment adds its suites to TEST_SUITES (targets that write JUnit
 # XML into $(RESULTS)) and its outputs to the targets below.
@@ -29,18 +32,23 @@ include mk/bench.mk
 include mk/fuzz.mk
 include mk/valgrind.mk
 
-.PHONY: all deps test help clean
+.PHONY: all deps test-deps test help clean
 
 all: deps firmware budget-check
 
+# What `make` needs (compiler, binutils, Python); test-deps adds what only
+# the tests need (cross compilers, QEMU, valgrind, Chromium, npm tools)
 deps:
 	$(Q)mk/deps.sh
 
-test: deps
+test-deps:
+	$(Q)mk/deps.sh test
+
+test: test-deps
 	$(Q)rm -rf $(RESULTS) && mkdir -p $(RESULTS)
 	$(Q)status=0; \
 	$(MAKE) --no-print-directory -k $(TEST_SUITES) || status=1; \
-	$(PYTHON) tests/summary.py $(RESULTS) || status=1; \
+	$(TEST_PYTHON) tests/summary.py $(RESULTS) || status=1; \
 	exit $$status
 
 help:
@@ -56,6 +64,8 @@ help:
 	@echo "make bench      time membudget against nm/size on large ELFs, heap on traces (reports/bench.json)"
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
 	@echo "make fuzz       fuzz the heap and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
+	@echo "make install    install the membudget command (PREFIX=/usr/local, DESTDIR=)"
+	@echo "make test-deps  install what only the tests need (make test runs it)"
 	@echo "make clean      remove build/"
 	@echo "Options: HEAP_SIZE=<bytes> (default 131072), V=1"
 

@@ -23,10 +23,10 @@ BENCH_HEAPSIM := $(if $(wildcard tools/sim/heapsim.c),$(BENCH)/heapsim-bench)
 
 .PHONY: bench bench-elfs
 
-bench: deps bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM)
+bench: test-deps bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM)
 	$(Q)$(MAKE) --no-print-directory firmware >$(BENCH)/firmware-build.log 2>&1 || \
 		echo "bench: firmware did not build (see $(BENCH)/firmware-build.log)"
-	$(Q)$(PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \
+	$(Q)$(TEST_PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \
 		--settle $(BENCH_SETTLE) \
 		--heap-size $(HEAP_SIZE) --out reports/bench.json
 
@@ -37,7 +37,7 @@ $(BENCH_CONFIG):
 
 $(BENCH_ELFS) &: tests/bench/gen_synthetic.py $(BENCH_CONFIG)
 	@echo "  GEN     $(BENCH)/synthetic.elf ($(BENCH_UNITS) units)"
-	$(Q)$(PYTHON) tests/bench/gen_synthetic.py --units $(BENCH_UNITS) \
+	$(Q)$(TEST_PYTHON) tests/bench/gen_synthetic.py --units $(BENCH_UNITS) \
 		--jobs $(BENCH_JOBS) --out $(BENCH)
 
 # Forks the measured commands so their peak RSS is their own

@@ -97,7 +97,7 @@ image: $(BUILD)/firmware.img
 BOOT_MEMORY ?= 8 64 3584
 boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
 	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
+	$(Q)$(TEST_PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
 		--break-image $(BUILD)/break/firmware.img \
 		$(BUILD)/firmware.img $(BOOT_MEMORY)
 

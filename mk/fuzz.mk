@@ -28,11 +28,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
 
 fuzz: $(FUZZ_BINS)
-	$(Q)$(PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
+	$(Q)$(TEST_PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 test-fuzz: $(FUZZ_BINS)
 	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_TEST_SECONDS) \
+	$(Q)$(TEST_PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_TEST_SECONDS) \
 		--junit $(RESULTS)/fuzz.xml $(FUZZ_BINS)
 
 TEST_SUITES += test-fuzz

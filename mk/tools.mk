@@ -13,7 +13,7 @@ REPORT_FLAGS ?=
 # pytest covers the tool and drives the host simulators
 test-py: host
 	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
+	$(Q)$(TEST_PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
 
 TEST_SUITES += test-py
 
@@ -69,3 +69,26 @@ ifeq ($(BASE),)
 else
 	$(Q)mk/diff-base.sh '$(BASE)' '$(PYTHON)' $(BUILD) $(DIFF_FLAGS)
 endif
+
+# make install PREFIX=DIR [DESTDIR=STAGE]: the package under
+# PREFIX/lib/membudget/ and a `membudget` command in PREFIX/bin that runs it
+# with the python3 on PATH (or $MEMBUDGET_PYTHON): standard library only,
+# no pip needed.  `pip install .` (pyproject.toml) is the other way.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib/membudget
+INSTALL_BIN = $(DESTDIR)$(PREFIX)/bin
+MB_INSTALL_FILES := $(shell find tools/membudget -name __pycache__ -prune -o -type f \
+	\( -name '*.py' -o -path '*/assets/*' \) -print)
+
+.PHONY: install
+install:
+	@echo "  INSTALL $(INSTALL_BIN)/membudget, $(INSTALL_LIB)/membudget/"
+	$(Q)rm -rf $(INSTALL_LIB)/membudget
+	$(Q)for f in $(MB_INSTALL_FILES); do \
+		install -D -m 644 "$$f" "$(INSTALL_LIB)/$${f#tools/}" || exit 1; \
+	done
+	$(Q)mkdir -p $(INSTALL_BIN)
+	$(Q)printf '#!/bin/sh\n# membudget, installed by make install\nexec "$${MEMBUDGET_PYTHON:-python3}" "%s" "$$@"\n' \
+		"$(PREFIX)/lib/membudget/membudget" >$(INSTALL_BIN)/membudget
+	$(Q)chmod 755 $(INSTALL_BIN)/membudget

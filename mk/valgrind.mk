@@ -34,7 +34,7 @@ $(BUILD)/vg/%: tools/sim/%.c $(VG_OBJS)
 
 test-valgrind: $(VG_TESTS) $(VG_SIMS)
 	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(PYTHON) tests/valgrind/run_valgrind.py --junit $(RESULTS)/valgrind.xml $(VG_CASES)
+	$(Q)$(TEST_PYTHON) tests/valgrind/run_valgrind.py --junit $(RESULTS)/valgrind.xml $(VG_CASES)
 
 TEST_SUITES += test-valgrind
 

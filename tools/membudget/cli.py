@@ -223,6 +223,11 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
+def console_main():
+    """The installed `membudget` command (pyproject.toml): main()'s status is the exit status."""
+    sys.exit(main())
+
+
 def main(argv=None):
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
