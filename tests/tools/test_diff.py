@@ -190,7 +190,7 @@ def test_image_creep_percent(builds, tmp_path):
     over = [c for c in doc["creep"] if c["over"]]
     rom = next(t for t in doc["totals"] if t["class"] == "rom")
     assert {"owner": "image", "class": "rom", "delta": rom["delta"],
-            "cap": rom["base"] // 10, "over": True} in over
+            "cap": rom["base"] // 10, "over": True, "override": None} in over
 
 
 def test_snapshot_round_trip(builds, tmp_path):

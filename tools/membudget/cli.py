@@ -113,8 +113,10 @@ def _diff(sub):
                        description="Compare BASE and HEAD (each an ELF or a `membudget "
                                    "snapshot` file): per component and class, then per "
                                    "symbol. Exit 1 when a creep cap of the budgets "
-                                   "file is exceeded.")
-    p.add_argument("base", metavar="BASE", help="base build: ELF or snapshot")
+                                   "file is exceeded, or a budget fails the --gate "
+                                   "policy.")
+    p.add_argument("base", metavar="BASE", nargs="?",
+                   help="base build: ELF or snapshot (or --base-dir)")
     p.add_argument("head", metavar="HEAD", help="head build: ELF or snapshot")
     p.add_argument("-b", "--budgets", metavar="FILE",
                    help="budgets file: components of ELF inputs and creep caps "
@@ -128,10 +130,31 @@ def _diff(sub):
                    help="fold symbol changes smaller than BYTES")
     p.add_argument("--min-percent", type=_percent, default=0.0, metavar="P",
                    help="fold symbol changes smaller than P %% of their base size")
+    p.add_argument("--gate", choices=diff.GATES,
+                   help="also judge every budget: absolute fails any HEAD exceeds "
+                        "(as check does), new-only only those the change newly breaks "
+                        "or makes worse, ratchet as new-only and writes the budgets "
+                        "file with the caps lowered where HEAD shrank "
+                        "(default: creep caps alone)")
+    p.add_argument("--override-from", metavar="FILE", action="append", default=[],
+                   help="a commit message or pull-request body: its "
+                        "'Membudget-Override: <component> <class> +<N> B: <reason>' "
+                        "lines let that growth pass (repeatable)")
+    p.add_argument("--base-dir", metavar="DIR",
+                   help="instead of BASE: the snapshot DIR/<commit>.json of HEAD's "
+                        "merge-base with --base-ref")
+    p.add_argument("--base-ref", metavar="REV", default="auto",
+                   help="with --base-dir: the upstream to take the merge-base with "
+                        "(default: auto, from the CI's target branch or @{upstream})")
     p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
-    p.set_defaults(run=lambda a: diff.run(
-        a.base, a.head, a.budgets, a.base_map, a.head_map, (), a.format, a.min_delta,
-        a.min_percent, a.output))
+
+    def run(a):
+        if (a.base is None) == (a.base_dir is None):
+            p.error("give BASE or --base-dir DIR (one of them)")
+        return diff.run(a.base, a.head, a.budgets, a.base_map, a.head_map, (), a.format,
+                        a.min_delta, a.min_percent, a.output, a.gate, a.override_from,
+                        a.base_dir, a.base_ref)
+    p.set_defaults(run=run)
 
 
 def _plan(sub):

@@ -44,6 +44,11 @@ def warn(path, message):
     print(f"membudget: {path}: warning: {message}", file=sys.stderr)
 
 
+def note(path, message):
+    """One line on stderr about a file: what a command found or did."""
+    print(f"membudget: {path}: {message}", file=sys.stderr)
+
+
 def _stdout(text):
     try:
         sys.stdout.write(text)

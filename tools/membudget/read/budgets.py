@@ -8,6 +8,8 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
     [image]
     name = "firmware"
     root = ".."             # project root, relative to this file
+    elf = "../build/firmware.elf"   # the image and its map, relative to this
+    map = "../build/firmware.map"   # file (`check A.toml B.toml`)
     rom = "16 KiB"          # image-level caps
     ram = "160 KiB"
 
@@ -15,6 +17,7 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
     paths = ["firmware/heap.c"]
     budget = { code = 0.75, bss = "129 KiB" }   # plain numbers are KiB
     creep = "64 B"
+    owners = ["@org/mm-team"]   # mentioned in `diff --format markdown` over creep
 
     [components.other]
     catch_all = true
@@ -38,10 +41,11 @@ from ..model import CLASSES, KIB, ComponentDef, InputError
 #: Keys a budget table may cap: the four classes and the two derived sums
 BUDGET_KEYS = CLASSES + ("rom", "ram")
 
-IMAGE_KEYS = ("name", "root", "rom", "ram", "creep", "xip")
+IMAGE_KEYS = ("name", "root", "rom", "ram", "creep", "xip", "elf", "map")
 HEAP_KEYS = ("pool", "symbol", "traces")
 TRACE_KEYS = ("path", "peak", "failures")
-COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
+COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep",
+                  "owners")
 GLOB_KINDS = ("paths", "symbols", "sections")
 
 #: Files the overlap check considers part of the project's sources
@@ -94,6 +98,8 @@ class Budgets:
     heap: HeapBudget | None = None
     regions: dict[str, int] = field(default_factory=dict)   # region name -> cap
     xip: bool | None = None         # executes in place; None: decide from the link
+    elf: str | None = None          # [image] elf, resolved against the file's directory
+    map: str | None = None          # [image] map, likewise
 
     def component(self, name):
         """Return the component called name, or None."""
@@ -220,8 +226,14 @@ def _component(name, table, path):
                          "and not a catch_all")
     budgets = _size_table(table.get("budget", {}), f"{where}.budget", path)
     creep = _creep(table["creep"], f"{where}.creep", path) if "creep" in table else {}
+    owners = table.get("owners", [])
+    if not isinstance(owners, list) or not all(
+            isinstance(o, str) and o.strip() and not any(c.isspace() for c in o)
+            for o in owners):
+        raise InputError(path, f"{where}.owners: expected an array of names such as "
+                         "\"@org/team\" (no spaces)")
     return ComponentDef(name=name, catch_all=catch_all, budgets=budgets,
-                        creep=creep, **globs)
+                        creep=creep, owners=tuple(owners), **globs)
 
 
 def _heap_trace(name, table, root, path):
@@ -375,6 +387,12 @@ def parse(text, path, root=None):
     xip = image.get("xip")
     if xip is not None and not isinstance(xip, bool):
         raise InputError(path, f"image.xip: expected true or false, got {_type_name(xip)}")
+    files = {}
+    for key in ("elf", "map"):
+        if key in image:
+            if not isinstance(image[key], str) or not image[key].strip():
+                raise InputError(path, f"image.{key}: expected a path")
+            files[key] = str(Path(path).parent / image[key])
     regions = doc.get("regions", {})
     if not isinstance(regions, dict):
         raise InputError(path, f"regions: expected a table, got {_type_name(regions)}")
@@ -397,7 +415,7 @@ def parse(text, path, root=None):
     warnings = _check_overlaps(components, str(root), path)
     return Budgets(path=str(path), name=name, root=str(root), image=caps,
                    image_creep=creep, components=components, warnings=warnings,
-                   heap=heap, regions=regions, xip=xip)
+                   heap=heap, regions=regions, xip=xip, **files)
 
 
 def load(path, root=None):
