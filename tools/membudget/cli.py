@@ -47,10 +47,11 @@ def _percent(text):
     return _number(text, float, 0, "a percentage")
 
 
-def _input_args(parser, budgets_required):
+def _input_args(parser, budgets_required, positional=True):
     """Arguments of every command that reads one image."""
-    parser.add_argument("elf", nargs="?", default=DEFAULT_ELF, metavar="ELF",
-                        help=f"the image to analyse (default: {DEFAULT_ELF})")
+    if positional:
+        parser.add_argument("elf", nargs="?", default=DEFAULT_ELF, metavar="ELF",
+                            help=f"the image to analyse (default: {DEFAULT_ELF})")
     parser.add_argument("-b", "--budgets", metavar="FILE", required=budgets_required,
                         help="budgets file (TOML) defining components and budgets")
     parser.add_argument("--map", metavar="FILE",
@@ -89,12 +90,34 @@ def _report(sub):
 def _check(sub):
     p = sub.add_parser("check", help="check budgets: exit 1 if any is exceeded",
                        description="Exit 0 if every budget holds, 1 if any is "
-                                   "exceeded, 2 on bad input.")
-    _input_args(p, budgets_required=True)
+                                   "exceeded, 2 on bad input. `check ELF -b BUDGETS` "
+                                   "checks one image; `check A.toml B.toml ...` checks "
+                                   "the image each budgets file names ([image] elf, "
+                                   "map) and prints one roll-up table.")
+    p.add_argument("inputs", nargs="*", metavar="ELF|BUDGETS.toml",
+                   help=f"the image (default: {DEFAULT_ELF}), or without -b, "
+                        "budgets files naming their images")
+    _input_args(p, budgets_required=False, positional=False)
     p.add_argument("--format", choices=check.FORMATS, default="text")
     _heap_args(p)
-    p.set_defaults(run=lambda a: check.run(
-        a.elf, a.budgets, a.map, a.objects, a.format, a.heap_trace, a.heapsim, a.output))
+
+    def run(a):
+        tomls = [i for i in a.inputs if i.endswith(".toml")]
+        if a.budgets is None:
+            if not a.inputs or len(tomls) != len(a.inputs):
+                p.error("give ELF -b BUDGETS, or budgets files naming their images "
+                        "(check A.toml B.toml)")
+            if a.map or a.objects:
+                p.error("--map and --objects check one ELF: several images take "
+                        "theirs from each budgets file's [image]")
+            return check.run_images(tomls, a.format, a.heap_trace, a.heapsim, a.output)
+        if len(a.inputs) > 1 or tomls:
+            p.error("-b BUDGETS checks one ELF; without -b, give budgets files "
+                    "(check A.toml B.toml)")
+        elf = a.inputs[0] if a.inputs else DEFAULT_ELF
+        return check.run(elf, a.budgets, a.map, a.objects, a.format, a.heap_trace,
+                         a.heapsim, a.output)
+    p.set_defaults(run=run)
 
 
 def _snapshot(sub):

@@ -11,13 +11,15 @@ PIECE_FORMATS = {"html"}
 
 
 def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=None,
-            heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, pieces=False):
+            heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, pieces=False,
+            loaded_budgets=None):
     """Read, attribute and summarise one image: the pipeline.Report.
 
     @v heap_traces  trace names to run (empty: all), or None to run none
     @v pieces       keep the pieces and compilers (for the HTML page)
+    @v loaded_budgets   the budgets file already read, if it was
     """
-    analysis = pipeline.analyze(elf, budgets, map_path, objects)
+    analysis = pipeline.analyze(elf, budgets, map_path, objects, budgets=loaded_budgets)
     for path, message in analysis.warnings:
         output.warn(path, message)
     heap = heapbudget.for_image(analysis.budgets, analysis.image, heap_traces, heapsim)

@@ -14,8 +14,8 @@ def _fit(text, width):
     return text if len(text) <= width else text[:width - 1] + "~"
 
 
-def table(header, rows, align=None):
-    """Align rows under header in at most WIDTH columns.
+def table(header, rows, align=None, width=WIDTH):
+    """Align rows under header in at most width columns.
 
     @v align    "l" or "r" per column (default: first left, rest right);
                 text columns are shortened when the table is too wide
@@ -24,7 +24,7 @@ def table(header, rows, align=None):
     align = align or "l" + "r" * (len(header) - 1)
     rows = [header] + rows
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    spare = WIDTH - (sum(widths) + 2 * (len(widths) - 1))
+    spare = width - (sum(widths) + 2 * (len(widths) - 1))
     # Too wide: shorten the text columns, first one first, to at least 12
     for i in (i for i, a in enumerate(align) if a == "l"):
         if spare >= 0:
