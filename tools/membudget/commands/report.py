@@ -1,11 +1,11 @@
 """`membudget report`: sizes per component and class, budgets, sources."""
 
 from ..analysis import heapbudget, pipeline, snapshot
-from ..render import csv, html, json, markdown, text
+from ..render import csv, html, json, markdown, openmetrics, text
 from . import output
 
 RENDERERS = {"text": text.render, "json": json.render, "markdown": markdown.render,
-             "csv": csv.render, "html": html.render}
+             "csv": csv.render, "html": html.render, "openmetrics": openmetrics.render}
 #: Renderers that draw every piece (and name the compilers)
 PIECE_FORMATS = {"html"}
 
