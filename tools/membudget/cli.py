@@ -43,6 +43,12 @@ def _non_negative_int(text):
     return _number(text, int, 0, "a number of bytes")
 
 
+def _number_at_least(low):
+    def parse(text):
+        return _number(text, int, low, "a number")
+    return parse
+
+
 def _percent(text):
     return _number(text, float, 0, "a percentage")
 
@@ -169,6 +175,10 @@ def _diff(sub):
     p.add_argument("--base-ref", metavar="REV", default="auto",
                    help="with --base-dir: the upstream to take the merge-base with "
                         "(default: auto, from the CI's target branch or @{upstream})")
+    p.add_argument("--max-chars", type=_number_at_least(2000), default=diff.MARKDOWN_LIMIT,
+                   metavar="N", help="with --format markdown: stay under N characters "
+                                     f"(default: {diff.MARKDOWN_LIMIT:,}, under GitHub's "
+                                     "65,536 per comment)")
     p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
 
     def run(a):
@@ -176,7 +186,7 @@ def _diff(sub):
             p.error("give BASE or --base-dir DIR (one of them)")
         return diff.run(a.base, a.head, a.budgets, a.base_map, a.head_map, (), a.format,
                         a.min_delta, a.min_percent, a.output, a.gate, a.override_from,
-                        a.base_dir, a.base_ref)
+                        a.base_dir, a.base_ref, a.max_chars)
     p.set_defaults(run=run)
 
 

@@ -13,6 +13,7 @@ EXIT_OK = 0
 EXIT_CREEP = 1
 FORMATS = tuple(render_diff.RENDERERS)
 GATES = gate_mod.POLICIES
+MARKDOWN_LIMIT = render_diff.LIMIT
 
 
 def default_map(path):
@@ -80,7 +81,8 @@ def base_snapshot(base_dir, base_ref=baseref.AUTO):
 
 def run(base, head, budgets=None, base_map=None, head_map=None, objects=(),
         fmt="text", min_delta=0, min_percent=0.0, out=None, gate=None,
-        override_files=(), base_dir=None, base_ref=baseref.AUTO):
+        override_files=(), base_dir=None, base_ref=baseref.AUTO,
+        max_chars=MARKDOWN_LIMIT):
     """Write the diff (with --gate ratchet: the tightened budgets file).
 
     @v base             BASE's ELF or snapshot; None with base_dir
@@ -88,6 +90,7 @@ def run(base, head, budgets=None, base_map=None, head_map=None, objects=(),
     @v override_files   files whose Membudget-Override lines accept growth
     @v base_dir         directory of <commit>.json snapshots: BASE is the
                         merge-base's (base_ref: its upstream, or "auto")
+    @v max_chars        the markdown's length cap (several in one comment)
     @ret 0, or 1 when a creep cap or a gated budget fails
     """
     overrides = override.load(override_files)
@@ -103,6 +106,8 @@ def run(base, head, budgets=None, base_map=None, head_map=None, objects=(),
         for line in result.budgets_failing():
             output.note(path, f"{render_diff.gate_text(line)}")
         output.write(text, out)
+    elif fmt == "markdown":
+        output.write(render_diff.render_markdown(result, limit=max_chars), out)
     else:
         output.write(render_diff.RENDERERS[fmt](result), out)
     return EXIT_CREEP if result.failed() else EXIT_OK
