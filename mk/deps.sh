@@ -17,7 +17,7 @@ if [ "${1:-}" = test ]; then
 	# QEMU, fuzzing, valgrind, the browser tests, the npm tools
 	packages="$packages g++ libcmocka-dev python3-pyelftools python3-pytest
 python3-hypothesis python3-venv python3-pip python3-setuptools python3-wheel
-python3-prometheus-client
+python3-prometheus-client python3-yaml
 qemu-system-x86 clang libclang-rt-14-dev valgrind gcc-arm-none-eabi
 gcc-riscv64-unknown-elf chromium fonts-dejavu-core"
 	# nodejs from elsewhere (NodeSource) brings its own npm
