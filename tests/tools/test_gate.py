@@ -275,6 +275,22 @@ def test_base_dir_without_the_snapshot_exits_2(tmp_path, repo):
     assert_bad_input(proc, "--base-ref nosuch: no such revision")
 
 
+def test_base_dir_takes_gitlabs_merge_base(tmp_path):
+    """A GitLab merge request pipeline names the merge-base: no git needed."""
+    sha = "5" * 40
+    snaps = tmp_path / "snaps"
+    snaps.mkdir()
+    snapshot(snaps, sha, heap_code=700, commit=sha)
+    head = snapshot(tmp_path, "head", heap_code=720)
+    env = dict(os.environ, CI_MERGE_REQUEST_DIFF_BASE_SHA=sha)
+    proc = run("diff", head, "--base-dir", snaps, "--format", "json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["base"]["commit"] == sha
+    env["CI_MERGE_REQUEST_DIFF_BASE_SHA"] = "../../etc/passwd"
+    assert_bad_input(run("diff", head, "--base-dir", snaps, cwd=tmp_path, env=env),
+                     "CI_MERGE_REQUEST_DIFF_BASE_SHA", "not a commit id")
+
+
 def test_base_and_base_dir_are_one_or_the_other(tmp_path):
     head = snapshot(tmp_path, "head", heap_code=720)
     for args in ((head,), (head, head, "--base-dir", tmp_path)):

@@ -3,15 +3,18 @@
 `diff --base-dir DIR --base-ref REF` compares HEAD with DIR/<commit>.json,
 where <commit> is `git merge-base HEAD <upstream>`: the commit the change
 branched from, not the base branch's tip, which may hold other changes
-since.  REF names the upstream; `auto` takes it from the CI's environment
-(GitHub's GITHUB_BASE_REF, GitLab's CI_MERGE_REQUEST_TARGET_BRANCH_NAME,
-as origin/<branch>), else the branch's @{upstream}, else origin/HEAD,
-origin/main, main, origin/master, master: the first that exists.  The
+since.  REF names the upstream; `auto` takes the merge-base GitLab
+computed ($CI_MERGE_REQUEST_DIFF_BASE_SHA) when there is one, else the
+upstream from the CI's environment (GitHub's GITHUB_BASE_REF, GitLab's
+CI_MERGE_REQUEST_TARGET_BRANCH_NAME, as origin/<branch>), else the
+branch's @{upstream}, else origin/HEAD, origin/main, main, origin/master,
+master: the first that exists.  The
 snapshots are made once per commit of the base branch (`membudget
 snapshot ... -o DIR/<commit>.json`), so a base is never rebuilt.
 """
 
 import os
+import re
 import subprocess
 
 from ..model import InputError
@@ -19,6 +22,8 @@ from ..model import InputError
 AUTO = "auto"
 #: Environment variables naming a pull/merge request's target branch
 TARGET_VARIABLES = ("GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+#: A merge-base the CI computed already (GitLab merge request pipelines)
+MERGE_BASE_VARIABLE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"
 FALLBACK_UPSTREAMS = ("@{upstream}", "origin/HEAD", "origin/main", "main",
                       "origin/master", "master")
 
@@ -52,6 +57,12 @@ def candidates(ref, environ=None):
 
 def merge_base(ref=AUTO, repo=".", environ=None):
     """(merge-base commit, upstream used) of HEAD and ref's upstream."""
+    environ = os.environ if environ is None else environ
+    given = environ.get(MERGE_BASE_VARIABLE, "").strip()
+    if ref == AUTO and given:
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", given):
+            raise InputError(MERGE_BASE_VARIABLE, f"'{given}': not a commit id")
+        return given, f"the merge request's target (${MERGE_BASE_VARIABLE})"
     if _commit(repo, "HEAD") is None:
         raise InputError(repo, "not a git repository with a HEAD commit "
                          "(--base-ref needs one)")
