@@ -14,8 +14,8 @@ Ranks and what each source claims:
                script: the bytes between them in the sections of <class>
                (component names may contain underscores);
   1 dwarf      code ranges of each unit (.debug_aranges, else the unit DIE)
-               and its top-level variables (size from the symbol at that
-               address, else from the DWARF type); each .eh_frame FDE goes
+               and its top-level variables (size from the DWARF type, else
+               from the symbol at that address); each .eh_frame FDE goes
                with the unit holding its pc_begin (CIEs stay unowned); a
                relocatable object with one unit: all its sections;
   2 file sym.  sized local symbols under an STT_FILE symbol; a sized global
@@ -24,14 +24,26 @@ Ranks and what each source claims:
                a file in its section (before and after it, by address)
                share one file is taken to come from that file too (ld
                keeps each object's input sections together);
-  3 map        input sections of a GNU ld, gold or lld map (objects ->
-               files, see objects.py; input section names also match
+  3 map        input sections of a GNU ld, gold or lld map, in the
+               allocated output section the map names (objects -> files,
+               see objects.py; input section names also match
                `sections` globs), fill -> padding, BYTE/LONG/... and the
                linker's own records -> linker, strings the linker merged
                across objects (gold, lld) -> merged strings;
   4 globs      `sections` globs over output section names (whole sections);
   5 globs      `symbols` globs over symbol names;
   6 labels     every sized symbol, naming bytes (no owner).
+Sections may share run addresses (real-mode segments at 0, overlays):
+every claim is made in one section: a symbol's by st_shndx, a map
+entry's in its output section, and an address range (DWARF) that several
+sections hold in the section of the sized symbols starting at its first
+byte, or in none of them when no symbol says.
+
+Each byte's class (code, rodata, data, bss) is, independently of its
+owner: the class of the map input section it came from (INPUT_CLASSES by
+name; an unknown name in a writable section is data), else its output
+section's (elf.classify).  A NOBITS section is bss throughout.
+
 A file maps to a component through its `paths` globs (fnmatch over the
 project-relative path; a bare base name such as an unresolved STT_FILE
 "heap.c" matches a glob whose last part is exactly that name, when only
@@ -50,12 +62,14 @@ files holds in its SHF_MERGE|SHF_STRINGS sections goes to that object's
 file ("object strings", see objects.py); other NUL-terminated text goes to
 [merged strings] when the whole run is text.  What remains: a run nothing
 describes that is shorter than the alignment of the address it ends at
-(capped at max(64, section alignment)) -> [padding]; else [unattributed].
+(capped at max(64, section alignment)) and holds only fill (zeros, or the
+machine's NOP bytes in code; NOBITS is zeros) -> [padding]; else
+[unattributed].
 Map `*fill*` lines are [padding] and a merged-string input section of no
 component (and no catch-all) is [merged strings], both from the map.
 
-After every run the pieces must tile each allocated section exactly and
-sum to the class totals; otherwise AttributionError (a bug, exit 2).
+After every run the pieces must tile each allocated section exactly, with
+bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
 """
 
 import bisect
