@@ -2,6 +2,7 @@
 its ELF and map ([image] elf, map, relative to the file); one roll-up
 table worst headroom first, one exit status."""
 
+import json
 import os
 import xml.etree.ElementTree as ET
 
@@ -124,3 +125,43 @@ def test_mixed_check_arguments_are_usage_errors(args):
     proc = run("check", *args)
     assert proc.returncode == 2
     assert "usage:" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# diff BASEDIR A.toml B.toml
+
+def test_diff_several_images_against_a_directory(fw, tmp_path):
+    budgets = tmp_path / "budgets"
+    a = image_budgets(budgets, "board_a", fw)
+    b = image_budgets(budgets, "board_b", fw, heap_code="1 KiB")
+    base = tmp_path / "base" / "snapshots"
+    base.mkdir(parents=True)
+    for path, name in ((a, "board_a"), (b, "board_b")):
+        proc = run("snapshot", fw.elf, "-b", path, "--map", fw.map, "-o", base / f"{name}.json")
+        assert proc.returncode == 0, proc.stderr
+    # board_b's base was smaller: its heap grew past the budget
+    doc = json.loads((base / "board_b.json").read_text())
+    heap = next(r for r in doc["components"] if r["name"] == "heap")
+    sym = max((s for s in doc["symbols"] if s["owner"] == "heap" and s["class"] == "code"),
+              key=lambda s: s["size"])
+    # HEAD one byte over the budget, the base 20 bytes smaller: within
+    b = image_budgets(budgets, "board_b", fw, heap_code=f"{heap['code'] - 1} B")
+    grown = 20
+    for target in (heap, doc["totals"]):
+        for key in ("code", "rom", "ram"):
+            target[key] -= grown
+    sym["size"] -= grown
+    (base / "board_b.json").write_text(json.dumps(doc))
+    proc = run("diff", base.parent, a, b, "--gate", "new-only", "--format", "markdown")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.startswith("## membudget: board_a\n")
+    assert "\n---\n\n## membudget: board_b\n" in proc.stdout
+    assert ":x: **over budget (new-only): heap code" in proc.stdout
+    text = run("diff", base.parent, a, b, "--gate", "new-only").stdout
+    assert text.splitlines()[-1] == "membudget diff: 2 images, 1 failing (board_b)"
+    doc = json.loads(run("diff", base.parent, a, b, "--format", "json").stdout)
+    assert doc["kind"] == "diffs" and [d["image"] for d in doc["images"]] == [
+        "board_a", "board_b"]
+    # A missing base snapshot: one line
+    (base / "board_a.json").unlink()
+    assert_bad_input(run("diff", base.parent, a, b), f"membudget: {base.parent}: ",
+                     "no snapshot of image 'board_a'")

@@ -139,14 +139,18 @@ def _snapshot(sub):
 
 def _diff(sub):
     p = sub.add_parser("diff", help="size change between two builds (ELF or snapshot each)",
+                       usage="membudget diff [options] BASE HEAD | HEAD --base-dir DIR "
+                             "| BASEDIR BUDGETS.toml...",
                        description="Compare BASE and HEAD (each an ELF or a `membudget "
                                    "snapshot` file): per component and class, then per "
                                    "symbol. Exit 1 when a creep cap of the budgets "
                                    "file is exceeded, or a budget fails the --gate "
-                                   "policy.")
-    p.add_argument("base", metavar="BASE", nargs="?",
-                   help="base build: ELF or snapshot (or --base-dir)")
-    p.add_argument("head", metavar="HEAD", help="head build: ELF or snapshot")
+                                   "policy. `diff BASEDIR A.toml B.toml` compares the "
+                                   "image each budgets file names ([image] elf, map) "
+                                   "with BASEDIR/<image>.json.")
+    p.add_argument("inputs", metavar="BASE HEAD", nargs="+",
+                   help="base and head builds: ELF or snapshot each (HEAD alone with "
+                        "--base-dir; or a directory of snapshots and budgets files)")
     p.add_argument("-b", "--budgets", metavar="FILE",
                    help="budgets file: components of ELF inputs and creep caps "
                         "(default: the one a snapshot input names, if present)")
@@ -182,9 +186,21 @@ def _diff(sub):
     p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
 
     def run(a):
-        if (a.base is None) == (a.base_dir is None):
-            p.error("give BASE or --base-dir DIR (one of them)")
-        return diff.run(a.base, a.head, a.budgets, a.base_map, a.head_map, (), a.format,
+        tomls = [i for i in a.inputs[1:] if i.endswith(".toml")]
+        if tomls and a.base_dir is None and a.budgets is None:
+            if len(tomls) != len(a.inputs) - 1:
+                p.error("several images: BASEDIR then budgets files only")
+            if a.base_map or a.head_map:
+                p.error("--base-map and --head-map diff one image: several take their "
+                        "maps from each budgets file's [image]")
+            return diff.run_images(a.inputs[0], tomls, a.format, a.min_delta,
+                                   a.min_percent, a.output, a.gate, a.override_from,
+                                   a.max_chars)
+        wanted = 1 if a.base_dir is not None else 2
+        if len(a.inputs) != wanted:
+            p.error("give BASE or --base-dir DIR (one of them), and HEAD")
+        base, head = (None, a.inputs[0]) if wanted == 1 else a.inputs
+        return diff.run(base, head, a.budgets, a.base_map, a.head_map, (), a.format,
                         a.min_delta, a.min_percent, a.output, a.gate, a.override_from,
                         a.base_dir, a.base_ref, a.max_chars)
     p.set_defaults(run=run)

@@ -1,13 +1,14 @@
 """`membudget diff BASE HEAD`: what a change costs; exit 1 over a creep cap,
 or over a budget the --gate policy fails."""
 
+import json
 import os
 
 from ..analysis import diff, gate as gate_mod
-from ..model import InputError
+from ..model import SCHEMA, InputError
 from ..read import baseref, budgets as budgets_mod, override, snapshot as snapshot_file
 from ..render import diff as render_diff, ratchet as render_ratchet
-from . import output, snapshot
+from . import check as check_cmd, output, snapshot
 
 EXIT_OK = 0
 EXIT_CREEP = 1
@@ -111,3 +112,52 @@ def run(base, head, budgets=None, base_map=None, head_map=None, objects=(),
     else:
         output.write(render_diff.RENDERERS[fmt](result), out)
     return EXIT_CREEP if result.failed() else EXIT_OK
+
+
+def image_base(base_dir, name):
+    """BASE of image name in a directory of snapshots: <name>.json, or
+    snapshots/<name>.json (the CI scripts' output directory)."""
+    if not os.path.isdir(base_dir):
+        raise InputError(base_dir, "not a directory (several images take a directory "
+                         "of <image>.json snapshots as BASE)")
+    for candidate in (os.path.join(base_dir, f"{name}.json"),
+                      os.path.join(base_dir, "snapshots", f"{name}.json")):
+        if os.path.isfile(candidate):
+            return candidate
+    raise InputError(base_dir, f"no snapshot of image '{name}' ({name}.json or "
+                     f"snapshots/{name}.json)")
+
+
+def run_images(base_dir, budgets_paths, fmt="text", min_delta=0, min_percent=0.0,
+               out=None, gate=None, override_files=(), max_chars=MARKDOWN_LIMIT):
+    """Diff every image the budgets files name against base_dir's snapshots.
+
+    One output (each image's diff, in the order given), one exit status:
+    1 when any image fails.  Every input is read before anything is written.
+    """
+    if fmt == "html" or gate == gate_mod.RATCHET:
+        raise InputError(f"--format {fmt}" if fmt == "html" else "--gate ratchet",
+                         "one image at a time (give BASE HEAD -b BUDGETS)")
+    overrides = override.load(override_files)
+    results = []
+    for path in budgets_paths:
+        loaded = budgets_mod.load(path)
+        elf, map_path = check_cmd.image_of(loaded)
+        base = image_base(base_dir, loaded.name)
+        results.append(compare(base, elf, path, None, map_path, (), min_delta, min_percent,
+                               gate, overrides))
+    failed = [r for r in results if r.failed()]
+    if fmt == "json":
+        text = json.dumps({"schema": SCHEMA, "kind": "diffs", "failed": bool(failed),
+                           "images": [render_diff.document(r) for r in results]},
+                          indent=2) + "\n"
+    elif fmt == "markdown":
+        share = max(2000, max_chars // len(results))
+        text = "\n---\n\n".join(render_diff.render_markdown(r, limit=share)
+                                   for r in results)
+    else:
+        text = "\n".join(render_diff.render_text(r) for r in results)
+        text += (f"membudget diff: {len(results)} images, {len(failed)} failing"
+                 + (f" ({', '.join(r.image for r in failed)})" if failed else "") + "\n")
+    output.write(text, out)
+    return EXIT_CREEP if failed else EXIT_OK
