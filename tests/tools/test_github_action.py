@@ -12,7 +12,6 @@ import sys
 
 import pytest
 
-import ghsim
 from cli_helpers import ROOT, run, write_budgets
 from ghsim import FakeGitHub, outputs, pr_event, run_poster, runner_env
 

@@ -193,7 +193,7 @@ def render_images_markdown(rows):
     over = [f"- :x: `{row.name}`: {excess_line(line)}" for row in rows
             for line in row.over()]
     mark = ":x:" if over else ":white_check_mark:"
-    out = [f"### membudget check", "", f"{mark} {_images_tally(rows)}", ""]
+    out = ["### membudget check", "", f"{mark} {_images_tally(rows)}", ""]
     out += md_table(ROLLUP_HEADER, _rollup_rows(rows), "lrrlll")
     if over:
         out += [""] + over
