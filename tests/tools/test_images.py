@@ -91,7 +91,8 @@ def test_one_image_over_fails_the_run(fw, tmp_path):
 
 
 def test_regions_in_the_roll_up(build_layout, fw, tmp_path):
-    cortexm = build_layout("cortexm", ["vectors.c", "main.c"], arch="arm")
+    # The same build test_realworld.py makes (build_layout caches by name)
+    cortexm = build_layout("cortexm", ("vectors.c", "main.c"), "arm", (), memory_usage=True)
     budgets = tmp_path / "budgets"
     path = budgets / "cortexm.toml"
     budgets.mkdir()
