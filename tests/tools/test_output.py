@@ -2,8 +2,8 @@
 
 One routine, commands/output.write(), writes the output of every command
 that takes -o.  For each of them, and each kind of target: a regular
-file, a symlink (to a file, dangling), a FIFO with a reader, `-`, a
-private character device, an existing file whose mode (or
+file, a symlink (to a file, dangling), a FIFO with a reader, `-`,
+/dev/stdout, a private character device, an existing file whose mode (or
 owner) must be kept, a directory, a missing directory; a run interrupted
 by SIGINT or SIGTERM half way through writing, or failing there; a
 command that fails on bad input (exit 2: the target is never touched) or
@@ -348,6 +348,52 @@ def test_dash_is_standard_output(inputs, outdir, command, capsys, monkeypatch):
     assert status == 0
     assert out == inputs.output(command)
     assert_listing(outdir)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_dev_stdout_continues_what_stdout_holds(inputs, command, capfd):
+    """Not reopened with truncation: `{ echo x; membudget ... -o /dev/stdout; } >log`
+    keeps the x."""
+    os.write(1, b"written before\n")
+    status = cli.main(inputs.argv(command) + ["-o", "/dev/stdout"])
+    assert status == 0
+    assert capfd.readouterr().out == "written before\n" + inputs.output(command)
+
+
+@pytest.mark.parametrize("name", ["/dev/fd/{fd}", "/proc/self/fd/{fd}"])
+def test_descriptor_names_write_to_the_open_descriptor(inputs, tmp_path, name, capsys):
+    log = tmp_path / "log"
+    log.write_text("line 1\n")
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    try:
+        before = file_types(log)
+        status, _, _ = run(inputs.argv("report") + ["-o", name.format(fd=fd)], capsys)
+    finally:
+        os.close(fd)
+    assert status == 0
+    assert log.read_text() == "line 1\n" + inputs.output("report")
+    assert_types_kept(before)
+    assert_listing(tmp_path, "log")
+
+
+def test_link_to_dev_stdout_writes_to_stdout(inputs, outdir):
+    """Through the link the kernel follows /proc's links too ("pipe:[N]",
+    which no path names)."""
+    link = outdir / "link"
+    link.symlink_to("/dev/stdout")
+    before = file_types(link)
+    proc = launch(*inputs.argv("report"), "-o", link)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == inputs.output("report")
+    assert_types_kept(before)
+    assert_listing(outdir, "link")
+
+
+def test_descriptor_not_open_is_bad_input(inputs, capsys):
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.close(fd)
+    status, _, err = run(inputs.argv("report") + ["-o", f"/dev/fd/{fd}"], capsys)
+    assert_one_line(status, err, f"membudget: /dev/fd/{fd}: Bad file descriptor")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
