@@ -446,6 +446,8 @@ def test_replaced_file_keeps_its_owner_and_group(inputs, outdir, command, capsys
     ("link-to-dir", "Is a directory"),
     ("missing/out", "No such file or directory"),
     ("dangling-into-missing", "No such file or directory"),
+    ("new/", "Is a directory"),
+    ("file/", "Not a directory"),
 ])
 @pytest.mark.parametrize("command", COMMANDS)
 def test_directory_or_missing_directory_is_bad_input(inputs, outdir, command, name,

@@ -15,7 +15,8 @@ depends on what PATH is:
     above (a dangling link gets its target created); the link stays a link;
   * anything else that exists (a character or block device such as
     /dev/null, a FIFO): opened and written in place, never renamed over;
-  * a directory, or a path whose directory does not exist: bad input.
+  * a directory, a name ending in `/`, or a path whose directory does not
+    exist: bad input.
 
 The temporary file is removed on every failure, SIGINT and SIGTERM
 included.  Commands call write() last, after every input was read, so a
@@ -173,7 +174,7 @@ def write(text, path=None):
         mode = None
     except OSError as err:
         _fail(path, err)
-    if mode is not None and stat.S_ISDIR(mode):
+    if mode is not None and stat.S_ISDIR(mode) or path.endswith("/"):
         raise InputError(path, os.strerror(errno.EISDIR))
     if mode is not None and not stat.S_ISREG(mode):
         _in_place(path, text)
