@@ -408,6 +408,39 @@ def test_character_device_stays_a_device(inputs, outdir, command, capsys):
     assert_listing(outdir, "null")
 
 
+def test_unix_socket_gets_the_output(inputs, outdir, capsys):
+    import socket
+
+    path = outdir / "sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    received = []
+
+    def serve():
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return          # nobody came (or the test is over)
+        with conn:
+            while chunk := conn.recv(1 << 16):
+                received.append(chunk)
+
+    server.settimeout(30)
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    before = file_types(path)
+    try:
+        status, _, _ = run(inputs.argv("report") + ["-o", path], capsys)
+        thread.join(30)
+    finally:
+        server.close()
+    assert status == 0
+    assert b"".join(received).decode() == inputs.output("report")
+    assert_types_kept(before)
+    assert_listing(outdir, "sock")
+
+
 @pytest.mark.parametrize("mode", [0o444, 0o664, 0o600])
 @pytest.mark.parametrize("command", COMMANDS)
 def test_replaced_file_keeps_its_mode(inputs, outdir, command, mode, capsys, umask_022):

@@ -15,6 +15,7 @@ depends on what PATH is:
     above (a dangling link gets its target created); the link stays a link;
   * anything else that exists (a character or block device such as
     /dev/null, a FIFO): opened and written in place, never renamed over;
+    a Unix socket: connected to and sent the text;
   * a directory, a name ending in `/`, or a path whose directory does not
     exist: bad input.
 
@@ -28,6 +29,7 @@ import errno
 import os
 import re
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -94,6 +96,16 @@ def _to_descriptor(path, fd, text):
     try:
         with open(os.dup(fd), "w", encoding="utf-8") as out:
             out.write(text)
+    except OSError as err:
+        _fail(path, err)
+
+
+def _to_socket(path, text):
+    """A listening Unix stream socket: open() cannot, connect() can."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            sock.sendall(text.encode("utf-8"))
     except OSError as err:
         _fail(path, err)
 
@@ -176,6 +188,9 @@ def write(text, path=None):
         _fail(path, err)
     if mode is not None and stat.S_ISDIR(mode) or path.endswith("/"):
         raise InputError(path, os.strerror(errno.EISDIR))
+    if mode is not None and stat.S_ISSOCK(mode):
+        _to_socket(path, text)
+        return
     if mode is not None and not stat.S_ISREG(mode):
         _in_place(path, text)
         return
