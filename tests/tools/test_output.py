@@ -441,11 +441,11 @@ def test_unix_socket_gets_the_output(inputs, outdir, capsys):
     assert_listing(outdir, "sock")
 
 
-@pytest.mark.parametrize("mode", [0o444, 0o664, 0o600])
+@pytest.mark.parametrize("mode", [0o444, 0o664, 0o600, 0o4755])
 @pytest.mark.parametrize("command", COMMANDS)
 def test_replaced_file_keeps_its_mode(inputs, outdir, command, mode, capsys, umask_022):
     """Read-only (replaced anyway: as root, and in a writable directory),
-    group-writable for a shared results directory, private."""
+    group-writable for a shared results directory, private, set-user-ID."""
     target = outdir / "out"
     target.write_text(PREVIOUS)
     target.chmod(mode)

@@ -148,11 +148,12 @@ def _replace(target, text, shown):
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         else:
-            os.chmod(tmp, stat.S_IMODE(old.st_mode))
+            # chown first: it clears the set-user-ID and set-group-ID bits
             try:
                 os.chown(tmp, old.st_uid, old.st_gid)
             except PermissionError:
                 pass        # not ours to give away: the mode still holds
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
         os.replace(tmp, target)
         tmp = None
     except OSError as err:
