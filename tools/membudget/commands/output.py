@@ -162,7 +162,9 @@ def _replace(target, text, shown):
         raise KeyboardInterrupt from None
     finally:
         if tmp is not None:
-            os.unlink(tmp)
+            # Gone already if the signal came just after the rename
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         _catch_sigterm(previous)
 
 
