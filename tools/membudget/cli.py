@@ -22,7 +22,7 @@ from .model import InputError
 EXIT_USAGE = 2
 DEFAULT_ELF = "build/firmware.elf"
 DEBUG_VARIABLE = "MEMBUDGET_DEBUG"
-OUTPUT_HELP = "write to FILE instead of stdout (- for stdout; see docs/formats.md)"
+OUTPUT_HELP = "write to FILE instead of stdout (- for stdout; see docs/output.md)"
 
 
 def _number(text, kind, low, what):
