@@ -31,7 +31,12 @@ include mk/valgrind.mk
 
 .PHONY: all deps test help clean
 
+# A debug image carries self-tests the budgets do not allow for
+ifeq ($(DEBUG),1)
+all: deps firmware
+else
 all: deps firmware budget-check
+endif
 
 deps:
 	$(Q)mk/deps.sh
@@ -57,7 +62,7 @@ help:
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
 	@echo "make fuzz       fuzz the heap and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
 	@echo "make clean      remove build/"
-	@echo "Options: HEAP_SIZE=<bytes> (default 131072), V=1"
+	@echo "Options: HEAP_SIZE=<bytes> (default 131072), DEBUG=1 (heap_check() and asserts in the image; no budget check), V=1"
 
 clean:
 	rm -rf $(BUILD)

@@ -60,8 +60,8 @@ static struct heap_block heap_head;
 /** Counters (the free-byte fields are computed from the list) */
 static struct heap_stats heap_counters;
 
-#if defined(HOST_BUILD) && !defined(NDEBUG)
-/* Host debug builds verify every invariant after every change */
+#ifdef DEBUG
+/* Debug builds verify every invariant after every change */
 #define heap_debug_check() assert(heap_check() == HEAP_OK)
 #else
 #define heap_debug_check() ((void)0)
@@ -394,8 +394,9 @@ void heap_stats(struct heap_stats *stats)
  *
  * Safe on a corrupted list: each pointer is range-checked before it is
  * followed, and addresses must strictly increase, so the walk ends.
- * Costs nothing in an image that never calls it (--gc-sections).
+ * Only in debug builds: the release image carries no self-tests.
  */
+#ifdef DEBUG
 int heap_check(void)
 {
 	struct heap_block *block;
@@ -422,3 +423,4 @@ int heap_check(void)
 		return HEAP_ERR_PEAK;
 	return HEAP_OK;
 }
+#endif /* DEBUG */

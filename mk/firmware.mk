@@ -3,13 +3,19 @@
 FW_CC := gcc
 FW_LD := ld
 HEAP_SIZE ?= 131072
+# DEBUG=1 builds heap_check(), assert() and the boot self-tests into the
+# image; the release image (the one budgeted) has none of them
+DEBUG ?= 0
 
 # The flags iPXE's BIOS build uses, so sizes compare fairly
 FW_CFLAGS := -std=gnu11 -Os -m32 -march=i386 -mregparm=3 -mrtd \
-	-fomit-frame-pointer -falign-functions=1 -falign-jumps=1 \
+	-mpreferred-stack-boundary=2 -fomit-frame-pointer -falign-functions=1 -falign-jumps=1 \
 	-falign-loops=1 -fno-asynchronous-unwind-tables -ffreestanding \
 	-fno-pic -fno-stack-protector -ffunction-sections -fdata-sections \
 	-g -Wall -Wextra -Werror -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
+ifeq ($(DEBUG),1)
+FW_CFLAGS += -DDEBUG
+endif
 FW_ASFLAGS := -m32 -g -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
 FW_LDFLAGS := -m elf_i386 --gc-sections -nostdlib --orphan-handling=error \
 	--no-warn-rwx-segments
@@ -19,8 +25,8 @@ FW_S_SRCS := $(wildcard firmware/arch/i386/*.S)
 FW_OBJS := $(patsubst firmware/%,$(BUILD)/fw/%,$(FW_C_SRCS:.c=.o) $(FW_S_SRCS:.S=.o))
 FW_LDS := firmware/arch/i386/firmware.lds
 
-# A HEAP_SIZE change must rebuild everything that saw it
-FW_CONFIG := $(BUILD)/fw/config-$(HEAP_SIZE)
+# A HEAP_SIZE or DEBUG change must rebuild everything that saw it
+FW_CONFIG := $(BUILD)/fw/config-$(HEAP_SIZE)-$(DEBUG)
 
 .PHONY: firmware
 firmware: $(BUILD)/firmware.elf $(BUILD)/firmware.bin $(BUILD)/firmware.img
@@ -48,10 +54,13 @@ $(BUILD)/fw/%.o: firmware/%.S $(FW_CONFIG)
 # The budgets as ld ASSERTs (made by mk/tools.mk): an over-budget
 # component fails the link itself, naming the component
 FW_BUDGET_LDS := $(BUILD)/budgets.lds
+ifeq ($(DEBUG),1)
+FW_BUDGET_LDS :=
+endif
 
 $(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS) $(FW_BUDGET_LDS)
 	@echo "  LD      $@"
-	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -T $(FW_BUDGET_LDS) \
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) $(addprefix -T ,$(FW_BUDGET_LDS)) \
 		-Map $(BUILD)/firmware.map -o $@ $(FW_OBJS)
 
 $(BUILD)/firmware.bin: $(BUILD)/firmware.elf

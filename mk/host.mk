@@ -1,10 +1,11 @@
 # Host build of the firmware's portable C, with sanitizers, for the C unit
 # tests (tests/firmware/test_*.c, cmocka) and the simulators (tools/sim/*.c).
+# Always a debug build: heap_check() runs after every heap change.
 
 HOST_CC := gcc
 HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-builtin \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -DHOST_BUILD -DHEAP_SIZE=$(HEAP_SIZE) \
+	-fno-omit-frame-pointer -DHOST_BUILD -DDEBUG -DHEAP_SIZE=$(HEAP_SIZE) \
 	-Ifirmware/include
 HOST_LDFLAGS := -fsanitize=address,undefined
 

@@ -73,7 +73,9 @@ void free(void *ptr);
 void *malloc_dma(size_t size, size_t phys_align);
 void free_dma(void *ptr, size_t size);
 void heap_stats(struct heap_stats *stats);
+#ifdef DEBUG
 int heap_check(void);
+#endif
 void heap_discard_all(void);
 
 /* The block allocator under malloc() and malloc_dma(), as in iPXE */
