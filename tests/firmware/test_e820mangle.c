@@ -333,6 +333,31 @@ static void test_e801(void **state)
 	assert_int_equal(blocks, 5);
 	e820_clip_e801(hide, 0, &kib, &blocks);
 	assert_int_equal(blocks, 5);
+
+	/* A partial 64 KiB block above 16 MiB does not count */
+	hide[0] = (struct hidden_region)H(0x1008000, 0x1009000);
+	kib = 15360, blocks = 0x7000;
+	e820_clip_e801(hide, 1, &kib, &blocks);
+	assert_int_equal(kib, 15360);
+	assert_int_equal(blocks, 0);
+	hide[0] = (struct hidden_region)H(0x101f000, 0x1020000);
+	kib = 15360, blocks = 0x7000;
+	e820_clip_e801(hide, 1, &kib, &blocks);
+	assert_int_equal(blocks, 1);
+}
+
+/** A region ending exactly at 1 MiB hides nothing E801h or 88h report */
+static void test_region_ending_at_1m(void **state)
+{
+	struct hidden_region hide[1] = { H(0x9f000, 0x100000) };
+	uint32_t kib = 15360, blocks = 0x7000, kib88 = 0xffff;
+
+	(void)state;
+	e820_clip_e801(hide, 1, &kib, &blocks);
+	assert_int_equal(kib, 15360);
+	assert_int_equal(blocks, 0x7000);
+	e820_clip_88(hide, 1, &kib88);
+	assert_int_equal(kib88, 0xffff);
 }
 
 /** 88h: KiB above 1 MiB, clipped */
@@ -547,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_all_or_nothing_hidden),
 		cmocka_unit_test(test_e801),
+		cmocka_unit_test(test_region_ending_at_1m),
 		cmocka_unit_test(test_88),
 		cmocka_unit_test(test_random_maps),
 	};

@@ -23,6 +23,9 @@
 #define MB 0x100000ULL
 #define GB 0x40000000ULL
 #define GUARD 4096
+/** The heap engine's block header: one granule, malloc.h's HEAP_ALIGN
+ * (not included here: it renames free() on the host) */
+#define HEAP_ALIGN (2 * sizeof(size_t))
 #define GUARD_BYTE 0xa5
 
 #define E(s, l, t) { .start = (s), .len = (l), .type = (t), .size = 20 }
@@ -213,6 +216,27 @@ static void test_straddling_4g(void **state)
 	ufree(block);
 }
 
+/** Entries starting at or above 4 GiB are ignored, whatever their length */
+static void test_ignores_above_4g(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(4 * GB, GB),		/* would wrap to [0, 1 GiB) */
+		RAM(5 * GB + 0x123000, 2 * GB),	/* would wrap to 1 GiB up */
+		RAM(MB, 16 * PAGE),
+	};
+	uint8_t *block;
+
+	(void)state;
+	map_arena(MB, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+	block = umalloc(PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), MB + 15 * PAGE);
+	check_hidden(MB + 14 * PAGE, MB + 16 * PAGE);
+	ufree(block);
+	check_guards();
+}
+
 /** No usable page below 4 GiB: every allocation fails, nothing hidden */
 static void test_no_region(void **state)
 {
@@ -220,6 +244,7 @@ static void test_no_region(void **state)
 		RAM(4 * GB, 4 * GB),
 		E(MB, 64 * MB, 2),
 		RAM(0x1000, 0xfff),
+		RAM(0x1800, 0x100),	/* inside one page, not at its start */
 	};
 
 	(void)state;
@@ -359,6 +384,41 @@ static void test_urealloc(void **state)
 	check_guards();
 }
 
+/** urealloc() stays in place when the room is exact, either way */
+static void test_urealloc_exact_room(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 32 * PAGE) };
+	uint8_t *a, *b, *c;
+	size_t room;
+
+	(void)state;
+	map_arena(MB, 32 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	a = umalloc(PAGE);
+	b = umalloc(PAGE);
+	/* Header and data fill exactly one page, right below b's header */
+	c = umalloc(PAGE - HEAP_ALIGN);
+	assert_int_equal(phys(c), phys(b) - PAGE);
+	memset(c, 0xcc, 100);
+
+	/* The same size again: no free neighbour, and no move */
+	assert_ptr_equal(urealloc(c, PAGE - HEAP_ALIGN), c);
+	assert_int_equal(c[99], 0xcc);
+
+	/* Growing into a free neighbour that fits exactly: c up to a's
+	 * header, through b's block and the gap above it */
+	ufree(b);
+	room = (phys(a) - phys(c) - HEAP_ALIGN);
+	assert_ptr_equal(urealloc(c, room), c);
+	assert_int_equal(c[99], 0xcc);
+	memset(c, 0xcd, room);
+	check_hidden(phys(c) - PAGE, MB + 32 * PAGE);
+	ufree(c);
+	ufree(a);
+	check_hidden_empty();
+	check_guards();
+}
+
 /** Freed blocks above the bottom are reused, merged with free neighbours */
 static void test_reuse(void **state)
 {
@@ -473,6 +533,30 @@ static void test_reinit(void **state)
 	check_guards();
 }
 
+/** Initialising again forgets free blocks too, even outside the new region */
+static void test_reinit_forgets_free_blocks(void **state)
+{
+	static const struct e820_entry big[] = { RAM(MB, 32 * PAGE) };
+	static const struct e820_entry small[] = { RAM(MB, 16 * PAGE) };
+	uint8_t *a, *b;
+
+	(void)state;
+	map_arena(MB, 32 * PAGE);
+	assert_int_equal(umalloc_init(big, 1), 0);
+	a = umalloc(PAGE);
+	b = umalloc(PAGE);
+	assert_non_null(b);
+	ufree(a);	/* free, above b: stays in the heap */
+	assert_int_equal(umalloc_init(small, 1), 0);
+	check_hidden_empty();
+	a = umalloc(PAGE);
+	assert_int_equal(phys(a), MB + 15 * PAGE);
+	check_hidden(MB + 14 * PAGE, MB + 16 * PAGE);
+	ufree(a);
+	check_hidden_empty();
+	check_guards();
+}
+
 /** umalloc(0) is a real block */
 static void test_zero_size(void **state)
 {
@@ -576,7 +660,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_top_at_4g, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_straddling_4g, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ignores_above_4g, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urealloc_exact_room, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_skips_hidden, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_huge_sizes, setup, teardown),
@@ -585,6 +673,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hook_hides_everything, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reinit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reinit_forgets_free_blocks,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ops, setup,
 						teardown),
