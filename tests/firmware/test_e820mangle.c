@@ -19,7 +19,17 @@
 #include "e820.h"
 #include "test_support.h"
 
-typedef unsigned __int128 u128;
+/*
+ * Addresses up to 2^64 inclusive: a 128-bit integer where there is one;
+ * on i386, the x87 long double, whose 64-bit mantissa holds every
+ * uint64_t and 2^64 exactly (a sum beyond 2^64 rounds but stays beyond
+ * it, and the model clips it to 2^64 anyway)
+ */
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 wide;
+#else
+typedef long double wide;
+#endif
 
 #define MB 0x100000ULL
 #define GB 0x40000000ULL
@@ -383,17 +393,17 @@ static void test_88(void **state)
 /** Model ------------------------------------------------------------ */
 
 /** End of an entry, clipped at 2^64 */
-static u128 entry_end(const struct e820_entry *entry)
+static wide entry_end(const struct e820_entry *entry)
 {
-	u128 end = ((u128)entry->start + entry->len);
-	u128 top = ((u128)1 << 64);
+	wide end = ((wide)entry->start + entry->len);
+	wide top = ((wide)UINT64_MAX + 1);
 
 	return ((end > top) ? top : end);
 }
 
-static int cmp_u128(const void *a, const void *b)
+static int cmp_wide(const void *a, const void *b)
 {
-	const u128 *x = a, *y = b;
+	const wide *x = a, *y = b;
 
 	return ((*x > *y) - (*x < *y));
 }
@@ -405,13 +415,13 @@ static const char *model_check(const struct e820_entry *bios,
 			       unsigned int nhide,
 			       const struct e820_entry *out, unsigned int nout)
 {
-	static u128 cuts[2 * (MAX_OUT + 64 + 16)];
+	static wide cuts[2 * (MAX_OUT + 64 + 16)];
 	unsigned int ncuts = 0, i, j, k;
 
 	/* Non-usable entries unchanged and in order; usable pieces inside
 	 * their entry, ascending, with its attributes */
 	for (i = 0, j = 0; i < count; i++) {
-		u128 prev_end = 0;
+		wide prev_end = 0;
 
 		if (!bios[i].len)
 			continue;
@@ -454,11 +464,11 @@ static const char *model_check(const struct e820_entry *bios,
 		cuts[ncuts++] = out[i].start;
 		cuts[ncuts++] = entry_end(&out[i]);
 	}
-	qsort(cuts, ncuts, sizeof(cuts[0]), cmp_u128);
+	qsort(cuts, ncuts, sizeof(cuts[0]), cmp_wide);
 
 	/* One byte per elementary interval */
 	for (k = 0; k + 1 < ncuts; k++) {
-		u128 byte = cuts[k];
+		wide byte = cuts[k];
 		int usable = 0, hidden = 0, reported = 0;
 
 		if (cuts[k + 1] == byte)
