@@ -87,19 +87,39 @@ $(BUILD)/break/firmware.elf: $(FW_BREAK_OBJS) $(FW_LDS)
 $(BUILD)/break/firmware.img: $(BUILD)/break/firmware.elf
 	$(Q)objcopy -O binary $< $@ && truncate -s %512 $@
 
+# ...and one that hides a page beyond the heap pool: the boot test must
+# notice memory hidden that nothing uses
+FW_OVER_OBJS := $(filter-out %/main.o,$(FW_OBJS)) $(BUILD)/overhide/arch/i386/main.o
+
+$(BUILD)/overhide/arch/i386/main.o: firmware/arch/i386/main.c $(FW_CONFIG)
+	@mkdir -p $(@D)
+	@echo "  CC      $< (BREAK_OVERHIDE)"
+	$(Q)$(FW_CC) $(FW_CFLAGS) -DBREAK_OVERHIDE -MMD -MP -c $< -o $@
+
+$(BUILD)/overhide/firmware.elf: $(FW_OVER_OBJS) $(FW_LDS)
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -T $(FW_LDS) -o $@ $(FW_OVER_OBJS)
+
+$(BUILD)/overhide/firmware.img: $(BUILD)/overhide/firmware.elf
+	$(Q)objcopy -O binary $< $@ && truncate -s %512 $@
+
 .PHONY: image boot-test test-boot
 image: $(BUILD)/firmware.img
 
 # Boot under QEMU + SeaBIOS at each size in BOOT_MEMORY (MiB), check the
-# INT 15h answers; the broken image must fail the same checks
-BOOT_MEMORY ?= 8 64 3584
-boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
+# INT 15h answers; the broken images must fail the same checks.  3584 and
+# 6144 put RAM above 4 GiB, so the largest usable region (below 4 GiB) is
+# not the last one in the map
+BOOT_MEMORY ?= 8 64 3584 6144
+boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img \
+		$(BUILD)/overhide/firmware.img
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)$(PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
 		--break-image $(BUILD)/break/firmware.img \
+		--overhide-image $(BUILD)/overhide/firmware.img \
 		$(BUILD)/firmware.img $(BOOT_MEMORY)
 
 test-boot: boot-test
 TEST_SUITES += test-boot
 
--include $(FW_OBJS:.o=.d) $(BUILD)/break/arch/i386/main.d
+-include $(FW_OBJS:.o=.d) $(BUILD)/break/arch/i386/main.d \
+	$(BUILD)/overhide/arch/i386/main.d
