@@ -61,13 +61,10 @@ static struct heap uheap = {
 static unsigned int ugrow(size_t size)
 {
 	struct heap_block *block;
-	uint32_t data;
+	uint32_t data = ((ustart - size + HEAP_ALIGN) & ~(UPAGE - 1));
 
-	if (size > (ustart - ulimit))
-		return 0;
-	data = ((ustart - size + HEAP_ALIGN) & ~(UPAGE - 1));
-	/* Both on pages: the header lies above ulimit */
-	if (data <= ulimit)
+	/* Room for the block, with its header above ulimit (both on pages) */
+	if ((size > (ustart - ulimit)) || (data <= ulimit))
 		return 0;
 	block = phys_to_virt(data - HEAP_ALIGN);
 	block->size = (ustart - (data - HEAP_ALIGN));
