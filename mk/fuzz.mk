@@ -6,7 +6,7 @@
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-builtin \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-	-DHOST_BUILD -DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
+	-DHOST_BUILD -DDEBUG -DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
 FUZZ_OBJS := $(patsubst firmware/%.c,$(BUILD)/fuzz/obj/%.o,$(HOST_FW_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
