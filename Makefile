@@ -23,6 +23,7 @@ TEST_SUITES :=
 RESULTS := $(BUILD)/test-results
 
 include mk/firmware.mk
+include mk/hostc.mk
 include mk/host.mk
 include mk/tools.mk
 include mk/bench.mk
