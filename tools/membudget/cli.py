@@ -47,6 +47,17 @@ def _percent(text):
     return _number(text, float, 0, "a percentage")
 
 
+def _formats(text):
+    """--format of report: known formats, separated by commas."""
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in report.RENDERERS]
+    if unknown or not all(names):
+        raise argparse.ArgumentTypeError(
+            f"unknown format {unknown[0] if unknown else text!r} "
+            f"(formats: {', '.join(report.RENDERERS)})")
+    return ",".join(names)
+
+
 def _input_args(parser, budgets_required):
     """Arguments of every command that reads one image."""
     parser.add_argument("elf", nargs="?", default=DEFAULT_ELF, metavar="ELF",
@@ -76,7 +87,9 @@ def _report(sub):
     _input_args(p, budgets_required=False)
     p.add_argument("--by", choices=BY_CHOICES, default="component",
                    help="add a detail table per file, symbol or section")
-    p.add_argument("--format", choices=tuple(report.RENDERERS), default="text")
+    p.add_argument("--format", type=_formats, default="text", metavar="FORMAT[,FORMAT...]",
+                   help=f"one of {', '.join(report.RENDERERS)}, or several separated by "
+                        "commas with -o DIR: every file from one analysis")
     p.add_argument("--top", type=_positive_int, metavar="N",
                    help=f"detail rows per component (default: {DEFAULT_TOP} "
                         "with --by symbol, all otherwise)")
