@@ -75,6 +75,7 @@ bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
 
 import bisect
 import fnmatch
+import functools
 import heapq
 import os
 import re
@@ -390,10 +391,16 @@ def _file_symbols(image, claims, resolver, names, defined):
     return bool(files or defined)
 
 
+#: INPUT_CLASSES as one compiled pattern per class
+_INPUT_PATTERNS = tuple((cls, re.compile("|".join(fnmatch.translate(g) for g in globs)))
+                        for cls, globs in INPUT_CLASSES)
+
+
+@functools.lru_cache(maxsize=None)
 def input_class(name):
     """The size class an input section's name says, or None."""
-    for cls, globs in INPUT_CLASSES:
-        if _matches(name, globs):
+    for cls, pattern in _INPUT_PATTERNS:
+        if pattern.match(name):
             return cls
     return None
 
