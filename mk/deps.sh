@@ -11,15 +11,16 @@ set -u
 # for membudget (standard library only)
 packages="make gcc gcc-multilib binutils python3"
 if [ "${1:-}" = test ]; then
-	# The tests: C unit tests, the tools' oracles (pyelftools, binutils
-	# cross toolchains, prometheus-client for OpenMetrics), the packaging
-	# test (venv, pip, setuptools, wheel),
-	# QEMU, fuzzing, valgrind, the browser tests, the npm tools
-	packages="$packages g++ libcmocka-dev python3-pyelftools python3-pytest
-python3-hypothesis python3-venv python3-pip python3-setuptools python3-wheel
-python3-prometheus-client python3-yaml
-qemu-system-x86 clang libclang-rt-14-dev valgrind gcc-arm-none-eabi
-gcc-riscv64-unknown-elf chromium fonts-dejavu-core"
+	# The tests: C unit tests (libcmocka-dev:i386, multiarch, runs them as
+	# i386 programs too), the tools' oracles (pyelftools, binutils cross
+	# toolchains, prometheus-client for OpenMetrics, yaml for the CI
+	# files), the packaging test (venv, pip, setuptools, wheel), QEMU,
+	# fuzzing, valgrind, the browser tests, the npm tools
+	packages="$packages g++ libcmocka-dev libcmocka-dev:i386 python3-pyelftools
+python3-pytest python3-hypothesis python3-venv python3-pip python3-setuptools
+python3-wheel python3-prometheus-client python3-yaml qemu-system-x86 clang
+libclang-rt-14-dev valgrind gcc-arm-none-eabi gcc-riscv64-unknown-elf chromium
+fonts-dejavu-core"
 	# nodejs from elsewhere (NodeSource) brings its own npm
 	command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
@@ -35,12 +36,19 @@ done
 
 if [ -n "$missing" ]; then
 	cmd="apt-get install -y --no-install-recommends$missing"
+	# An i386 package needs the architecture enabled first
+	arch=""
+	case "$missing" in
+	*:i386*) dpkg --print-foreign-architectures | grep -qx i386 ||
+		arch="dpkg --add-architecture i386" ;;
+	esac
 	if [ "$(id -u)" != 0 ]; then
 		echo "deps: missing packages:$missing" >&2
-		echo "deps: run as root: apt-get update && $cmd" >&2
+		echo "deps: run as root: ${arch:+$arch && }apt-get update && $cmd" >&2
 		exit 1
 	fi
 	echo "deps: installing$missing"
+	[ -z "$arch" ] || $arch || exit 1
 	export DEBIAN_FRONTEND=noninteractive
 	# Package lists may be absent or stale on a fresh machine: refresh once
 	apt-get update -q >/dev/null || exit 1
@@ -49,7 +57,7 @@ fi
 [ "${1:-}" = test ] || exit 0
 
 # action-validator checks action.yml and the example workflows against
-# GitHub's schemas (tests/tools/test_action.py); pinned, installed once
+# GitHub's schemas (tests/tools/test_github_action.py); pinned, installed once
 ACTION_VALIDATOR="@action-validator/cli@0.6.0"
 npm_dir=build/npm
 if [ ! -x "$npm_dir/node_modules/.bin/action-validator" ]; then

@@ -41,8 +41,9 @@ byte, or in none of them when no symbol says.
 
 Each byte's class (code, rodata, data, bss) is, independently of its
 owner: the class of the map input section it came from (INPUT_CLASSES by
-name; an unknown name in a writable section is data), else its output
-section's (elf.classify).  A NOBITS section is bss throughout.
+name; an unknown name in a writable section is data), else, for a data
+object (STT_OBJECT) in an executable section, rodata or data by the
+section's write flag, else its output section's (elf.classify).  A NOBITS section is bss throughout.
 
 A file maps to a component through its `paths` globs (fnmatch over the
 project-relative path; a bare base name such as an unresolved STT_FILE
@@ -74,6 +75,7 @@ bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
 
 import bisect
 import fnmatch
+import functools
 import heapq
 import os
 import re
@@ -262,7 +264,7 @@ class _Claims:
                      component, bucket, file, symbol)
 
     def add_symbol(self, sym, rank, source, component=None, bucket=None, file=None,
-                   symbol=None):
+                   symbol=None, cls=None):
         """Claim a symbol's bytes in its own section."""
         sec = self.sections.get(sym.section)
         if sec is None or sym.size == 0:
@@ -271,7 +273,7 @@ class _Claims:
         if not self.relocatable:
             offset -= sec.addr - self.tls_base if sym.kind == "tls" else sec.addr
         self.add(sec.index, offset, offset + sym.size, rank, source, component, bucket,
-                 file, symbol)
+                 file, symbol, cls)
 
 
 def _boundary(image, claims, names, warnings):
@@ -389,10 +391,16 @@ def _file_symbols(image, claims, resolver, names, defined):
     return bool(files or defined)
 
 
+#: INPUT_CLASSES as one compiled pattern per class
+_INPUT_PATTERNS = tuple((cls, re.compile("|".join(fnmatch.translate(g) for g in globs)))
+                        for cls, globs in INPUT_CLASSES)
+
+
+@functools.lru_cache(maxsize=None)
 def input_class(name):
     """The size class an input section's name says, or None."""
-    for cls, globs in INPUT_CLASSES:
-        if _matches(name, globs):
+    for cls, pattern in _INPUT_PATTERNS:
+        if pattern.match(name):
             return cls
     return None
 
@@ -491,6 +499,12 @@ def _globs(image, claims, resolver):
                               component=comp, symbol=sym.name)
         if id(sym) not in claims.named:
             claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS, symbol=sym.name)
+        sec = claims.sections.get(sym.section)
+        if sym.kind == "object" and sec is not None and sec.cls == "code":
+            # a data object in an executable section (a Cortex-M .text that
+            # holds *(.rodata*)): its type says its class where no map does
+            claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS,
+                              cls="data" if sec.flags & elf.SHF_WRITE else "rodata")
 
 
 def _sweep(size, claims):
