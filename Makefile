@@ -71,7 +71,7 @@ help:
 	@echo "make bench      time membudget against nm/size on large ELFs, heap on traces (reports/bench.json)"
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
 	@echo "make mutants    apply each tests/mutants/*.patch to a copy; fail if the unit and boot tests miss one"
-	@echo "make fuzz       fuzz the heap and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
+	@echo "make fuzz       fuzz the heap, umalloc and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
 	@echo "make install    install the membudget command (PREFIX=/usr/local, DESTDIR=)"
 	@echo "make test-deps  install what only the tests need (make test runs it)"
 	@echo "make clean      remove build/"

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from elfwriter import STB_GLOBAL, STT_FUNC, Section, Symbol, write_elf
+from elfwriter import Section, Symbol, write_elf
+from membudget.read.elf import STB_GLOBAL, STT_FUNC
 from membudget import cli
 from membudget.commands import output
 
@@ -748,7 +749,9 @@ def test_make_writes_reports_with_dash_o():
                            "baseline", "report", "lds"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if "tools/membudget" in line]
+    # one command per line, continuations joined
+    lines = [line for line in proc.stdout.replace("\\\n", " ").splitlines()
+             if "tools/membudget" in line]
     assert lines and not [line for line in lines if ">" in line]
     outputs = {line.split(" -o ")[1].split()[0] for line in lines if " -o " in line}
     assert outputs == {"reports/baseline.json", "reports/firmware.html",
