@@ -62,7 +62,7 @@ help:
 	@echo "make bench      time membudget against nm/size on large ELFs, heap on traces (reports/bench.json)"
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
 	@echo "make mutants    apply each tests/mutants/*.patch to a copy; fail if the unit and boot tests miss one"
-	@echo "make fuzz       fuzz the heap and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
+	@echo "make fuzz       fuzz the heap, the e820 mangler and umalloc (FUZZ_SECONDS=N each, default 60)"
 	@echo "make clean      remove build/"
 	@echo "Options: HEAP_SIZE=<bytes> (default 131072), DEBUG=1 (heap_check() and asserts in the image; no budget check), V=1"
 
