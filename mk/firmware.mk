@@ -63,13 +63,12 @@ $(BUILD)/fw/%.o: firmware/%.S $(FW_CONFIG)
 # The budgets as ld ASSERTs (made by mk/tools.mk): an over-budget
 # component fails the link itself, naming the component
 FW_BUDGET_LDS := $(BUILD)/budgets.lds
-ifeq ($(DEBUG),1)
-FW_BUDGET_LDS :=
-endif
+# A debug image is not the budgeted one: its link leaves the ASSERTs out
+FW_LINK_BUDGET_LDS := $(if $(filter 1,$(DEBUG)),,$(FW_BUDGET_LDS))
 
-$(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS) $(FW_PLACE_LDS) $(FW_BUDGET_LDS)
+$(BUILD)/firmware.elf: $(FW_OBJS) $(FW_LDS) $(FW_PLACE_LDS) $(FW_LINK_BUDGET_LDS)
 	@echo "  LD      $@"
-	$(Q)$(FW_LD) $(FW_LDFLAGS) -L $(FW_PLACE_DIR) -T $(FW_LDS) $(addprefix -T ,$(FW_BUDGET_LDS)) \
+	$(Q)$(FW_LD) $(FW_LDFLAGS) -L $(FW_PLACE_DIR) -T $(FW_LDS) $(addprefix -T ,$(FW_LINK_BUDGET_LDS)) \
 		-Map $(BUILD)/firmware.map -o $@ $(FW_OBJS)
 
 $(BUILD)/firmware.bin: $(BUILD)/firmware.elf
