@@ -4,12 +4,15 @@ FW_CC := gcc
 FW_LD := ld
 HEAP_SIZE ?= 131072
 
-# The flags iPXE's BIOS build uses, so sizes compare fairly
+# The flags iPXE's BIOS build uses, so sizes compare fairly, plus the
+# stack-usage and call-graph files [stack] reads (x.su, x.ci beside x.o),
+# which leave the image's bytes as they are
 FW_CFLAGS := -std=gnu11 -Os -m32 -march=i386 -mregparm=3 -mrtd \
 	-fomit-frame-pointer -falign-functions=1 -falign-jumps=1 \
 	-falign-loops=1 -fno-asynchronous-unwind-tables -ffreestanding \
 	-fno-pic -fno-stack-protector -ffunction-sections -fdata-sections \
-	-g -Wall -Wextra -Werror -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
+	-g -Wall -Wextra -Werror -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE) \
+	-fstack-usage -fcallgraph-info=su
 FW_ASFLAGS := -m32 -g -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
 FW_LDFLAGS := -m elf_i386 --gc-sections -nostdlib --orphan-handling=error \
 	--no-warn-rwx-segments

@@ -485,7 +485,7 @@ def read_measured(path, image):
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except FileNotFoundError:
-        return None, "none measured yet"
+        return None, None       # not measured yet: nothing to show
     except (OSError, ValueError) as err:
         raise InputError(path, f"not a stack measurement file: {err}") from None
     entries = doc.get("entries") if isinstance(doc, dict) else None
