@@ -96,12 +96,22 @@ $(BUILD)/break/firmware.img: $(BUILD)/break/firmware.elf
 image: $(BUILD)/firmware.img
 
 # Boot under QEMU + SeaBIOS at each size in BOOT_MEMORY (MiB), check the
-# INT 15h answers; the broken image must fail the same checks
+# INT 15h answers; the broken image must fail the same checks.  Each
+# stack's measured high-water mark must stay within its static bound
+# (build/stack-bounds.json); the marks go to build/stack-measured.json,
+# which `make report` shows next to the bounds
 BOOT_MEMORY ?= 8 64 3584
-boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img
+FW_STACK_BOUNDS := $(BUILD)/stack-bounds.json
+FW_STACK_MEASURED := $(BUILD)/stack-measured.json
+
+$(FW_STACK_BOUNDS): $(BUILD)/firmware.elf budgets/firmware.toml
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) --format json -o $@
+
+boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img $(FW_STACK_BOUNDS)
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)$(PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
 		--break-image $(BUILD)/break/firmware.img \
+		--stack-bounds $(FW_STACK_BOUNDS) --stack-out $(FW_STACK_MEASURED) \
 		$(BUILD)/firmware.img $(BOOT_MEMORY)
 
 test-boot: boot-test
