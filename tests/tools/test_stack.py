@@ -356,3 +356,67 @@ def test_large_graph_time(tmp_path):
     assert entry["bound"] == depth[f"f{LARGE_FUNCTIONS - 1}"]
     print(f"\nstack analysis of {LARGE_FUNCTIONS} functions: {elapsed:.2f} s (whole run)")
     assert elapsed < 30
+
+
+# The other renderers and commands
+
+def test_markdown_and_text_list_each_frame(built, tmp_path):
+    elf, work = built("i386")
+    su = frames(work)
+    budgets = write_budgets(tmp_path, RESOLVED)
+    chain = " > ".join(f"{n} {su[n]:,}" for n in PATHS["chain"])
+    for fmt, line in (("text", f"  chain: {chain}"), ("markdown", f"- `chain`: {chain}")):
+        proc = run("report", elf, "-b", budgets, "--stack", work, "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert line in proc.stdout.splitlines(), fmt
+    proc = run("report", elf, "-b", budgets, "--stack", work, "--format", "markdown")
+    assert "### Stack depth" in proc.stdout
+
+
+def test_html_draws_a_bar_segment_per_frame(built, tmp_path):
+    elf, work = built("i386")
+    su = frames(work)
+    budgets = write_budgets(tmp_path, RESOLVED)
+    proc = run("report", elf, "-b", budgets, "--stack", work, "--format", "html")
+    assert proc.returncode == 0, proc.stderr
+    entry = proc.stdout.split('data-entry="chain"', 1)[1]
+    section = entry.split('<div class="chain">', 1)[1].split("</div>", 1)[0]
+    titles = [t.split('"', 1)[0] for t in section.split('title="')[1:]]
+    assert [t.split(" (")[0] for t in titles] == [f"{n}: {su[n]:,} B"
+                                                  for n in PATHS["chain"]]
+
+
+def test_diff_shows_each_entrys_bound_change(built, tmp_path):
+    elf, work = built("i386")
+    snaps = []
+    for assumed in (ASSUMED_ASM, ASSUMED_ASM + 32):
+        budgets = write_budgets(tmp_path, RESOLVED.replace(
+            f'asm_leaf = "{ASSUMED_ASM} B"', f'asm_leaf = "{assumed} B"'))
+        snap = tmp_path / f"snap{assumed}.json"
+        proc = run("snapshot", elf, "-b", budgets, "--stack", work, "-o", snap)
+        assert proc.returncode == 0, proc.stderr
+        snaps.append(snap)
+    proc = run("diff", *snaps, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    stack = {s["name"]: s for s in json.loads(proc.stdout)["stack"]}
+    assert stack["asm"]["delta"] == 32
+    assert stack["chain"]["delta"] == 0
+    assert [l["function"] for l in stack["asm"]["head_chain"]] == ["asm_entry", "asm_leaf"]
+    text = run("diff", *snaps).stdout
+    assert "  asm now via asm_entry" in text
+
+
+def test_measured_marks_show_only_for_the_same_build(built, tmp_path):
+    elf, work = built("i386")
+    budgets = write_budgets(tmp_path, RESOLVED)
+    sha = json.loads(run("report", elf, "-b", budgets, "--stack", work, "--format",
+                         "json").stdout)["elf"]["sha256"]
+    marks = tmp_path / "measured.json"
+    for digest, shown in ((sha, 123), ("0" * 64, None)):
+        marks.write_text(json.dumps({"elf_sha256": digest,
+                                     "entries": {"chain": {"measured": 123}}}))
+        proc = run("report", elf, "-b", budgets, "--stack", work, "--format", "json",
+                   "--stack-measured", marks)
+        entries = {e["name"]: e for e in json.loads(proc.stdout)["stack"]["entries"]}
+        assert entries["chain"]["measured"] == shown
+        assert ("measured on another build" in proc.stderr) == (shown is None)
