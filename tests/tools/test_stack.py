@@ -43,7 +43,7 @@ walk = {{ entry = "walk_entry", budget = "4 KiB" }}
 ping = {{ entry = "ping_entry" }}
 dyn = {{ entry = "dyn_entry" }}
 outside = {{ entry = "outside_entry" }}
-d = {{ entries = ["d[0-9]"], budget = "4 KiB" }}
+handlers = {{ entries = ["handler_*", "d6"], budget = "4 KiB" }}
 """.format(asm=ASSUMED_ASM, dyn=ASSUMED_DYN, bios=ASSUMED_BIOS)
 
 #: Nothing resolved: every entry with an unknown is unbounded
@@ -67,7 +67,8 @@ PATHS = {
     "ping": ["ping_entry"] + ["ping", "pong"] * 3 + ["r_leaf"],
     "dyn": [f"={ASSUMED_DYN}", "r_leaf"],
     "outside": ["outside_entry", f"={ASSUMED_BIOS}"],
-    "d": ["d1", "d2", "d3", "d4", "d5", "d6", "d_leaf"],
+    # handler_a sorts first; handler_b is deeper than it and than d6's path
+    "handlers": ["handler_b"],
 }
 
 
