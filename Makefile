@@ -23,15 +23,22 @@ TEST_SUITES :=
 RESULTS := $(BUILD)/test-results
 
 include mk/firmware.mk
+include mk/hostc.mk
 include mk/host.mk
 include mk/tools.mk
 include mk/bench.mk
 include mk/fuzz.mk
 include mk/valgrind.mk
+include mk/mutants.mk
 
 .PHONY: all deps test help clean
 
+# A debug image carries self-tests the budgets do not allow for
+ifeq ($(DEBUG),1)
+all: deps firmware
+else
 all: deps firmware budget-check
+endif
 
 deps:
 	$(Q)mk/deps.sh
@@ -55,9 +62,10 @@ help:
 	@echo "make lds        build/lds/*.lds, build/budgets.lds: the components' placement and the budgets as linker ASSERTs, from the budgets file (linked into the firmware)"
 	@echo "make bench      time membudget against nm/size on large ELFs, heap on traces (reports/bench.json)"
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
-	@echo "make fuzz       fuzz the heap and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
+	@echo "make mutants    apply each tests/mutants/*.patch to a copy; fail if the unit and boot tests miss one"
+	@echo "make fuzz       fuzz the heap, umalloc and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
 	@echo "make clean      remove build/"
-	@echo "Options: HEAP_SIZE=<bytes> (default 131072), V=1"
+	@echo "Options: HEAP_SIZE=<bytes> (default 131072), DEBUG=1 (heap_check() and asserts in the image; no budget check), V=1"
 
 clean:
 	rm -rf $(BUILD)

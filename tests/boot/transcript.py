@@ -90,6 +90,9 @@ class Transcript:
     stacks: dict = field(default_factory=dict)   # entry -> (used, size)
     done: bool = False
     last_line: str = ""
+    # Not printed by the payload: what the firmware must hide, derived
+    # from its ELF by the boot test (name, Range) pairs, page-rounded
+    layout: list = field(default_factory=list)
 
     def sequence(self, bufsize):
         """Return the E820 calls made with one buffer size."""
@@ -99,7 +102,7 @@ class Transcript:
         """Return the transcript as if the fake BIOS were the BIOS."""
         return Transcript(image=self.image, heap=self.heap,
                           ublocks=self.ublocks, hidden=self.hidden,
-                          bios=self.fake_bios, bios_ecx=self.fake_bios_ecx,
+                          layout=self.layout, bios=self.fake_bios, bios_ecx=self.fake_bios_ecx,
                           calls=self.fake_calls)
 
     def legacy(self, how):

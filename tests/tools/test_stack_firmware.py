@@ -70,5 +70,5 @@ def test_512_byte_array_on_the_hook_path_fails_check(tree):
     lines = [l for l in proc.stdout.splitlines() if l.startswith("stack: int15 ")]
     assert lines, proc.stdout
     assert f"> {FUNCTION}" in lines[0] and " via int15_trap > " in lines[0], lines[0]
-    assert "> budget 192 B" in lines[0], lines[0]
+    assert "> budget 128 B" in lines[0], lines[0]
     print("\n" + lines[0])

@@ -22,7 +22,7 @@ from .model import InputError
 EXIT_USAGE = 2
 DEFAULT_ELF = "build/firmware.elf"
 DEBUG_VARIABLE = "MEMBUDGET_DEBUG"
-OUTPUT_HELP = "write to FILE instead of stdout (- for stdout; see docs/formats.md)"
+OUTPUT_HELP = "write to FILE instead of stdout (- for stdout; see docs/output.md)"
 
 
 def _number(text, kind, low, what):
@@ -45,6 +45,17 @@ def _non_negative_int(text):
 
 def _percent(text):
     return _number(text, float, 0, "a percentage")
+
+
+def _formats(text):
+    """--format of report: known formats, separated by commas."""
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in report.RENDERERS]
+    if unknown or not all(names):
+        raise argparse.ArgumentTypeError(
+            f"unknown format {unknown[0] if unknown else text!r} "
+            f"(formats: {', '.join(report.RENDERERS)})")
+    return ",".join(names)
 
 
 def _input_args(parser, budgets_required):
@@ -88,7 +99,9 @@ def _report(sub):
     _input_args(p, budgets_required=False)
     p.add_argument("--by", choices=BY_CHOICES, default="component",
                    help="add a detail table per file, symbol or section")
-    p.add_argument("--format", choices=tuple(report.RENDERERS), default="text")
+    p.add_argument("--format", type=_formats, default="text", metavar="FORMAT[,FORMAT...]",
+                   help=f"one of {', '.join(report.RENDERERS)}, or several separated by "
+                        "commas with -o DIR: every file from one analysis")
     p.add_argument("--top", type=_positive_int, metavar="N",
                    help=f"detail rows per component (default: {DEFAULT_TOP} "
                         "with --by symbol, all otherwise)")

@@ -1,11 +1,24 @@
-"""`membudget report`: sizes per component and class, budgets, sources."""
+"""`membudget report`: sizes per component and class, budgets, sources.
+
+Several formats at once (`--format json,markdown,html -o DIR`) come from
+one analysis: the image is read and attributed once, and each format is
+written to DIR under the name FILES gives it.
+"""
+
+import os
 
 from ..analysis import heapbudget, pipeline, snapshot, stack as stack_mod
-from ..render import csv, html, json, markdown, text
+from ..model import InputError
+from ..render import check, csv, html, json, markdown, text
 from . import output
 
 RENDERERS = {"text": text.render, "json": json.render, "markdown": markdown.render,
-             "csv": csv.render, "html": html.render}
+             "csv": csv.render, "html": html.render,
+             "junit": check.render_junit, "github": check.render_github}
+#: Where each format goes in a directory of outputs
+FILES = {"text": "report.txt", "json": "report.json", "markdown": "report.md",
+         "csv": "report.csv", "html": "report.html", "junit": "check.xml",
+         "github": "check-github.txt"}
 #: Renderers that draw every piece (and name the compilers)
 PIECE_FORMATS = {"html"}
 
@@ -44,9 +57,28 @@ def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=No
 def run(elf, budgets=None, map_path=None, objects=(), by="component", fmt="text",
         top=None, heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, out=None,
         stack=(), stack_measured=None):
-    """Print or write the report; exit status 0."""
+    """Print or write the report in one format, or in several into a directory.
+
+    @v fmt      a format, or several separated by commas (then out is a
+                directory, created if its parent exists)
+    @ret 0
+    """
+    formats = list(dict.fromkeys(f.strip() for f in fmt.split(",")))
+    if len(formats) > 1 and (out is None or out == output.STDOUT):
+        raise InputError("--format", f"{fmt}: several formats need -o DIR (one file each)")
+    if len(formats) > 1 and os.path.exists(out) and not os.path.isdir(out):
+        raise InputError(out, "several formats need a directory, this is a file")
     report = analyze(elf, budgets, map_path, objects, by, top, heap_traces, heapsim,
-                     pieces=fmt in PIECE_FORMATS, stack=stack,
+                     pieces=bool(PIECE_FORMATS.intersection(formats)), stack=stack,
                      stack_measured=stack_measured)
-    output.write(RENDERERS[fmt](report), out)
+    texts = {f: RENDERERS[f](report) for f in formats}
+    if len(formats) == 1:
+        output.write(texts[formats[0]], out)
+        return 0
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as err:
+        raise InputError(out, err.strerror or str(err)) from None
+    for f, body in texts.items():
+        output.write(body, os.path.join(out, FILES[f]))
     return 0
