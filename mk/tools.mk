@@ -29,8 +29,8 @@ report: firmware host
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS) $(FW_MEASURED_ARGS) \
 		$(REPORT_FLAGS)
 	$(Q)mkdir -p reports
-	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_MEASURED_ARGS) --format html \
-		-o reports/firmware.html
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_MEASURED_ARGS) \
+		--format html -o reports/firmware.html
 
 check: firmware host
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS)
