@@ -7,12 +7,15 @@ HEAP_SIZE ?= 131072
 # image; the release image (the one budgeted) has none of them
 DEBUG ?= 0
 
-# The flags iPXE's BIOS build uses, so sizes compare fairly
+# The flags iPXE's BIOS build uses, so sizes compare fairly, plus the
+# stack-usage and call-graph files [stack] reads (x.su, x.ci beside x.o),
+# which leave the image's bytes as they are
 FW_CFLAGS := -std=gnu11 -Os -m32 -march=i386 -mregparm=3 -mrtd \
 	-mpreferred-stack-boundary=2 -fomit-frame-pointer -falign-functions=1 -falign-jumps=1 \
 	-falign-loops=1 -fno-asynchronous-unwind-tables -ffreestanding \
 	-fno-pic -fno-stack-protector -ffunction-sections -fdata-sections \
-	-g -Wall -Wextra -Werror -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE)
+	-g -Wall -Wextra -Werror -Ifirmware/include -DHEAP_SIZE=$(HEAP_SIZE) \
+	-fstack-usage -fcallgraph-info=su
 ifeq ($(DEBUG),1)
 FW_CFLAGS += -DDEBUG
 endif
@@ -119,14 +122,23 @@ image: $(BUILD)/firmware.img
 # Boot under QEMU + SeaBIOS at each size in BOOT_MEMORY (MiB), check the
 # INT 15h answers; the broken images must fail the same checks.  3584 and
 # 6144 put RAM above 4 GiB, so the largest usable region (below 4 GiB) is
-# not the last one in the map
+# not the last one in the map.  Each stack's measured high-water mark must
+# stay within its static bound (build/stack-bounds.json); the marks go to
+# build/stack-measured.json, which `make report` shows next to the bounds
 BOOT_MEMORY ?= 8 64 3584 6144
+FW_STACK_BOUNDS := $(BUILD)/stack-bounds.json
+FW_STACK_MEASURED := $(BUILD)/stack-measured.json
+
+$(FW_STACK_BOUNDS): $(BUILD)/firmware.elf budgets/firmware.toml
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) --format json -o $@
+
 boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img \
-		$(BUILD)/overhide/firmware.img
+		$(BUILD)/overhide/firmware.img $(FW_STACK_BOUNDS)
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)$(TEST_PYTHON) tests/boot/boot_test.py --junit $(RESULTS)/boot.xml \
 		--break-image $(BUILD)/break/firmware.img \
 		--overhide-image $(BUILD)/overhide/firmware.img \
+		--stack-bounds $(FW_STACK_BOUNDS) --stack-out $(FW_STACK_MEASURED) \
 		$(BUILD)/firmware.img $(BOOT_MEMORY)
 
 test-boot: boot-test

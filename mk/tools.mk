@@ -21,17 +21,23 @@ TEST_SUITES += test-py
 # (about 0.3 s for all four), so report and check show and enforce the peaks
 FW_HEAP_ARGS = --heap-trace --heapsim $(BUILD)/host/heapsim
 
-# The report for people, plus the same as one self-contained HTML page
+# The report for people, plus the same as one self-contained HTML page;
+# the stack's high-water marks the last boot test measured on this build
+# (`make boot-test`) appear next to the bounds
+FW_MEASURED_ARGS = --stack-measured $(BUILD)/stack-measured.json
 report: firmware host
-	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS) $(REPORT_FLAGS)
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS) $(FW_MEASURED_ARGS) \
+		$(REPORT_FLAGS)
 	$(Q)mkdir -p reports
-	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) --format html -o reports/firmware.html
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_MEASURED_ARGS) \
+		--format html -o reports/firmware.html
 
 check: firmware host
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS)
 
-# Part of `make`: the report for people, then the verdict; an exceeded
-# budget (exit 1) or bad input (exit 2) fails the build
+# Part of `make`: the report for people, then the verdict, the stack
+# bounds included ([stack], from the .su/.ci beside the map's objects); an
+# exceeded budget (exit 1) or bad input (exit 2) fails the build
 budget-check: firmware
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)

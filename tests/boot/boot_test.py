@@ -2,7 +2,8 @@
 """Boot the firmware under QEMU + SeaBIOS and check its INT 15h hook.
 
 Usage: boot_test.py [--junit FILE] [--break-image IMAGE]
-                    [--overhide-image IMAGE] IMAGE MIB...
+                    [--overhide-image IMAGE]
+                    [--stack-bounds REPORT.json [--stack-out FILE]] IMAGE MIB...
 
 Boots IMAGE once per memory size (MiB) with qemu-system-i386 (TCG), reads
 the payload's transcript from the debug console (port 0xE9), prints the
@@ -11,10 +12,18 @@ What must be hidden comes from each image's ELF (IMAGE with .elf for
 .img): the allocated sections' span and the heap pool (symbol heap_pool).
 With --break-image, also boots an image built to leave its heap visible,
 and with --overhide-image one that hides a page too many; the checks must
-catch both.  Exit 0 when everything passed.
+catch both.
+
+With --stack-bounds (`membudget report --format json` of the same build),
+each [stack.entries] entry's high-water mark, which the payload prints
+from its painted stack ("stack ENTRY USED SIZE", the highest over all
+boots), must satisfy measured <= static bound <= stack size; both figures
+are printed, and --stack-out keeps them for `make report`.  Exit 0 when
+everything passed.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -198,6 +207,52 @@ def break_case(result, cases):
     return case
 
 
+def stack_cases(bounds_path, transcripts, out_path=None):
+    """measured <= bound <= stack size per entry; the marks go to out_path."""
+    with open(bounds_path, encoding="utf-8") as f:
+        doc = json.load(f)
+    stack = doc.get("stack") or {"entries": []}
+    cases, marks = [], {}
+    print(f"== stack high-water marks ({len(transcripts)} boots) against "
+          f"{bounds_path}")
+    for entry in stack["entries"]:
+        name, bound = entry["name"], entry["bound"]
+        case = Case("boot.stack", name)
+        seen = [t.stacks[name] for t in transcripts if t and name in t.stacks]
+        size = (entry["stack"] or {}).get("size")
+        if not seen:
+            case.failures = [f"{name}: the payload printed no 'stack {name}' mark"]
+        else:
+            measured = max(used for used, _ in seen)
+            painted = seen[0][1]
+            marks[name] = {"measured": measured, "bound": bound, "stack_size": size}
+            shown = "unbounded" if bound is None else f"{bound:,} B"
+            print(f"  stack {name}: measured {measured:,} B <= static bound {shown} "
+                  f"<= stack {size if size is not None else painted:,} B")
+            if bound is None:
+                case.failures.append(f"{name}: no static bound (unbounded)")
+            elif measured > bound:
+                case.failures.append(f"{name}: measured {measured:,} B > static "
+                                     f"bound {bound:,} B: the analysis missed "
+                                     "something")
+            if size is not None and painted != size:
+                case.failures.append(f"{name}: painted {painted:,} B, but the "
+                                     f"image's stack is {size:,} B")
+            if bound is not None and size is not None and bound > size:
+                case.failures.append(f"{name}: bound {bound:,} B > stack {size:,} B")
+            if measured == 0:
+                case.failures.append(f"{name}: nothing used: not painted?")
+        for failure in case.failures:
+            print(f"         {failure}")
+        cases.append(case)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as f:
+            json.dump({"elf_sha256": doc["elf"]["sha256"], "entries": marks}, f,
+                      indent=1)
+            f.write("\n")
+    return cases
+
+
 def overhide_case(result, cases):
     """The image hiding a page too many must boot and fail on it."""
     case = Case("boot.break_overhide", "checker_catches_overhiding",
@@ -253,6 +308,10 @@ def main():
     parser.add_argument("--overhide-image",
                         help="image whose extra hidden page the checks must catch")
     parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--stack-bounds", metavar="REPORT",
+                        help="membudget report JSON with the [stack] bounds")
+    parser.add_argument("--stack-out", metavar="FILE",
+                        help="write the measured marks here (for make report)")
     args = parser.parse_args()
 
     images = [args.image] + [p for p in (args.break_image, args.overhide_image) if p]
@@ -267,12 +326,16 @@ def main():
             return 2
     layout = elf_layout(args.image)
     cases = []
+    transcripts = []
     for memory in args.memory:
         result = boot(args.image, memory, args.timeout)
         transcript, boot_cases = run_checks(f"boot.m{memory}", result,
                                             args.timeout, layout)
         report(f"boot {args.image}", transcript, boot_cases, result)
         cases += boot_cases
+        transcripts.append(transcript)
+    if args.stack_bounds:
+        cases += stack_cases(args.stack_bounds, transcripts, args.stack_out)
     if args.break_image:
         cases.append(boot_broken_image("heap left visible", args.break_image,
                                   args.memory[0], args.timeout, break_case,

@@ -87,6 +87,7 @@ class Transcript:
     fake_calls: dict = field(default_factory=dict)
     e801: dict = field(default_factory=dict)
     e88: dict = field(default_factory=dict)
+    stacks: dict = field(default_factory=dict)   # entry -> (used, size)
     done: bool = False
     last_line: str = ""
     # Not printed by the payload: what the firmware must hide, derived
@@ -149,6 +150,8 @@ def parse(text):
             table = result.e801 if key == "e801" else result.e88
             size = 5 if key == "e801" else 2
             table[rest[0]] = tuple(_numbers(rest[1:], size, line))
+        elif key == "stack" and rest:
+            result.stacks[rest[0]] = tuple(_numbers(rest[1:], 2, line))
         elif key == "done" and not rest:
             result.done = True
         else:

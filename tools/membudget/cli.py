@@ -78,6 +78,18 @@ def _input_args(parser, budgets_required, positional=True):
     parser.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
 
 
+def _stack_args(parser, measured=False):
+    parser.add_argument("--stack", metavar="PATH", action="append", default=[],
+                        help="gcc -fstack-usage/-fcallgraph-info=su files (.su, .ci) for "
+                             "the budgets file's [stack]: a directory (searched "
+                             "recursively), a file or a glob; repeatable (default: "
+                             "those beside the objects of --objects and of the map)")
+    if measured:
+        parser.add_argument("--stack-measured", metavar="FILE",
+                            help="stack high-water marks a boot test measured (JSON, "
+                                 "docs/formats.md), shown next to the bounds")
+
+
 def _heap_args(parser):
     parser.add_argument("--heap-trace", nargs="*", metavar="NAME",
                         help="run heapsim on the budgets file's [heap.traces] "
@@ -101,9 +113,10 @@ def _report(sub):
                    help=f"detail rows per component (default: {DEFAULT_TOP} "
                         "with --by symbol, all otherwise)")
     _heap_args(p)
+    _stack_args(p, measured=True)
     p.set_defaults(run=lambda a: report.run(
         a.elf, a.budgets, a.map, a.objects, a.by, a.format, a.top, a.heap_trace,
-        a.heapsim, a.output))
+        a.heapsim, a.output, a.stack, a.stack_measured))
 
 
 def _check(sub):
@@ -119,6 +132,7 @@ def _check(sub):
     _input_args(p, budgets_required=False, positional=False)
     p.add_argument("--format", choices=check.FORMATS, default="text")
     _heap_args(p)
+    _stack_args(p)
 
     def run(a):
         tomls = [i for i in a.inputs if i.endswith(".toml")]
@@ -135,7 +149,7 @@ def _check(sub):
                     "(check A.toml B.toml)")
         elf = a.inputs[0] if a.inputs else DEFAULT_ELF
         return check.run(elf, a.budgets, a.map, a.objects, a.format, a.heap_trace,
-                         a.heapsim, a.output)
+                         a.heapsim, a.output, a.stack)
     p.set_defaults(run=run)
 
 
@@ -146,8 +160,9 @@ def _snapshot(sub):
                                    "every symbol's bytes: what `membudget diff` "
                                    "compares against.")
     _input_args(p, budgets_required=False)
+    _stack_args(p)
     p.set_defaults(run=lambda a: snapshot.run(a.elf, a.budgets, a.map, a.objects,
-                                              a.output))
+                                              a.output, a.stack))
 
 
 def _diff(sub):

@@ -7,7 +7,7 @@ written to DIR under the name FILES gives it.
 
 import os
 
-from ..analysis import heapbudget, pipeline, snapshot
+from ..analysis import heapbudget, pipeline, snapshot, stack as stack_mod
 from ..model import InputError
 from ..render import check, csv, html, json, markdown, openmetrics, text
 from . import output
@@ -23,20 +23,32 @@ FILES = {"text": "report.txt", "json": "report.json", "markdown": "report.md",
 PIECE_FORMATS = {"html"}
 
 
+def stack_of(analysis, objects=(), stack=(), stack_measured=None):
+    """The [stack] figures of an analysed image (None without [stack])."""
+    found = stack_mod.for_image(analysis.budgets, analysis.image, stack, objects,
+                                analysis.attribution.link_map, stack_measured)
+    for message in (found.warnings if found else []):
+        output.warn(analysis.budgets_path, message)
+    return found
+
+
 def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=None,
             heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, pieces=False,
-            loaded_budgets=None):
+            loaded_budgets=None, stack=(), stack_measured=None):
     """Read, attribute and summarise one image: the pipeline.Report.
 
     @v heap_traces  trace names to run (empty: all), or None to run none
     @v pieces       keep the pieces and compilers (for the HTML page)
     @v loaded_budgets   the budgets file already read, if it was
+    @v stack        .su/.ci directories, files or globs (none: beside the objects)
+    @v stack_measured  the boot test's high-water marks (JSON), if any
     """
     analysis = pipeline.analyze(elf, budgets, map_path, objects, budgets=loaded_budgets)
     for path, message in analysis.warnings:
         output.warn(path, message)
     heap = heapbudget.for_image(analysis.budgets, analysis.image, heap_traces, heapsim)
-    report = pipeline.Report(analysis.summary(by=by, top=top), heap)
+    report = pipeline.Report(analysis.summary(by=by, top=top), heap,
+                             stack=stack_of(analysis, objects, stack, stack_measured))
     if pieces:
         report.pieces = analysis.attribution.pieces
         report.compilers = snapshot.compilers(analysis.image)
@@ -44,7 +56,8 @@ def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=No
 
 
 def run(elf, budgets=None, map_path=None, objects=(), by="component", fmt="text",
-        top=None, heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, out=None):
+        top=None, heap_traces=None, heapsim=heapbudget.DEFAULT_HEAPSIM, out=None,
+        stack=(), stack_measured=None):
     """Print or write the report in one format, or in several into a directory.
 
     @v fmt      a format, or several separated by commas (then out is a
@@ -57,7 +70,8 @@ def run(elf, budgets=None, map_path=None, objects=(), by="component", fmt="text"
     if len(formats) > 1 and os.path.exists(out) and not os.path.isdir(out):
         raise InputError(out, "several formats need a directory, this is a file")
     report = analyze(elf, budgets, map_path, objects, by, top, heap_traces, heapsim,
-                     pieces=bool(PIECE_FORMATS.intersection(formats)))
+                     pieces=bool(PIECE_FORMATS.intersection(formats)), stack=stack,
+                     stack_measured=stack_measured)
     texts = {f: RENDERERS[f](report) for f in formats}
     if len(formats) == 1:
         output.write(texts[formats[0]], out)

@@ -28,6 +28,12 @@ def _unit(line):
 
 
 def excess_line(line):
+    if hasattr(line, "verdict"):
+        return line.verdict(fmt_bytes)
+    return _excess_line(line)
+
+
+def _excess_line(line):
     """The one-line verdict of an exceeded budget.
 
     heap: code 1,104 B > budget 1,024 B (+80 B, +7.8 %)
@@ -49,6 +55,8 @@ def excess_line(line):
 
 def ok_line(line):
     """The one-line description of a budget within its limit."""
+    if hasattr(line, "verdict"):
+        return line.verdict(fmt_bytes)
     unit = _unit(line)
     if getattr(line, "exact", False):
         return (f"{line.owner}: {line.key} {fmt_bytes(line.used)}{unit} == expected "

@@ -212,6 +212,30 @@ def _fold_note(diff):
 
 # Text
 
+def _bound(value, present=True):
+    if not present:
+        return "-"
+    return "unbounded" if value is None else fmt_bytes(value)
+
+
+def stack_rows(diff):
+    """Per changed [stack] entry: base, head, delta and head's chain if it grew."""
+    rows = []
+    for s in diff.stack:
+        if not s.changed:
+            continue
+        delta = s.delta
+        chain = " > ".join(f"{name} {fmt_bytes(frame)}" for name, frame in s.head_chain)
+        rows.append([s.name, _bound(s.base, s.present[0]), _bound(s.head, s.present[1]),
+                     "-" if delta is None else fmt_signed(delta),
+                     chain if (delta is None or delta > 0 or s.head_chain != s.base_chain)
+                     else ""])
+    return rows
+
+
+STACK_DIFF_HEADER = ["stack entry", "base bound", "head bound", "delta", "head's chain"]
+
+
 def render_text(diff):
     out = [f"membudget diff: {diff.image}",
            f"base: {diff.base_label} ({id_text(diff.base_ids, '')})",
@@ -239,6 +263,11 @@ def render_text(diff):
     creep = _creep_rows(diff)
     if creep:
         out += [""] + text_table(["creep", "class", "delta", "cap", ""], creep, "llrrl")
+    stack = stack_rows(diff)
+    if stack:
+        # The chains whole, below the table: a cut chain hides the culprit
+        out += [""] + text_table(STACK_DIFF_HEADER[:-1], [r[:-1] for r in stack], "lrrr")
+        out += [f"  {r[0]} now via {r[-1]}" for r in stack if r[-1]]
     if diff.symbols:
         out += [""] + text_table(["delta", "%", "status", "symbol", "component", "class",
                                   "base", "head"], _symbol_rows(diff.symbols), "rrllllrr")
@@ -367,6 +396,11 @@ def render_markdown(diff, limit=LIMIT):
             page.add("", "### Creep", "")
             page.table("creep rows", ["component", "class", "delta B", "cap", ""],
                        "llrrl", creep)
+        stack = stack_rows(diff)
+        if stack:
+            page.add("", "### Stack depth", "")
+            page.table("stack rows", STACK_DIFF_HEADER, "lrrrl",
+                       [[f"`{r[0]}`", *r[1:]] for r in stack])
         if diff.symbols:
             page.add("", "### Symbols", "")
             page.table("symbol rows", SYMBOL_HEADER, "rrlllllrr",
@@ -436,6 +470,10 @@ def document(diff):
         "failed": diff.failed(),
         "mentions": [{"component": c, "owners": list(o)} for c, o in diff.over_creep_owners()],
         "warnings": list(diff.warnings),
+        "stack": [{"name": s.name, "base": s.base, "head": s.head, "delta": s.delta,
+                   "in_base": s.present[0], "in_head": s.present[1],
+                   "head_chain": [{"function": f, "frame": n} for f, n in s.head_chain]}
+                  for s in diff.stack],
     }
 
 
