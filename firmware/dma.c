@@ -27,7 +27,7 @@
 void *malloc_dma(size_t size, size_t phys_align)
 {
 	/* A zero size still takes a granule: the block must be distinct */
-	return alloc_memblock(size + !size, phys_align);
+	return heap_alloc(&malloc_heap, size + !size, phys_align, 0);
 }
 
 /**
@@ -38,5 +38,5 @@ void *malloc_dma(size_t size, size_t phys_align)
  */
 void free_dma(void *ptr, size_t size)
 {
-	free_memblock(ptr, size + !size);
+	heap_free(&malloc_heap, ptr, size + !size);
 }

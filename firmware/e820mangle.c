@@ -160,3 +160,51 @@ void e820_clip_88(const struct hidden_region *hide, unsigned int nhide,
 {
 	e820_clip(kib_above_1m, e820_unhidden_kib(hide, nhide));
 }
+
+/**
+ * Find the largest run of whole usable pages below 4 GiB
+ *
+ * @v bios		BIOS entries (usable ones may overlap hidden regions)
+ * @v count		Number of BIOS entries
+ * @v hide		Hidden regions the run must not touch
+ * @v nhide		Number of hidden regions (at most E820_LARGEST_NHIDE)
+ * @v start		Start of the run (written only if one is found)
+ * @ret len		Length of the run in bytes, or 0 if there is none
+ *
+ * The page just below 4 GiB is never taken, so that start + len fits in
+ * 32 bits and pointers to the end of the run do not wrap to 0, as in
+ * iPXE.  Each entry is mangled on its own, so the hidden regions may lie
+ * anywhere, in any order.  Works in pages, so 32 bits suffice.
+ */
+uint32_t e820_largest(const struct e820_entry *bios, unsigned int count,
+		      const struct hidden_region *hide, unsigned int nhide,
+		      uint32_t *start)
+{
+	struct e820_entry pieces[E820_LARGEST_NHIDE + 1];
+	struct e820_entry *piece;
+	uint32_t first;
+	uint32_t end;
+	uint32_t best = 0;
+	unsigned int n;
+
+	for (; count; count--, bios++) {
+		n = e820_mangle(bios, 1, hide, nhide, pieces,
+				ARRAY_SIZE(pieces));
+		for (piece = pieces; n; n--, piece++) {
+			if ((piece->type != E820_TYPE_RAM) ||
+			    (piece->start >> 32))
+				continue;
+			/* Page numbers of whole pages, below the top page */
+			first = piece->start;
+			end = E820_LARGEST_PAGES;
+			if (piece->len < (((uint64_t)end << 12) - first))
+				end = ((first + (uint32_t)piece->len) >> 12);
+			first = ((first >> 12) + !!(first & 0xfff));
+			if ((end > first) && ((end - first) > best)) {
+				*start = (first << 12);
+				best = (end - first);
+			}
+		}
+	}
+	return (best << 12);
+}

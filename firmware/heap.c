@@ -1,9 +1,13 @@
 /** @file
  *
- * Internal heap
+ * Heaps: the block engine, and the internal heap on top of it
  *
- * A fixed pool of HEAP_SIZE bytes serves malloc(), zalloc(), realloc(),
- * free() and (through dma.c) malloc_dma() and free_dma().
+ * A heap (struct heap) is a list of free blocks plus a rule for making
+ * room when an allocation fails.  The internal heap, a fixed pool of
+ * HEAP_SIZE bytes, serves malloc(), zalloc(), realloc(), free() and
+ * (through dma.c) malloc_dma() and free_dma(); umalloc.c runs external
+ * memory on the same engine as a second heap that grows down from the
+ * top of RAM.  This is iPXE's design: one block manager, two instances.
  *
  * Memory allocation assumes that all input parameters are untrusted: any
  * size or alignment, including SIZE_MAX, either succeeds or fails cleanly
@@ -16,24 +20,18 @@
  * HEAP_ALIGN, the size of a free-block header: any split therefore
  * leaves fragments that can hold a header and keep the list aligned.
  *
- * malloc() prefixes each block with a HEAP_ALIGN-sized header holding the
- * block's size, so its results stay HEAP_ALIGN-aligned.  Once the block
- * is freed, the free-list header overlays exactly that header: the
- * object's own first words (typically a reference count) survive free(),
- * which is what iPXE's padded block header achieves.  malloc_dma() blocks
- * have no header, and their first HEAP_ALIGN bytes become list pointers.
+ * heap_realloc() prefixes each block with a HEAP_ALIGN-sized header
+ * holding the block's size, placed so that the pointer after it has the
+ * heap's pointer alignment (HEAP_ALIGN for malloc(), a page for
+ * umalloc()).  Once the block is freed, the free-list header overlays
+ * exactly that header: the object's own first words (typically a
+ * reference count) survive free(), which is what iPXE's padded block
+ * header achieves.  malloc_dma() blocks have no header, and their first
+ * HEAP_ALIGN bytes become list pointers.
  */
 
 #include "malloc.h"
 #include "string.h"
-
-/** A free block, at its own start */
-struct heap_block {
-	/** Size in bytes, this header included */
-	size_t size;
-	/** Next free block, at a higher address, or NULL */
-	struct heap_block *next;
-};
 
 _Static_assert(sizeof(struct heap_block) == HEAP_ALIGN,
 	       "a free-block header is one granule");
@@ -41,34 +39,44 @@ _Static_assert((HEAP_ALIGN & (HEAP_ALIGN - 1)) == 0,
 	       "the granularity is a power of two");
 _Static_assert(HEAP_SIZE % HEAP_ALIGN == 0 && HEAP_SIZE >= HEAP_ALIGN,
 	       "HEAP_SIZE must be a non-zero multiple of HEAP_ALIGN");
-/* Sizes are capped at HEAP_SIZE before any addition, so such sums of two
- * cannot wrap */
-_Static_assert(HEAP_SIZE <= SIZE_MAX / 4, "HEAP_SIZE too large");
-
-/** The pool */
-static char heap_pool[HEAP_SIZE] __attribute__((aligned(HEAP_ALIGN)));
 
 /**
- * Head of the free list, by ascending address
+ * Largest request the engine does any arithmetic on
  *
- * A sentinel block of size zero outside the pool: every free block has a
- * predecessor, and the sentinel never touches a pool block, so searches
- * and merges need no special case for the first block.
+ * No heap comes near it (the address space also holds the firmware), so
+ * clamping to it fails exactly where the real size would, and adding a
+ * header and rounding up to a granule cannot wrap.
  */
-static struct heap_block heap_head;
+#define HEAP_MAX_SIZE ((size_t)-(4 * HEAP_ALIGN))
 
-/** Counters (the free-byte fields are computed from the list) */
-static struct heap_stats heap_counters;
+/** The internal heap's pool */
+static char heap_pool[HEAP_SIZE] __attribute__((aligned(HEAP_ALIGN)));
 
-#if defined(HOST_BUILD) && !defined(NDEBUG)
-/* Host debug builds verify every invariant after every change */
-#define heap_debug_check() assert(heap_check() == HEAP_OK)
+static unsigned int heap_discard(size_t size);
+
+/**
+ * The internal heap
+ *
+ * Its head is a sentinel block of size zero outside the pool: every free
+ * block has a predecessor, and the sentinel never touches a pool block,
+ * so searches and merges need no special case for the first block.
+ */
+struct heap malloc_heap = {
+	.ptr_align = HEAP_ALIGN,
+	.grow = heap_discard,
+};
+
+#ifdef DEBUG
+/* Debug builds verify the internal heap's invariants after every change */
+#define heap_debug_check(heap)                                                 \
+	assert((heap) != &malloc_heap || heap_check() == HEAP_OK)
 #else
-#define heap_debug_check() ((void)0)
+#define heap_debug_check(heap) ((void)0)
 #endif
 
 /**
- * Initialise the heap: one free block covering the pool, counters zeroed
+ * Initialise the internal heap: one free block covering the pool,
+ * counters zeroed
  *
  * Forgets every allocation; tests use it to start afresh.
  */
@@ -78,14 +86,14 @@ void heap_init(void)
 
 	block->size = HEAP_SIZE;
 	block->next = NULL;
-	heap_head.next = block;
-	memset(&heap_counters, 0, sizeof(heap_counters));
+	malloc_heap.head.next = block;
+	memset(&malloc_heap.stats, 0, sizeof(malloc_heap.stats));
 }
 
 /**
  * Round a block size up to the granularity
  *
- * @v size		Size in bytes, at most HEAP_SIZE
+ * @v size		Size in bytes, at most HEAP_MAX_SIZE
  * @ret size		Block size
  */
 static size_t heap_round(size_t size)
@@ -96,13 +104,14 @@ static size_t heap_round(size_t size)
 /**
  * Find the last free block below an address
  *
- * @v addr		Address within the pool
+ * @v heap		Heap
+ * @v addr		Address
  * @ret prev		Last free block below @c addr, or the sentinel head;
  *			its successor is the first free block at or above
  */
-static struct heap_block *heap_find(void *addr)
+static struct heap_block *heap_find(struct heap *heap, void *addr)
 {
-	struct heap_block *prev = &heap_head;
+	struct heap_block *prev = &heap->head;
 
 	while (prev->next && (void *)prev->next < addr)
 		prev = prev->next;
@@ -112,9 +121,13 @@ static struct heap_block *heap_find(void *addr)
 /**
  * Ask cache discarders, in table order, to free memory
  *
+ * @v size		Size of the failed allocation (unused: any object
+ *			freed may be what it needed)
  * @ret discarded	Objects freed by the first discarder that freed any
+ *
+ * The internal heap's way to make room.
  */
-static unsigned int heap_discard(void)
+static unsigned int heap_discard(size_t size __attribute__((unused)))
 {
 	struct cache_discarder *discarder;
 	unsigned int discarded;
@@ -133,20 +146,22 @@ static unsigned int heap_discard(void)
  */
 void heap_discard_all(void)
 {
-	while (heap_discard())
+	while (heap_discard(0))
 		;
 }
 
 /**
  * Take part of a free block
  *
+ * @v heap		Heap
  * @v prev		Predecessor of the free block
  * @v offset		Offset of the part, a multiple of HEAP_ALIGN
  * @v size		Size of the part, a multiple of HEAP_ALIGN, which
  *			must fit within the block after @c offset
  * @ret ptr		The part
  */
-static void *heap_take(struct heap_block *prev, size_t offset, size_t size)
+static void *heap_take(struct heap *heap, struct heap_block *prev,
+		       size_t offset, size_t size)
 {
 	struct heap_block *block = prev->next;
 	struct heap_block *next = block->next;
@@ -168,57 +183,63 @@ static void *heap_take(struct heap_block *prev, size_t offset, size_t size)
 	}
 	prev->next = next;
 
-	heap_counters.used += size;
-	if (heap_counters.peak_used < heap_counters.used)
-		heap_counters.peak_used = heap_counters.used;
-	heap_debug_check();
+	heap->stats.used += size;
+	if (heap->stats.peak_used < heap->stats.used)
+		heap->stats.peak_used = heap->stats.used;
+	heap_debug_check(heap);
 	return (char *)block + offset;
 }
 
 /**
  * Allocate a block (first fit)
  *
+ * @v heap		Heap
  * @v size		Size in bytes, non-zero (untrusted)
  * @v align		Alignment: a power of two, or 0 for none (untrusted)
+ * @v offset		Offset within the block of the point to align
  * @ret ptr		Block, or NULL
  *
- * On failure, cache discarders free memory one at a time and the search
- * repeats until it succeeds or none frees anything.
+ * On failure the heap's grow() makes room (the internal heap asks cache
+ * discarders to free memory, one at a time) and the search repeats
+ * until it succeeds or grow() can do nothing more.
  */
-void *alloc_memblock(size_t size, size_t align)
+void *heap_alloc(struct heap *heap, size_t size, size_t align, size_t offset)
 {
 	struct heap_block *prev;
 	struct heap_block *block;
-	size_t offset;
+	size_t skip;
 
-	/* Reject misuse, and sizes that can never fit before rounding */
-	if ((align & (align - 1)) || size > HEAP_SIZE)
+	/* Reject misuse, and sizes whose rounding would wrap */
+	if ((align & (align - 1)) || size > HEAP_MAX_SIZE)
 		goto fail;
 	size = heap_round(size);
 	if (align < HEAP_ALIGN)
 		align = HEAP_ALIGN;
 
 	do {
-		for (prev = &heap_head; (block = prev->next); prev = block) {
-			/* Both terms are below SIZE_MAX / 2: no wrap */
-			offset = -(uintptr_t)block & (align - 1);
-			if (offset + size <= block->size)
-				return heap_take(prev, offset, size);
+		for (prev = &heap->head; (block = prev->next); prev = block) {
+			/* Compared apart: skip + size may wrap */
+			skip = -((uintptr_t)block + offset) & (align - 1);
+			if (size <= block->size && skip <= block->size - size)
+				return heap_take(heap, prev, skip, size);
 		}
-	} while (heap_discard());
+	} while (heap->grow(size));
 
 fail:
-	heap_counters.failures++;
+	heap->stats.failures++;
 	return NULL;
 }
 
 /**
  * Free a block
  *
- * @v ptr		Block from alloc_memblock(), or NULL
+ * @v heap		Heap
+ * @v ptr		Block from heap_alloc(), or NULL
  * @v size		Size it was allocated with
+ *
+ * Also gives a heap new memory: a grow() hook frees the room it adds.
  */
-void free_memblock(void *ptr, size_t size)
+void heap_free(struct heap *heap, void *ptr, size_t size)
 {
 	struct heap_block *block = ptr;
 	struct heap_block *prev;
@@ -227,10 +248,10 @@ void free_memblock(void *ptr, size_t size)
 	if (!ptr)
 		return;
 	size = heap_round(size);
-	heap_counters.used -= size;
+	heap->stats.used -= size;
 
 	/* Find the free neighbours */
-	prev = heap_find(block);
+	prev = heap_find(heap, block);
 	next = prev->next;
 
 	/* Absorb a free block that follows directly */
@@ -248,7 +269,79 @@ void free_memblock(void *ptr, size_t size)
 	}
 	block->size = size;
 	block->next = next;
-	heap_debug_check();
+	heap_debug_check(heap);
+}
+
+/**
+ * Resize a block that records its own size
+ *
+ * @v heap		Heap
+ * @v old_ptr		Memory from heap_realloc() on this heap, or NULL
+ * @v new_size		New size in bytes (untrusted)
+ * @ret new_ptr		Resized memory, aligned to the heap's ptr_align,
+ *			or NULL
+ *
+ * heap_realloc(heap, NULL, size) allocates, even for size 0 (a distinct
+ * block); heap_realloc(heap, ptr, 0) frees and returns NULL.  Shrinking,
+ * and growing into a directly following free block, happen in place;
+ * otherwise the contents move.  If NULL is returned for a non-zero size,
+ * the old memory is untouched and still allocated.
+ */
+void *heap_realloc(struct heap *heap, void *old_ptr, size_t new_size)
+{
+	size_t *old_header = NULL;
+	size_t *header;
+	struct heap_block *prev;
+	size_t old_block = 0;
+	size_t new_block;
+	char *end;
+
+	/* Nothing this large fits; clamping keeps the sums from wrapping.
+	 * A zero size still takes a granule, or the pointer would be the
+	 * address of the next block. */
+	if (new_size > HEAP_MAX_SIZE)
+		new_size = HEAP_MAX_SIZE;
+	new_block = heap_round(new_size + HEAP_ALIGN + !new_size);
+
+	if (old_ptr) {
+		old_header = (void *)((char *)old_ptr - HEAP_ALIGN);
+		old_block = *old_header;
+		if (!new_size) {
+			heap_free(heap, old_header, old_block);
+			return NULL;
+		}
+
+		/* Shrink in place, freeing the tail */
+		if (new_block <= old_block) {
+			if (new_block < old_block)
+				heap_free(heap, (char *)old_header + new_block,
+					  old_block - new_block);
+			header = old_header;
+			goto done;
+		}
+
+		/* Grow in place into a directly following free block */
+		end = (char *)old_header + old_block;
+		prev = heap_find(heap, end);
+		if ((char *)prev->next == end &&
+		    new_block - old_block <= prev->next->size) {
+			heap_take(heap, prev, 0, new_block - old_block);
+			header = old_header;
+			goto done;
+		}
+	}
+
+	/* Move; on failure the old block stays as it was */
+	header = heap_alloc(heap, new_block, heap->ptr_align, HEAP_ALIGN);
+	if (!header)
+		return NULL;
+	if (old_ptr) {
+		memcpy((char *)header + HEAP_ALIGN, old_ptr, old_block - HEAP_ALIGN);
+		heap_free(heap, old_header, old_block);
+	}
+done:
+	*header = new_block;
+	return (char *)header + HEAP_ALIGN;
 }
 
 /**
@@ -260,21 +353,7 @@ void free_memblock(void *ptr, size_t size)
  */
 void *malloc(size_t size)
 {
-	size_t *header;
-
-	/* Beyond the pool it fails anyway; clamping keeps the header
-	 * addition from wrapping */
-	if (size > HEAP_SIZE)
-		size = HEAP_SIZE;
-	/* A zero size still takes a granule, or the pointer would be the
-	 * address of the next block */
-	size += HEAP_ALIGN + !size;
-
-	header = alloc_memblock(size, 0);
-	if (!header)
-		return NULL;
-	*header = size;
-	return (char *)header + HEAP_ALIGN;
+	return heap_realloc(&malloc_heap, NULL, size);
 }
 
 /**
@@ -299,12 +378,8 @@ void *zalloc(size_t size)
  */
 void free(void *ptr)
 {
-	size_t *header;
-
-	if (ptr) {
-		header = (void *)((char *)ptr - HEAP_ALIGN);
-		free_memblock(header, *header);
-	}
+	if (ptr)
+		heap_realloc(&malloc_heap, ptr, 0);
 }
 
 /**
@@ -312,65 +387,15 @@ void free(void *ptr)
  *
  * @v old_ptr		Memory from malloc(), zalloc() or realloc(), or NULL
  * @v new_size		New size in bytes (untrusted)
- * @ret new_ptr		Resized memory, or NULL
- *
- * realloc(NULL, size) is malloc(size), even for size 0; realloc(ptr, 0)
- * frees and returns NULL.  Shrinking, and growing into a directly following free block,
- * happen in place; otherwise the contents move.  If NULL is returned for
- * a non-zero size, the old memory is untouched and still allocated.
+ * @ret new_ptr		Resized memory, or NULL (see heap_realloc())
  */
 void *realloc(void *old_ptr, size_t new_size)
 {
-	size_t *header;
-	struct heap_block *prev;
-	char *end;
-	size_t old_block;
-	size_t new_block;
-	void *new_ptr;
-
-	if (!old_ptr)
-		return malloc(new_size);
-	if (!new_size) {
-		free(old_ptr);
-		return NULL;
-	}
-
-	header = (void *)((char *)old_ptr - HEAP_ALIGN);
-	old_block = heap_round(*header);
-	end = (char *)header + old_block;
-	/* As in malloc(): nothing beyond the pool fits, and no wrap */
-	if (new_size > HEAP_SIZE)
-		new_size = HEAP_SIZE;
-	new_block = heap_round(new_size + HEAP_ALIGN);
-
-	if (new_block <= old_block) {
-		/* Shrink in place, freeing the tail */
-		if (new_block < old_block)
-			free_memblock((char *)header + new_block,
-				      old_block - new_block);
-	} else {
-		/* Grow in place into a directly following free block */
-		prev = heap_find(end);
-		if ((char *)prev->next != end ||
-		    new_block - old_block > prev->next->size)
-			goto move;
-		heap_take(prev, 0, new_block - old_block);
-	}
-	*header = new_block;
-	return old_ptr;
-
-move:
-	/* On failure the old block stays as it was */
-	new_ptr = malloc(new_size);
-	if (new_ptr) {
-		memcpy(new_ptr, old_ptr, old_block - HEAP_ALIGN);
-		free(old_ptr);
-	}
-	return new_ptr;
+	return heap_realloc(&malloc_heap, old_ptr, new_size);
 }
 
 /**
- * Read the heap statistics
+ * Read the internal heap's statistics
  *
  * @v stats		Statistics to fill in
  */
@@ -378,8 +403,8 @@ void heap_stats(struct heap_stats *stats)
 {
 	struct heap_block *block;
 
-	*stats = heap_counters;
-	for (block = heap_head.next; block; block = block->next) {
+	*stats = malloc_heap.stats;
+	for (block = malloc_heap.head.next; block; block = block->next) {
 		stats->free += block->size;
 		if (stats->largest_free < block->size)
 			stats->largest_free = block->size;
@@ -387,15 +412,16 @@ void heap_stats(struct heap_stats *stats)
 }
 
 /**
- * Check the heap's invariants
+ * Check the internal heap's invariants
  *
  * @ret rc		HEAP_OK, or the first broken invariant (enum
  *			heap_check_error)
  *
  * Safe on a corrupted list: each pointer is range-checked before it is
  * followed, and addresses must strictly increase, so the walk ends.
- * Costs nothing in an image that never calls it (--gc-sections).
+ * Only in debug builds: the release image carries no self-tests.
  */
+#ifdef DEBUG
 int heap_check(void)
 {
 	struct heap_block *block;
@@ -403,7 +429,7 @@ int heap_check(void)
 	uintptr_t offset;
 	size_t free = 0;
 
-	for (block = heap_head.next; block; block = block->next) {
+	for (block = malloc_heap.head.next; block; block = block->next) {
 		offset = (uintptr_t)block - (uintptr_t)heap_pool;
 		if (offset >= HEAP_SIZE || block->size > HEAP_SIZE - offset)
 			return HEAP_ERR_RANGE;
@@ -416,9 +442,10 @@ int heap_check(void)
 		prev_end = (uintptr_t)block + block->size;
 		free += block->size;
 	}
-	if (free + heap_counters.used != HEAP_SIZE)
+	if (free + malloc_heap.stats.used != HEAP_SIZE)
 		return HEAP_ERR_TOTAL;
-	if (heap_counters.peak_used < heap_counters.used)
+	if (malloc_heap.stats.peak_used < malloc_heap.stats.used)
 		return HEAP_ERR_PEAK;
 	return HEAP_OK;
 }
+#endif /* DEBUG */

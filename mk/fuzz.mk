@@ -6,8 +6,7 @@
 FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -fno-builtin \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-	-DHOST_BUILD -DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
-FUZZ_OBJS := $(patsubst firmware/%.c,$(BUILD)/fuzz/obj/%.o,$(HOST_FW_SRCS))
+	-DHOST_BUILD -DDEBUG -DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60
 # The short pass inside `make test`, per harness
@@ -17,10 +16,8 @@ FUZZ_TEST_SECONDS ?= 20
 
 fuzz-build: $(FUZZ_BINS)
 
-$(BUILD)/fuzz/obj/%.o: firmware/%.c $(FW_CONFIG)
-	@mkdir -p $(@D)
-	@echo "  FUZZCC  $<"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+$(eval $(call fw_objects,fuzz,$(FUZZ_CC) $(FUZZ_CFLAGS),FUZZCC ))
+FUZZ_OBJS := $(fuzz_OBJS)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(@D)
@@ -28,15 +25,11 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
 
 fuzz: $(FUZZ_BINS)
-	$(Q)$(PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
+	$(Q)$(TEST_PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 test-fuzz: $(FUZZ_BINS)
 	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_TEST_SECONDS) \
+	$(Q)$(TEST_PYTHON) tests/fuzz/run_fuzz.py --seconds $(FUZZ_TEST_SECONDS) \
 		--junit $(RESULTS)/fuzz.xml $(FUZZ_BINS)
 
 TEST_SUITES += test-fuzz
-
--include $(FUZZ_OBJS:.o=.d)
-
-.SECONDARY: $(FUZZ_OBJS)

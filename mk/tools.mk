@@ -13,7 +13,7 @@ REPORT_FLAGS ?=
 # pytest covers the tool and drives the host simulators
 test-py: host
 	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
+	$(Q)$(TEST_PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
 
 TEST_SUITES += test-py
 
@@ -21,17 +21,23 @@ TEST_SUITES += test-py
 # (about 0.3 s for all four), so report and check show and enforce the peaks
 FW_HEAP_ARGS = --heap-trace --heapsim $(BUILD)/host/heapsim
 
-# The report for people, plus the same as one self-contained HTML page
+# The report for people, plus the same as one self-contained HTML page;
+# the stack's high-water marks the last boot test measured on this build
+# (`make boot-test`) appear next to the bounds
+FW_MEASURED_ARGS = --stack-measured $(BUILD)/stack-measured.json
 report: firmware host
-	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS) $(REPORT_FLAGS)
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS) $(FW_MEASURED_ARGS) \
+		$(REPORT_FLAGS)
 	$(Q)mkdir -p reports
-	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) --format html -o reports/firmware.html
+	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_MEASURED_ARGS) \
+		--format html -o reports/firmware.html
 
 check: firmware host
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS)
 
-# Part of `make`: the report for people, then the verdict; an exceeded
-# budget (exit 1) or bad input (exit 2) fails the build
+# Part of `make`: the report for people, then the verdict, the stack
+# bounds included ([stack], from the .su/.ci beside the map's objects); an
+# exceeded budget (exit 1) or bad input (exit 2) fails the build
 budget-check: firmware
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)
@@ -69,3 +75,26 @@ ifeq ($(BASE),)
 else
 	$(Q)mk/diff-base.sh '$(BASE)' '$(PYTHON)' $(BUILD) $(DIFF_FLAGS)
 endif
+
+# make install PREFIX=DIR [DESTDIR=STAGE]: the package under
+# PREFIX/lib/membudget/ and a `membudget` command in PREFIX/bin that runs it
+# with the python3 on PATH (or $MEMBUDGET_PYTHON): standard library only,
+# no pip needed.  `pip install .` (pyproject.toml) is the other way.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib/membudget
+INSTALL_BIN = $(DESTDIR)$(PREFIX)/bin
+MB_INSTALL_FILES := $(shell find tools/membudget -name __pycache__ -prune -o -type f \
+	\( -name '*.py' -o -path '*/assets/*' \) -print)
+
+.PHONY: install
+install:
+	@echo "  INSTALL $(INSTALL_BIN)/membudget, $(INSTALL_LIB)/membudget/"
+	$(Q)rm -rf $(INSTALL_LIB)/membudget
+	$(Q)for f in $(MB_INSTALL_FILES); do \
+		install -D -m 644 "$$f" "$(INSTALL_LIB)/$${f#tools/}" || exit 1; \
+	done
+	$(Q)mkdir -p $(INSTALL_BIN)
+	$(Q)printf '#!/bin/sh\n# membudget, installed by make install\nexec "$${MEMBUDGET_PYTHON:-python3}" "%s" "$$@"\n' \
+		"$(PREFIX)/lib/membudget/membudget" >$(INSTALL_BIN)/membudget
+	$(Q)chmod 755 $(INSTALL_BIN)/membudget

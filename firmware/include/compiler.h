@@ -22,7 +22,8 @@
 /** Round down to a power-of-two multiple */
 #define ALIGN_DOWN(value, align) ((value) & ~((align) - 1))
 
-#ifndef NDEBUG
+/* Assertions cost bytes: only debug builds (DEBUG) keep them */
+#ifdef DEBUG
 #define assert(cond)                                                           \
 	do {                                                                   \
 		if (!(cond))                                                   \

@@ -73,6 +73,11 @@ struct hidden_region {
 /** E801h reports KiB up to here, then 64 KiB blocks */
 #define E820_16MB 0x1000000ULL
 
+/** End of e820_largest()'s search in 4 KiB pages: 4 GiB less one page */
+#define E820_LARGEST_PAGES 0xfffffU
+/** Most hidden regions e820_largest() accepts */
+#define E820_LARGEST_NHIDE 2
+
 unsigned int e820_mangle(const struct e820_entry *bios, unsigned int count,
 			 const struct hidden_region *hide, unsigned int nhide,
 			 struct e820_entry *out, unsigned int max_out);
@@ -80,5 +85,8 @@ void e820_clip_e801(const struct hidden_region *hide, unsigned int nhide,
 		    uint32_t *kib_1m_16m, uint32_t *blocks_above_16m);
 void e820_clip_88(const struct hidden_region *hide, unsigned int nhide,
 		  uint32_t *kib_above_1m);
+uint32_t e820_largest(const struct e820_entry *bios, unsigned int count,
+		      const struct hidden_region *hide, unsigned int nhide,
+		      uint32_t *start);
 
 #endif /* E820_H */

@@ -55,6 +55,39 @@ struct heap_stats {
 	unsigned long failures;	/**< Allocations that returned NULL */
 };
 
+/** A free block, at its own start */
+struct heap_block {
+	/** Size in bytes, this header included */
+	size_t size;
+	/** Next free block, at a higher address, or NULL */
+	struct heap_block *next;
+};
+
+/**
+ * A heap: free blocks and a way to make room (heap.c)
+ *
+ * The internal heap (malloc_heap) and umalloc's external heap are two
+ * instances of it.
+ */
+struct heap {
+	/** Free-list head: a sentinel of size zero, never in the heap */
+	struct heap_block head;
+	/** Alignment of heap_realloc()'s pointers (a power of two) */
+	size_t ptr_align;
+	/**
+	 * Make room after a failed allocation
+	 *
+	 * @v size		Block size wanted (header and rounding
+	 *			included), possibly beyond any room
+	 * @ret progress	Non-zero if the allocation is worth retrying
+	 */
+	unsigned int (*grow)(size_t size);
+	/** Counters (free and largest_free only from heap_stats()) */
+	struct heap_stats stats;
+};
+
+extern struct heap malloc_heap;
+
 /** A cache discarder: frees some cached memory, returns how many objects */
 struct cache_discarder {
 	unsigned int (*discard)(void);
@@ -73,11 +106,14 @@ void free(void *ptr);
 void *malloc_dma(size_t size, size_t phys_align);
 void free_dma(void *ptr, size_t size);
 void heap_stats(struct heap_stats *stats);
+#ifdef DEBUG
 int heap_check(void);
+#endif
 void heap_discard_all(void);
 
-/* The block allocator under malloc() and malloc_dma(), as in iPXE */
-void *alloc_memblock(size_t size, size_t align);
-void free_memblock(void *ptr, size_t size);
+/* The block engine under every heap */
+void *heap_alloc(struct heap *heap, size_t size, size_t align, size_t offset);
+void heap_free(struct heap *heap, void *ptr, size_t size);
+void *heap_realloc(struct heap *heap, void *old_ptr, size_t new_size);
 
 #endif /* MALLOC_H */

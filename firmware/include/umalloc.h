@@ -5,12 +5,13 @@
  *
  * External memory: umalloc(), urealloc(), ufree()
  *
- * Blocks are carved from the top of the largest run of whole usable
- * pages below 4 GiB that no hidden region (image, heap) touches, growing
- * down; the live blocks are kept hidden from INT 15h callers through the
- * HIDE_UMALLOC slot.  Blocks are page-aligned.  Sizes are untrusted (any
- * value fails cleanly); pointers are trusted to come from umalloc() or
- * urealloc() (or be NULL).
+ * A second heap on heap.c's engine, in the largest run of whole usable
+ * pages below 4 GiB that no hidden region (image, heap) touches: it
+ * starts empty at the top and grows down; the heap is kept hidden from
+ * INT 15h callers through the HIDE_UMALLOC slot.  Blocks are
+ * page-aligned.  Sizes are untrusted (any value fails cleanly); pointers
+ * are trusted to come from umalloc() or urealloc() (or be NULL).
+ * urealloc(ptr, 0) frees, as ufree() does.
  *
  * Call umalloc_init() once the image and the heap are hidden and before
  * the first allocation; until then every allocation fails.

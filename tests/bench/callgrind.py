@@ -119,3 +119,47 @@ def profile_trace(heapsim, trace, out_file):
     except OSError as err:
         raise CallgrindError(f"{out_file}: {err.strerror}") from None
     return parse(text), proc.stdout, proc.returncode, proc.stderr
+
+
+
+# Names heapsim's per-call build dumps under (tools/sim/heapsim.c)
+PER_CALL = ("malloc", "zalloc", "realloc", "free", "malloc_dma", "free_dma")
+
+
+def per_call(heapsim, trace, workdir):
+    """Instructions of every single heap call heapsim makes on @trace.
+
+    @heapsim must be built with -DHEAPSIM_PER_CALL: it zeroes callgrind's
+    counters before each heap call and dumps them after it, named after
+    the call, and once around nothing ("calibrate"), whose cost (the
+    client requests' own) is taken off every call.
+
+    @ret {call name: [Ir of each call, in order]}
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for old in workdir.glob("cg.out*"):
+        old.unlink()
+    argv = ["valgrind", "--tool=callgrind", "--quiet",
+            f"--callgrind-out-file={workdir / 'cg.out'}",
+            str(heapsim), str(trace)]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CallgrindError(f"{heapsim} {trace}: exit {proc.returncode}: "
+                             f"{proc.stderr.strip()[-300:]}")
+    calls = {}
+    for dump in workdir.glob("cg.out*"):
+        name = ir = None
+        with open(dump) as f:
+            for line in f:
+                if line.startswith("desc: Trigger: Client Request: "):
+                    name = line[len("desc: Trigger: Client Request: "):].strip()
+                elif line.startswith("totals:"):
+                    ir = int(line.split()[1])
+        seq = dump.name.rsplit(".", 1)[-1]
+        dump.unlink()
+        if name is not None and ir is not None and seq.isdigit():
+            calls.setdefault(name, []).append((int(seq), ir))
+    base = min((ir for _, ir in calls.pop("calibrate", [])), default=0)
+    return {name: [ir - base for _, ir in sorted(pairs)]
+            for name, pairs in calls.items()}

@@ -94,17 +94,22 @@ ARITY = {"malloc": 2, "zalloc": 2, "realloc": 2, "free": 1, "dma": 3,
          "freedma": 1, "check": 0}
 
 
-def replay(lines, heap_size, base=0):
-    """Run the trace @lines on a first-fit pool of @heap_size bytes at @base."""
+def replay(lines, heap_size, base=0, granule=GRANULE):
+    """Run the trace @lines on a first-fit pool of @heap_size bytes at @base,
+    with blocks of @granule bytes (16 on a 64-bit host, 8 on i386)."""
     pool = Pool(heap_size, base)
+
+    def _round(size):
+        return -(-size // granule) * granule
+
     live = {}           # id -> (block start, block size) or None
     out = Outcome()
 
     def malloc(size):
         if size > heap_size:
             return None
-        block = _round(size + GRANULE)
-        start = pool.alloc(block, GRANULE)
+        block = _round(size + granule)
+        start = pool.alloc(block, granule)
         return None if start is None else (start, block)
 
     for lineno, line in enumerate(lines, 1):
@@ -124,7 +129,7 @@ def replay(lines, heap_size, base=0):
             size, align = nums
             ok = size <= heap_size and not align & (align - 1)
             block = _round(size or 1)
-            start = pool.alloc(block, max(align, GRANULE)) if ok else None
+            start = pool.alloc(block, max(align, granule)) if ok else None
             live[key] = None if start is None else (start, block)
             out.failures += start is None
         elif op in ("free", "freedma"):

@@ -36,6 +36,12 @@ HEAPSIM = BENCH / "heapsim-bench"
 TRACES = Path("tests/traces")
 TRACE_SUFFIXES = (".trace", ".txt")
 HEAPSIM_KEYS = ("ops", "failures", "peak_used", "free", "largest_free")
+# Per-call builds (mk/bench.mk): this tree's heap and the previous one
+CALL_SUBJECTS = (("ours", BENCH / "heapsim-ours"),
+                 ("previous", BENCH / "heapsim-prev"))
+HOLES = BENCH / "holes.trace"
+ALLOC_CALLS = ("malloc", "zalloc", "realloc", "malloc_dma")
+FREE_CALLS = ("free", "free_dma")
 
 
 @dataclass
@@ -269,19 +275,19 @@ def heapsim_keys(text):
     return values
 
 
-def pool_address():
-    """Address of heapsim-bench's heap pool (a non-PIE link: fixed)."""
-    with open(HEAPSIM, "rb") as f:
+def pool_address(binary=HEAPSIM):
+    """Address of a heapsim build's heap pool (a non-PIE link: fixed)."""
+    with open(binary, "rb") as f:
         symtab = ELFFile(f).get_section_by_name(".symtab")
         found = symtab.get_symbol_by_name("heap_pool") if symtab else None
     return found[0]["st_value"] if found else 0
 
 
-def first_fit(trace, heap_size, base):
+def first_fit(trace, heap_size, base, granule=firstfit.GRANULE):
     """The reference first-fit allocator's figures on @trace."""
     try:
         with open(trace) as f:
-            outcome = firstfit.replay(f, heap_size, base)
+            outcome = firstfit.replay(f, heap_size, base, granule)
     except (OSError, firstfit.TraceError) as err:
         return {"error": str(err)}
     return outcome.__dict__
@@ -326,6 +332,81 @@ def allocator(log, heap_size):
         rows.append(row)
     return {"heapsim": str(HEAPSIM), "pool_address": base,
             "heap_size": heap_size, "traces": rows}
+
+
+def spread(values):
+    """Median and maximum of a list of instruction counts, or Nones."""
+    if not values:
+        return None, None
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2], ordered[-1]
+
+
+def heap_calls(log, heap_size):
+    """Instructions per heap call, median and maximum, for each trace and
+    the worst case, on this tree's heap and the previous one; failures of
+    each and of the first-fit reference (firstfit.py, which has no
+    instruction count: it is Python)."""
+    rows = []
+    found = traces() + ([HOLES] if HOLES.exists() else [])
+    if not found:
+        return {"skipped": "no traces"}
+    for trace in found:
+        ours = CALL_SUBJECTS[0][1]
+        row = {"trace": trace.name,
+               "first_fit": first_fit(trace, heap_size,
+                                      pool_address(ours) if ours.exists()
+                                      else 0, granule=8)}
+        for label, binary in CALL_SUBJECTS:
+            if not binary.exists():
+                row[label] = {"skipped": f"{binary} not built"}
+                continue
+            log(f"bench: {binary.name} {trace.name}, per call under callgrind")
+            try:
+                calls = callgrind.per_call(binary, trace,
+                                           BENCH / "percall" / label)
+            except callgrind.CallgrindError as exc:
+                row[label] = {"error": str(exc)}
+                continue
+            allocs = [ir for n in ALLOC_CALLS for ir in calls.get(n, [])]
+            frees = [ir for n in FREE_CALLS for ir in calls.get(n, [])]
+            row[label] = {
+                "alloc_calls": len(allocs), "free_calls": len(frees),
+                "alloc_median": spread(allocs)[0], "alloc_max": spread(allocs)[1],
+                "free_median": spread(frees)[0], "free_max": spread(frees)[1],
+                "failures": heapsim_keys(subprocess.run(
+                    [str(binary), str(trace)], capture_output=True,
+                    text=True).stdout).get("failures")}
+        rows.append(row)
+    return {"holes_trace": str(HOLES), "traces": rows}
+
+
+def render_calls(calls, markdown=False):
+    """The heap-calls table, as text or as markdown rows."""
+    if "skipped" in calls:
+        return [f"heap calls: skipped: {calls['skipped']}"]
+    cols = ["trace", "ours alloc med/max", "ours free med/max",
+            "previous alloc med/max", "previous free med/max",
+            "failures ours/previous/first fit"]
+    out = (["", "| " + " | ".join(cols) + " |",
+            "|---|--:|--:|--:|--:|--:|"] if markdown
+           else ["", "heap calls: callgrind instructions per call (i386)",
+                 "  ".join(f"{c:>24}" for c in cols)])
+    for row in calls["traces"]:
+        cells = [row["trace"]]
+        for label, _ in CALL_SUBJECTS:
+            r = row.get(label, {})
+            if "alloc_max" not in r:
+                cells += [r.get("skipped") or r.get("error") or "-", "-"]
+                continue
+            cells.append(f"{fmt(r['alloc_median'], 'd')}/{fmt(r['alloc_max'], 'd')}")
+            cells.append(f"{fmt(r['free_median'], 'd')}/{fmt(r['free_max'], 'd')}")
+        fails = [row.get(label, {}).get("failures") for label, _ in CALL_SUBJECTS]
+        fails.append(row["first_fit"].get("failures"))
+        cells.append("/".join("-" if f is None else str(f) for f in fails))
+        out.append("| " + " | ".join(cells) + " |" if markdown
+                   else "  ".join(f"{c:>24}" for c in cells))
+    return out
 
 
 # --- output -------------------------------------------------------------
@@ -409,6 +490,8 @@ def render(report):
                        f"{fmt(t['first_fit'].get('failures'), '14d')} "
                        f"{fmt(t['first_fit'].get('largest_free'), '12d')}"
                        + (f"  exit {t['status']}" if t["status"] else ""))
+    if "heap_calls" in report:
+        out += render_calls(report["heap_calls"])
     return "\n".join(out) + "\n"
 
 
@@ -461,6 +544,8 @@ def render_markdown(report):
                            f"{t['largest_free']} | "
                            f"{t['first_fit'].get('failures', '-')} | "
                            f"{t['first_fit'].get('largest_free', '-')} |")
+    if "heap_calls" in report:
+        out += render_calls(report["heap_calls"], markdown=True)
     skipped = [f"{r['subject']} {r['command']}: {r['skipped'] or r['error']}"
                for r in report["results"] if r["skipped"] or r["error"]]
     if skipped:
@@ -568,6 +653,9 @@ def main(argv=None):
         if "firmware" in only else {"skipped": "not requested"})
     report["allocator"] = (allocator(log, args.heap_size) if "allocator" in only
                            else {"skipped": "not requested"})
+    report["heap_calls"] = (heap_calls(log, args.heap_size)
+                            if "allocator" in only
+                            else {"skipped": "not requested"})
     report["machine"]["loadavg_at_end"] = [round(x, 2)
                                            for x in os.getloadavg()]
 

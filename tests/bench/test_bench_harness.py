@@ -147,3 +147,25 @@ def test_first_fit_rejects_unreadable_lines():
     import firstfit
     with pytest.raises(firstfit.TraceError):
         firstfit.replay(["malloc a"], 1024)
+
+
+def test_holes_trace_walks_every_hole():
+    import firstfit
+    import gen_holes
+    text = gen_holes.holes_trace(2048, 131072, 8)
+    lines = text.splitlines()
+    # 8192 one-granule blocks fill the pool; every other one of the first
+    # 4096 is freed: 2048 holes of 16 B before a full pool
+    assert sum(1 for l in lines if l.startswith("malloc ") and l.endswith(" 8")) == 8192
+    out = firstfit.replay(lines, 131072, 0, granule=8)
+    assert out.failures == 100          # every malloc(64) fails
+    assert out.largest_free == 131072   # and everything is freed at the end
+    with pytest.raises(ValueError):
+        gen_holes.holes_trace(5000, 131072, 8)
+
+
+def test_first_fit_granule_is_a_parameter():
+    import firstfit
+    trace = ["malloc 1 8", "malloc 2 8"]
+    assert firstfit.replay(trace, 4096, 0, granule=8).peak_used == 32
+    assert firstfit.replay(trace, 4096, 0, granule=16).peak_used == 64

@@ -1,16 +1,29 @@
 #!/usr/bin/env python3
 """Boot the firmware under QEMU + SeaBIOS and check its INT 15h hook.
 
-Usage: boot_test.py [--junit FILE] [--break-image IMAGE] IMAGE MIB...
+Usage: boot_test.py [--junit FILE] [--break-image IMAGE]
+                    [--overhide-image IMAGE]
+                    [--stack-bounds REPORT.json [--stack-out FILE]] IMAGE MIB...
 
 Boots IMAGE once per memory size (MiB) with qemu-system-i386 (TCG), reads
 the payload's transcript from the debug console (port 0xE9), prints the
 BIOS and mangled maps side by side and runs the checks in checks.py.
-With --break-image, also boots an image built to leave its heap visible
-and requires the checks to catch it.  Exit 0 when everything passed.
+What must be hidden comes from each image's ELF (IMAGE with .elf for
+.img): the allocated sections' span and the heap pool (symbol heap_pool).
+With --break-image, also boots an image built to leave its heap visible,
+and with --overhide-image one that hides a page too many; the checks must
+catch both.
+
+With --stack-bounds (`membudget report --format json` of the same build),
+each [stack.entries] entry's high-water mark, which the payload prints
+from its painted stack ("stack ENTRY USED SIZE", the highest over all
+boots), must satisfy measured <= static bound <= stack size; both figures
+are printed, and --stack-out keeps them for `make report`.  Exit 0 when
+everything passed.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,8 +34,10 @@ from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from checks import CHECKS, mangled  # noqa: E402
-from transcript import TranscriptError, parse  # noqa: E402
+from checks import CHECKS, mangled, page_round  # noqa: E402
+from transcript import Range, TranscriptError, parse  # noqa: E402
+from elftools.elf.elffile import ELFFile  # noqa: E402
+from elftools.elf.constants import SH_FLAGS  # noqa: E402
 
 QEMU = "qemu-system-i386"
 BIOS = "/usr/share/seabios/bios-256k.bin"
@@ -51,6 +66,26 @@ class Case:
     failures: list = field(default_factory=list)
     skipped: str = ""
     seconds: float = 0.0
+
+
+def elf_layout(image):
+    """Return what the image at ``image`` must hide, from its ELF:
+    [("image", Range), ("heap", Range)], page-rounded."""
+    elf_path = os.path.splitext(image)[0] + ".elf"
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        spans = [(s["sh_addr"], s["sh_addr"] + s["sh_size"])
+                 for s in elf.iter_sections()
+                 if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_size"]]
+        symtab = elf.get_section_by_name(".symtab")
+        pool = [sym for sym in (symtab.get_symbol_by_name("heap_pool") or [])
+                if sym["st_info"]["type"] == "STT_OBJECT"]
+    if not spans or len(pool) != 1:
+        raise ValueError(f"{elf_path}: no allocated sections or no heap_pool")
+    image_range = page_round(min(s for s, _ in spans), max(e for _, e in spans))
+    value, size = pool[0]["st_value"], pool[0]["st_size"]
+    return [("image", Range(*image_range)),
+            ("heap", Range(*page_round(value, value + size)))]
 
 
 def qemu_command(image, memory, console):
@@ -104,11 +139,12 @@ def boot_failure(result, transcript, timeout):
     return ""
 
 
-def run_checks(classname, result, timeout):
+def run_checks(classname, result, timeout, layout):
     """Parse one boot's transcript and run every check on it."""
     transcript = None
     try:
         transcript = parse(result.text)
+        transcript.layout = layout
     except TranscriptError as err:
         problem = f"bad transcript: {err}"
     else:
@@ -171,6 +207,81 @@ def break_case(result, cases):
     return case
 
 
+def stack_cases(bounds_path, transcripts, out_path=None):
+    """measured <= bound <= stack size per entry; the marks go to out_path."""
+    with open(bounds_path, encoding="utf-8") as f:
+        doc = json.load(f)
+    stack = doc.get("stack") or {"entries": []}
+    cases, marks = [], {}
+    print(f"== stack high-water marks ({len(transcripts)} boots) against "
+          f"{bounds_path}")
+    for entry in stack["entries"]:
+        name, bound = entry["name"], entry["bound"]
+        case = Case("boot.stack", name)
+        seen = [t.stacks[name] for t in transcripts if t and name in t.stacks]
+        size = (entry["stack"] or {}).get("size")
+        if not seen:
+            case.failures = [f"{name}: the payload printed no 'stack {name}' mark"]
+        else:
+            measured = max(used for used, _ in seen)
+            painted = seen[0][1]
+            marks[name] = {"measured": measured, "bound": bound, "stack_size": size}
+            shown = "unbounded" if bound is None else f"{bound:,} B"
+            print(f"  stack {name}: measured {measured:,} B <= static bound {shown} "
+                  f"<= stack {size if size is not None else painted:,} B")
+            if bound is None:
+                case.failures.append(f"{name}: no static bound (unbounded)")
+            elif measured > bound:
+                case.failures.append(f"{name}: measured {measured:,} B > static "
+                                     f"bound {bound:,} B: the analysis missed "
+                                     "something")
+            if size is not None and painted != size:
+                case.failures.append(f"{name}: painted {painted:,} B, but the "
+                                     f"image's stack is {size:,} B")
+            if bound is not None and size is not None and bound > size:
+                case.failures.append(f"{name}: bound {bound:,} B > stack {size:,} B")
+            if measured == 0:
+                case.failures.append(f"{name}: nothing used: not painted?")
+        for failure in case.failures:
+            print(f"         {failure}")
+        cases.append(case)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as f:
+            json.dump({"elf_sha256": doc["elf"]["sha256"], "entries": marks}, f,
+                      indent=1)
+            f.write("\n")
+    return cases
+
+
+def overhide_case(result, cases):
+    """The image hiding a page too many must boot and fail on it."""
+    case = Case("boot.break_overhide", "checker_catches_overhiding",
+                seconds=result.seconds)
+    failed = {c.name: c.failures for c in cases}
+    if failed.get("boot"):
+        case.failures = [f"over-hiding image did not boot: {failed['boot'][0]}"]
+    elif not failed.get("usable_preserved"):
+        case.failures = ["a page hidden too many went unnoticed by usable_preserved"]
+    return case
+
+
+def boot_broken_image(label, image, memory, timeout, judge, check_name):
+    """Boot an image that must fail, and judge that it did."""
+    result = boot(image, memory, timeout)
+    transcript, broken = run_checks("boot.broken", result, timeout,
+                                    elf_layout(image))
+    case = judge(result, broken)
+    print(f"== test of the test: {image} ({label}), -m {memory}: "
+          + ("caught" if not case.failures else "NOT CAUGHT"))
+    for broken_case in broken:
+        if broken_case.name == check_name:
+            for failure in broken_case.failures:
+                print(f"         expected failure: {failure}")
+    for failure in case.failures:
+        print(f"         {failure}")
+    return case
+
+
 def write_junit(path, cases):
     """Write the cases as one JUnit test suite."""
     suite = ET.Element("testsuite", name="boot", tests=str(len(cases)),
@@ -192,35 +303,47 @@ def main():
     parser.add_argument("image")
     parser.add_argument("memory", nargs="+", type=int, help="MiB per boot")
     parser.add_argument("--junit", help="write JUnit XML here")
-    parser.add_argument("--break-image", help="image that must fail the checks")
+    parser.add_argument("--break-image",
+                        help="image whose visible heap the checks must catch")
+    parser.add_argument("--overhide-image",
+                        help="image whose extra hidden page the checks must catch")
     parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--stack-bounds", metavar="REPORT",
+                        help="membudget report JSON with the [stack] bounds")
+    parser.add_argument("--stack-out", metavar="FILE",
+                        help="write the measured marks here (for make report)")
     args = parser.parse_args()
 
-    for path in [args.image] + ([args.break_image] if args.break_image else []):
+    images = [args.image] + [p for p in (args.break_image, args.overhide_image) if p]
+    for path in images:
         if not os.path.exists(path):
             print(f"boot_test: {path}: no such image", file=sys.stderr)
             return 2
-
+        try:
+            elf_layout(path)
+        except (OSError, ValueError) as err:
+            print(f"boot_test: {err}", file=sys.stderr)
+            return 2
+    layout = elf_layout(args.image)
     cases = []
+    transcripts = []
     for memory in args.memory:
         result = boot(args.image, memory, args.timeout)
-        transcript, boot_cases = run_checks(f"boot.m{memory}", result, args.timeout)
+        transcript, boot_cases = run_checks(f"boot.m{memory}", result,
+                                            args.timeout, layout)
         report(f"boot {args.image}", transcript, boot_cases, result)
         cases += boot_cases
+        transcripts.append(transcript)
+    if args.stack_bounds:
+        cases += stack_cases(args.stack_bounds, transcripts, args.stack_out)
     if args.break_image:
-        result = boot(args.break_image, args.memory[0], args.timeout)
-        transcript, broken = run_checks("boot.broken", result, args.timeout)
-        case = break_case(result, broken)
-        print(f"== test of the test: {args.break_image} (heap left visible), "
-              f"-m {args.memory[0]}: "
-              + ("caught" if not case.failures else "NOT CAUGHT"))
-        for broken_case in broken:
-            if broken_case.name == "hidden_not_usable":
-                for failure in broken_case.failures:
-                    print(f"         expected failure: {failure}")
-        for failure in case.failures:
-            print(f"         {failure}")
-        cases.append(case)
+        cases.append(boot_broken_image("heap left visible", args.break_image,
+                                  args.memory[0], args.timeout, break_case,
+                                  "hidden_not_usable"))
+    if args.overhide_image:
+        cases.append(boot_broken_image("a page hidden too many", args.overhide_image,
+                                  args.memory[0], args.timeout, overhide_case,
+                                  "usable_preserved"))
     if args.junit:
         write_junit(args.junit, cases)
     failed = sum(1 for c in cases if c.failures)

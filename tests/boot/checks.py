@@ -2,10 +2,19 @@
 
 Each check returns a list of failure messages; an empty list passes.
 Memory sets are lists of disjoint, sorted (start, end) pairs.
+
+What must be hidden is derived, never taken from the firmware's own
+hidden-region table: the image and the heap pool from the ELF
+(transcript.layout, filled in by boot_test.py), umalloc's memory from the
+blocks the boot code recorded as umalloc() returned them.  umalloc hides
+one range, from the page of its lowest block's header (just below the
+block) to the top of its region, so the expectation is the span of the
+blocks, page-rounded; anything hidden beyond the expectation fails.
 """
 
 from transcript import RAM, SMAP, Range
 
+PAGE = 4096
 MIB = 1 << 20
 MIB16 = 16 << 20
 E801_BLOCK = 64 << 10
@@ -58,11 +67,31 @@ def mangled(transcript):
     return [call.entry for call in transcript.sequence(24) if not call.cf]
 
 
-def firmware_ranges(transcript):
-    """Return the ranges the firmware says it uses, with their names."""
-    named = [("image", transcript.image), ("heap", transcript.heap)]
+def page_round(start, end):
+    """Round [start, end) outward to whole pages."""
+    return (start & ~(PAGE - 1), (end + PAGE - 1) & ~(PAGE - 1))
+
+
+def umalloc_span(transcript):
+    """The range umalloc must hide: its blocks' span, headers included."""
+    blocks = [r for r in transcript.ublocks if r.start < r.end]
+    if not blocks:
+        return None
+    # A block's header lies just below its data, in the page below
+    start, end = page_round(min(r.start for r in blocks) - 1,
+                            max(r.end for r in blocks))
+    return Range(start, end)
+
+
+def expected_hidden(transcript):
+    """What must be hidden, with names: the ELF's image and heap pool,
+    umalloc's span, and each recorded block on its own."""
+    named = list(transcript.layout)
+    span = umalloc_span(transcript)
+    if span:
+        named.append(("umalloc span", span))
     named += [(f"umalloc block {i}", r) for i, r in enumerate(transcript.ublocks)]
-    return [(name, r) for name, r in named if r is not None]
+    return named
 
 
 def check_boot(transcript):
@@ -141,8 +170,9 @@ def check_hidden(transcript):
     """Nothing the firmware uses is reported usable."""
     failures = []
     visible = usable(mangled(transcript))
-    named = firmware_ranges(transcript)
-    named += [(f"hidden slot {i}", r) for i, r in enumerate(transcript.hidden)]
+    named = expected_hidden(transcript)
+    if not transcript.layout:
+        failures.append("no image layout from the ELF")
     for name, r in named:
         leak = intersect([(r.start, r.end)], visible)
         if leak:
@@ -151,14 +181,16 @@ def check_hidden(transcript):
 
 
 def check_preserved(transcript):
-    """Every usable byte not hidden stays usable, and nothing else changes."""
+    """Every usable byte not expected hidden stays usable, nothing else
+    changes."""
     failures = []
     original = usable(transcript.bios)
-    hidden = [(r.start, r.end) for r in transcript.hidden]
+    hidden = [(r.start, r.end) for _, r in expected_hidden(transcript)]
     visible = usable(mangled(transcript))
     lost = subtract(subtract(original, hidden), visible)
     if lost:
-        failures.append(f"usable memory lost: {show(lost)}")
+        failures.append(f"usable memory hidden beyond the image, heap and "
+                        f"umalloc blocks: {show(lost)}")
     invented = subtract(visible, original)
     if invented:
         failures.append(f"memory reported usable that the BIOS did not: {show(invented)}")
@@ -166,6 +198,20 @@ def check_preserved(transcript):
     missing = [e for e in reserved if e not in mangled(transcript)]
     if missing:
         failures.append(f"non-usable BIOS entries changed or dropped: {missing}")
+    return failures
+
+
+def check_ublocks_usable(transcript):
+    """Each umalloc block, header page included, lies in memory the BIOS
+    itself called usable."""
+    failures = []
+    original = usable(transcript.bios)
+    for i, r in enumerate(transcript.ublocks):
+        start, end = page_round(r.start - 1, r.end)
+        outside = subtract([(start, end)], original)
+        if outside:
+            failures.append(f"umalloc block {i} {r} (with its header page) "
+                            f"is not BIOS-usable memory: {show(outside)}")
     return failures
 
 
@@ -244,6 +290,7 @@ CHECKS = [
     ("e820_20_24_agree", check_agree),
     ("hidden_not_usable", check_hidden),
     ("usable_preserved", check_preserved),
+    ("ublocks_in_bios_ram", check_ublocks_usable),
     ("e801_88_agree", check_legacy),
     ("fake_bios_sequences", check_fake_sequences),
     ("fake_bios_map", check_fake_map),

@@ -87,8 +87,12 @@ class Transcript:
     fake_calls: dict = field(default_factory=dict)
     e801: dict = field(default_factory=dict)
     e88: dict = field(default_factory=dict)
+    stacks: dict = field(default_factory=dict)   # entry -> (used, size)
     done: bool = False
     last_line: str = ""
+    # Not printed by the payload: what the firmware must hide, derived
+    # from its ELF by the boot test (name, Range) pairs, page-rounded
+    layout: list = field(default_factory=list)
 
     def sequence(self, bufsize):
         """Return the E820 calls made with one buffer size."""
@@ -98,7 +102,7 @@ class Transcript:
         """Return the transcript as if the fake BIOS were the BIOS."""
         return Transcript(image=self.image, heap=self.heap,
                           ublocks=self.ublocks, hidden=self.hidden,
-                          bios=self.fake_bios, bios_ecx=self.fake_bios_ecx,
+                          layout=self.layout, bios=self.fake_bios, bios_ecx=self.fake_bios_ecx,
                           calls=self.fake_calls)
 
     def legacy(self, how):
@@ -146,6 +150,8 @@ def parse(text):
             table = result.e801 if key == "e801" else result.e88
             size = 5 if key == "e801" else 2
             table[rest[0]] = tuple(_numbers(rest[1:], size, line))
+        elif key == "stack" and rest:
+            result.stacks[rest[0]] = tuple(_numbers(rest[1:], 2, line))
         elif key == "done" and not rest:
             result.done = True
         else:

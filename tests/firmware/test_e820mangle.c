@@ -19,7 +19,17 @@
 #include "e820.h"
 #include "test_support.h"
 
-typedef unsigned __int128 u128;
+/*
+ * Addresses up to 2^64 inclusive: a 128-bit integer where there is one;
+ * on i386, the x87 long double, whose 64-bit mantissa holds every
+ * uint64_t and 2^64 exactly (a sum beyond 2^64 rounds but stays beyond
+ * it, and the model clips it to 2^64 anyway)
+ */
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 wide;
+#else
+typedef long double wide;
+#endif
 
 #define MB 0x100000ULL
 #define GB 0x40000000ULL
@@ -333,6 +343,31 @@ static void test_e801(void **state)
 	assert_int_equal(blocks, 5);
 	e820_clip_e801(hide, 0, &kib, &blocks);
 	assert_int_equal(blocks, 5);
+
+	/* A partial 64 KiB block above 16 MiB does not count */
+	hide[0] = (struct hidden_region)H(0x1008000, 0x1009000);
+	kib = 15360, blocks = 0x7000;
+	e820_clip_e801(hide, 1, &kib, &blocks);
+	assert_int_equal(kib, 15360);
+	assert_int_equal(blocks, 0);
+	hide[0] = (struct hidden_region)H(0x101f000, 0x1020000);
+	kib = 15360, blocks = 0x7000;
+	e820_clip_e801(hide, 1, &kib, &blocks);
+	assert_int_equal(blocks, 1);
+}
+
+/** A region ending exactly at 1 MiB hides nothing E801h or 88h report */
+static void test_region_ending_at_1m(void **state)
+{
+	struct hidden_region hide[1] = { H(0x9f000, 0x100000) };
+	uint32_t kib = 15360, blocks = 0x7000, kib88 = 0xffff;
+
+	(void)state;
+	e820_clip_e801(hide, 1, &kib, &blocks);
+	assert_int_equal(kib, 15360);
+	assert_int_equal(blocks, 0x7000);
+	e820_clip_88(hide, 1, &kib88);
+	assert_int_equal(kib88, 0xffff);
 }
 
 /** 88h: KiB above 1 MiB, clipped */
@@ -358,17 +393,17 @@ static void test_88(void **state)
 /** Model ------------------------------------------------------------ */
 
 /** End of an entry, clipped at 2^64 */
-static u128 entry_end(const struct e820_entry *entry)
+static wide entry_end(const struct e820_entry *entry)
 {
-	u128 end = ((u128)entry->start + entry->len);
-	u128 top = ((u128)1 << 64);
+	wide end = ((wide)entry->start + entry->len);
+	wide top = ((wide)UINT64_MAX + 1);
 
 	return ((end > top) ? top : end);
 }
 
-static int cmp_u128(const void *a, const void *b)
+static int cmp_wide(const void *a, const void *b)
 {
-	const u128 *x = a, *y = b;
+	const wide *x = a, *y = b;
 
 	return ((*x > *y) - (*x < *y));
 }
@@ -380,13 +415,13 @@ static const char *model_check(const struct e820_entry *bios,
 			       unsigned int nhide,
 			       const struct e820_entry *out, unsigned int nout)
 {
-	static u128 cuts[2 * (MAX_OUT + 64 + 16)];
+	static wide cuts[2 * (MAX_OUT + 64 + 16)];
 	unsigned int ncuts = 0, i, j, k;
 
 	/* Non-usable entries unchanged and in order; usable pieces inside
 	 * their entry, ascending, with its attributes */
 	for (i = 0, j = 0; i < count; i++) {
-		u128 prev_end = 0;
+		wide prev_end = 0;
 
 		if (!bios[i].len)
 			continue;
@@ -429,11 +464,11 @@ static const char *model_check(const struct e820_entry *bios,
 		cuts[ncuts++] = out[i].start;
 		cuts[ncuts++] = entry_end(&out[i]);
 	}
-	qsort(cuts, ncuts, sizeof(cuts[0]), cmp_u128);
+	qsort(cuts, ncuts, sizeof(cuts[0]), cmp_wide);
 
 	/* One byte per elementary interval */
 	for (k = 0; k + 1 < ncuts; k++) {
-		u128 byte = cuts[k];
+		wide byte = cuts[k];
 		int usable = 0, hidden = 0, reported = 0;
 
 		if (cuts[k + 1] == byte)
@@ -547,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_all_or_nothing_hidden),
 		cmocka_unit_test(test_e801),
+		cmocka_unit_test(test_region_ending_at_1m),
 		cmocka_unit_test(test_88),
 		cmocka_unit_test(test_random_maps),
 	};

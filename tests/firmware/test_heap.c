@@ -351,6 +351,49 @@ static void test_realloc_gap_too_small(void **state)
 	assert_pristine();
 }
 
+/** realloc() grows in place into a following free block that fits exactly */
+static void test_realloc_exact_fit_in_place(void **state)
+{
+	uint8_t *a, *gap, *b, *p;
+	size_t used;
+
+	(void)state;
+	a = malloc(64);
+	gap = malloc(64);
+	b = malloc(64);
+	fill(a, 64, 7);
+	fill(b, 64, 8);
+	free(gap);
+	used = stats().used;
+	/* a's block plus the whole gap, not a byte more */
+	p = realloc(a, 64 + block_bytes(64));
+	assert_ptr_equal(p, a);
+	verify(a, 64, 7);
+	verify(b, 64, 8);
+	assert_int_equal(stats().used, used + block_bytes(64));
+	free(a);
+	free(b);
+	assert_pristine();
+}
+
+/** Shrinking by a single granule gives that granule back */
+static void test_realloc_shrink_one_granule(void **state)
+{
+	uint8_t *a, *b;
+
+	(void)state;
+	a = malloc(100);
+	fill(a, 100, 9);
+	assert_ptr_equal(realloc(a, 100 - HEAP_ALIGN), a);
+	verify(a, 100 - HEAP_ALIGN, 9);
+	assert_int_equal(stats().used, block_bytes(100 - HEAP_ALIGN));
+	b = malloc(1);
+	assert_ptr_equal(b, a + block_bytes(100 - HEAP_ALIGN));
+	free(b);
+	free(a);
+	assert_pristine();
+}
+
 static void test_zalloc_zeroes(void **state)
 {
 	uint8_t *a, *z;
@@ -677,6 +720,8 @@ int main(void)
 		cmocka_unit_test_setup(test_merge_restores_pool, setup),
 		cmocka_unit_test_setup(test_realloc_contents, setup),
 		cmocka_unit_test_setup(test_realloc_gap_too_small, setup),
+		cmocka_unit_test_setup(test_realloc_exact_fit_in_place, setup),
+		cmocka_unit_test_setup(test_realloc_shrink_one_granule, setup),
 		cmocka_unit_test_setup(test_zalloc_zeroes, setup),
 		cmocka_unit_test_setup(test_peak_and_failures, setup),
 		cmocka_unit_test_setup(test_discarders, setup),

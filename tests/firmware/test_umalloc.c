@@ -23,6 +23,9 @@
 #define MB 0x100000ULL
 #define GB 0x40000000ULL
 #define GUARD 4096
+/** The heap engine's block header: one granule, malloc.h's HEAP_ALIGN
+ * (not included here: it renames free() on the host) */
+#define HEAP_ALIGN (2 * sizeof(size_t))
 #define GUARD_BYTE 0xa5
 
 #define E(s, l, t) { .start = (s), .len = (l), .type = (t), .size = 20 }
@@ -33,11 +36,16 @@ static uint8_t *arena;
 static uint64_t arena_phys;
 static size_t arena_len;
 
-/** Back [phys, phys + len) with a guarded buffer */
+/**
+ * Back [phys, phys + len) with a guarded buffer
+ *
+ * The buffer is page-aligned, as the firmware's identity mapping is:
+ * the heap engine aligns virtual addresses.
+ */
 static void map_arena(uint64_t phys, size_t len)
 {
 	free(arena);
-	arena = malloc(len + 2 * GUARD);
+	arena = aligned_alloc(PAGE, len + 2 * GUARD);
 	assert_non_null(arena);
 	memset(arena, GUARD_BYTE, len + 2 * GUARD);
 	arena_phys = phys;
@@ -153,18 +161,19 @@ static void test_block_at_zero(void **state)
 	check_hidden(0, 4 * PAGE);
 	check_guards();
 
-	/* Shrinking the lowest block keeps its top */
-	block = urealloc(block, PAGE);
-	assert_non_null(block);
-	assert_int_equal(phys(block), 3 * PAGE);
+	/* Shrinking happens in place; the freed tail stays in the heap */
+	assert_ptr_equal(urealloc(block, PAGE), block);
 	assert_int_equal(block[PAGE - 1], 0x33);
-	check_hidden(2 * PAGE, 4 * PAGE);
+	check_hidden(0, 4 * PAGE);
 	ufree(block);
 	check_hidden_empty();
 	check_guards();
 }
 
-/** A region ending exactly at 4 GiB; memory above it is ignored */
+/**
+ * A region ending exactly at 4 GiB gives up its top page (a pointer to
+ * its end would wrap to 0 in 32 bits); memory above it is ignored
+ */
 static void test_top_at_4g(void **state)
 {
 	static const struct e820_entry map[] = {
@@ -179,15 +188,15 @@ static void test_top_at_4g(void **state)
 	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
 	block = umalloc(PAGE);
 	assert_non_null(block);
-	assert_int_equal(phys(block), 4 * GB - PAGE);
+	assert_int_equal(phys(block), 4 * GB - 2 * PAGE);
 	memset(block, 0x44, PAGE);
-	check_hidden(4 * GB - 2 * PAGE, 4 * GB);
+	check_hidden(4 * GB - 3 * PAGE, 4 * GB - PAGE);
 	check_guards();
 	ufree(block);
 	check_hidden_empty();
 }
 
-/** An entry straddling 4 GiB is clipped at 4 GiB */
+/** An entry straddling 4 GiB is clipped below 4 GiB's top page */
 static void test_straddling_4g(void **state)
 {
 	static const struct e820_entry map[] = {
@@ -201,10 +210,31 @@ static void test_straddling_4g(void **state)
 	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
 	block = umalloc(3 * PAGE);
 	assert_non_null(block);
-	assert_int_equal(phys(block), 4 * GB - 3 * PAGE);
-	check_hidden(4 * GB - 4 * PAGE, 4 * GB);
+	assert_int_equal(phys(block), 4 * GB - 4 * PAGE);
+	check_hidden(4 * GB - 5 * PAGE, 4 * GB - PAGE);
 	check_guards();
 	ufree(block);
+}
+
+/** Entries starting at or above 4 GiB are ignored, whatever their length */
+static void test_ignores_above_4g(void **state)
+{
+	static const struct e820_entry map[] = {
+		RAM(4 * GB, GB),		/* would wrap to [0, 1 GiB) */
+		RAM(5 * GB + 0x123000, 2 * GB),	/* would wrap to 1 GiB up */
+		RAM(MB, 16 * PAGE),
+	};
+	uint8_t *block;
+
+	(void)state;
+	map_arena(MB, 16 * PAGE);
+	assert_int_equal(umalloc_init(map, ARRAY_SIZE(map)), 0);
+	block = umalloc(PAGE);
+	assert_non_null(block);
+	assert_int_equal(phys(block), MB + 15 * PAGE);
+	check_hidden(MB + 14 * PAGE, MB + 16 * PAGE);
+	ufree(block);
+	check_guards();
 }
 
 /** No usable page below 4 GiB: every allocation fails, nothing hidden */
@@ -214,6 +244,7 @@ static void test_no_region(void **state)
 		RAM(4 * GB, 4 * GB),
 		E(MB, 64 * MB, 2),
 		RAM(0x1000, 0xfff),
+		RAM(0x1800, 0x100),	/* inside one page, not at its start */
 	};
 
 	(void)state;
@@ -312,9 +343,13 @@ static void test_urealloc(void **state)
 	memset(a, 0xaa, PAGE);
 	memset(b, 0xbb, PAGE);
 
-	/* The lowest block grows downward, keeping its top */
+	/* b sits below a's header page */
+	assert_int_equal(phys(a), MB + 63 * PAGE);
+	assert_int_equal(phys(b), MB + 61 * PAGE);
+
+	/* The lowest block moves below itself; its old place stays free */
 	b2 = urealloc(b, 5 * PAGE);
-	assert_int_equal(phys(b2), phys(b) - 4 * PAGE);
+	assert_int_equal(phys(b2), MB + 55 * PAGE);
 	for (i = 0; i < PAGE; i++)
 		assert_int_equal(b2[i], 0xbb);
 	memset(b2, 0xbc, 5 * PAGE);
@@ -329,11 +364,10 @@ static void test_urealloc(void **state)
 		assert_int_equal(a2[i], 0xaa);
 	check_hidden(phys(a2) - PAGE, MB + 64 * PAGE);
 
-	/* Shrinking the lowest block gives pages back */
+	/* Shrinking happens in place, even for the lowest block */
 	a = urealloc(a2, 10);
-	assert_non_null(a);
+	assert_ptr_equal(a, a2);
 	assert_int_equal(a[9], 0xaa);
-	assert_int_equal(phys(a), phys(b2) - PAGE);
 	check_hidden(phys(a) - PAGE, MB + 64 * PAGE);
 	for (i = 0; i < 5 * PAGE; i++)
 		assert_int_equal(b2[i], 0xbc);
@@ -346,6 +380,41 @@ static void test_urealloc(void **state)
 	ufree(b);
 	ufree(a);
 	ufree(b2);
+	check_hidden_empty();
+	check_guards();
+}
+
+/** urealloc() stays in place when the room is exact, either way */
+static void test_urealloc_exact_room(void **state)
+{
+	static const struct e820_entry map[] = { RAM(MB, 32 * PAGE) };
+	uint8_t *a, *b, *c;
+	size_t room;
+
+	(void)state;
+	map_arena(MB, 32 * PAGE);
+	assert_int_equal(umalloc_init(map, 1), 0);
+	a = umalloc(PAGE);
+	b = umalloc(PAGE);
+	/* Header and data fill exactly one page, right below b's header */
+	c = umalloc(PAGE - HEAP_ALIGN);
+	assert_int_equal(phys(c), phys(b) - PAGE);
+	memset(c, 0xcc, 100);
+
+	/* The same size again: no free neighbour, and no move */
+	assert_ptr_equal(urealloc(c, PAGE - HEAP_ALIGN), c);
+	assert_int_equal(c[99], 0xcc);
+
+	/* Growing into a free neighbour that fits exactly: c up to a's
+	 * header, through b's block and the gap above it */
+	ufree(b);
+	room = (phys(a) - phys(c) - HEAP_ALIGN);
+	assert_ptr_equal(urealloc(c, room), c);
+	assert_int_equal(c[99], 0xcc);
+	memset(c, 0xcd, room);
+	check_hidden(phys(c) - PAGE, MB + 32 * PAGE);
+	ufree(c);
+	ufree(a);
 	check_hidden_empty();
 	check_guards();
 }
@@ -379,7 +448,7 @@ static void test_reuse(void **state)
 	/* a and b merge into one free block of four pages and more */
 	d = umalloc(4 * PAGE);
 	assert_ptr_equal(d, b);
-	memset(d, 0xdd, 6 * PAGE);
+	memset(d, 0xdd, 4 * PAGE);
 	check_hidden(MB + 23 * PAGE, MB + 32 * PAGE);
 
 	/* Freeing the bottom releases everything free above it too */
@@ -464,6 +533,30 @@ static void test_reinit(void **state)
 	check_guards();
 }
 
+/** Initialising again forgets free blocks too, even outside the new region */
+static void test_reinit_forgets_free_blocks(void **state)
+{
+	static const struct e820_entry big[] = { RAM(MB, 32 * PAGE) };
+	static const struct e820_entry small[] = { RAM(MB, 16 * PAGE) };
+	uint8_t *a, *b;
+
+	(void)state;
+	map_arena(MB, 32 * PAGE);
+	assert_int_equal(umalloc_init(big, 1), 0);
+	a = umalloc(PAGE);
+	b = umalloc(PAGE);
+	assert_non_null(b);
+	ufree(a);	/* free, above b: stays in the heap */
+	assert_int_equal(umalloc_init(small, 1), 0);
+	check_hidden_empty();
+	a = umalloc(PAGE);
+	assert_int_equal(phys(a), MB + 15 * PAGE);
+	check_hidden(MB + 14 * PAGE, MB + 16 * PAGE);
+	ufree(a);
+	check_hidden_empty();
+	check_guards();
+}
+
 /** umalloc(0) is a real block */
 static void test_zero_size(void **state)
 {
@@ -512,7 +605,12 @@ static void test_random_ops(void **state)
 			size[i] = 0;
 		} else {
 			got = urealloc(ptr[i], want);
-			if (got) {
+			if (ptr[i] && !want) {
+				/* urealloc(ptr, 0) frees */
+				assert_null(got);
+				ptr[i] = NULL;
+				size[i] = 0;
+			} else if (got) {
 				if (want > size[i])
 					memset(got + size[i], i, want - size[i]);
 				ptr[i] = got;
@@ -562,7 +660,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_top_at_4g, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_straddling_4g, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ignores_above_4g, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urealloc_exact_room, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_skips_hidden, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_huge_sizes, setup, teardown),
@@ -571,6 +673,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hook_hides_everything, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reinit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reinit_forgets_free_blocks,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_ops, setup,
 						teardown),

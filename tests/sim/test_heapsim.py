@@ -25,9 +25,23 @@ HEAPSIM = REPO / "build" / "host" / "heapsim"
 HAND_WRITTEN = REPO / "tests" / "sim" / "heap"
 TRACES = REPO / "tests" / "traces"
 
-# The heap's granularity on this host: two words (firmware/include/malloc.h)
-GRAN = 2 * struct.calcsize("N")
-SIZE_MAX = (1 << (8 * struct.calcsize("N"))) - 1
+
+
+def heapsim_word():
+    """Bytes in a word of the heapsim binary: built -m32, it is 4."""
+    try:
+        with open(HEAPSIM, "rb") as f:
+            ident = f.read(5)
+    except OSError:
+        return struct.calcsize("N")
+    return 4 if ident[4] == 1 else 8     # EI_CLASS: ELFCLASS32 or 64
+
+
+# The heap's granularity as heapsim runs it: two words
+# (firmware/include/malloc.h), as in the i386 firmware
+WORD = heapsim_word()
+GRAN = 2 * WORD
+SIZE_MAX = (1 << (8 * WORD)) - 1
 
 
 @pytest.fixture(scope="module")

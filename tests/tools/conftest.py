@@ -21,6 +21,9 @@ own link.lds, a map and, with memory_usage=True, the output of
 `firmware_build` is the real firmware, built by its Makefile into a
 private BUILD directory once per session (its path).
 
+Every ELF the factories make is first cross-checked against pyelftools
+(oracle.py): header, sections, symbols and DWARF units must read alike.
+
 The end-to-end tests' helpers (run the launcher, the bad-input contract,
 budgets files) are in cli_helpers.py.
 """
@@ -39,7 +42,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "tools" / "fixtures"
 REALWORLD = FIXTURES / "realworld"
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(FIXTURES.parent))     # oracle.py, when loaded from elsewhere
 
+from oracle import cross_check  # noqa: E402 - pyelftools, the independent oracle
 from membudget.read.elf import (  # noqa: E402 - tools/ is on the path now
     ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHT_NOBITS, SHT_PROGBITS,
     SHT_STRTAB, SHT_SYMTAB, STB_GLOBAL, STB_LOCAL, STT_FILE, STT_FUNC, STT_OBJECT)
@@ -194,6 +199,8 @@ def build_elf(tmp_path_factory):
             tools.run(*link)
         if strip:
             tools.run(tools.prefix + "strip", "--strip-all", str(elf))
+        for path in {elf, *objects}:
+            cross_check(path)
         cache[name] = Built(name, elf, mapfile, objects, rel, tools, work)
         return cache[name]
 
@@ -237,6 +244,8 @@ def build_layout(tmp_path_factory):
         link += ["-Wl,--print-memory-usage"] if memory_usage else []
         printed = tools.run(*link, *map(str, objects))
         extra = {"memory_usage": printed} if memory_usage else {}
+        for path in (elf, *objects):
+            cross_check(path)
         cache[layout] = Built(layout, elf, mapfile, objects, rel, tools, work, extra)
         return cache[layout]
 
@@ -329,6 +338,7 @@ def synthetic_elf(tmp_path_factory):
     def make(bits, endian, machine):
         path = top / f"synth-{bits}-{endian}-{machine}.elf"
         path.write_bytes(_synthetic(bits, endian, machine))
+        cross_check(path)
         return Built(path.stem, path, None, [], [], TOOLCHAINS["x86_64"], top)
 
     return make

@@ -59,20 +59,42 @@ def test_python_dash_m(tmp_path):
     assert proc.returncode == 0 and proc.stdout.startswith("membudget ")
 
 
-def test_launcher_reexecs_when_elftools_is_missing():
-    if not os.access("/usr/bin/python3", os.X_OK):
-        pytest.skip("no /usr/bin/python3 to fall back to")
-    env = dict(os.environ)
+def test_launcher_needs_no_site_packages(fixture_elf, tmp_path):
+    """pyelftools is the tests' oracle, never membudget's: with site-packages
+    hidden (-S) and no re-exec allowed, a check still runs."""
+    env = dict(os.environ, MEMBUDGET_REEXEC="1")
+    proc = subprocess.run([sys.executable, "-S", str(LAUNCHER), "check",
+                           fixture_elf.elf, "-b", fixture_budgets(tmp_path)],
+                          env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "budgets checked" in proc.stdout
+
+
+def _no_tomllib(tmp_path):
+    """A directory whose tomllib fails to import, as on Python < 3.11."""
+    stub = tmp_path / "stub" / "tomllib"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("raise ImportError('no tomllib', name='tomllib')\n")
+    return stub.parent
+
+
+def test_launcher_reexecs_without_tomllib(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(_no_tomllib(tmp_path)))
     env.pop("MEMBUDGET_REEXEC", None)
-    env.pop("MEMBUDGET_PYTHON", None)
-    # -S hides site-packages, so elftools cannot be imported at first
-    proc = subprocess.run([sys.executable, "-S", str(LAUNCHER), "--version"],
+    # The fallback interpreter: this one, without the stub
+    fallback = tmp_path / "python3.11"
+    fallback.write_text(f"#!/bin/sh\nunset PYTHONPATH\nexec {sys.executable} \"$@\"\n")
+    fallback.chmod(0o755)
+    env["MEMBUDGET_PYTHON"] = str(fallback)
+    proc = subprocess.run([sys.executable, str(LAUNCHER), "--version"],
                           env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("membudget ")
+    # The mark stops a second re-exec: one line, exit 2
     env["MEMBUDGET_REEXEC"] = "1"
-    proc = subprocess.run([sys.executable, "-S", str(LAUNCHER), "--version"],
+    proc = subprocess.run([sys.executable, str(LAUNCHER), "--version"],
                           env=env, capture_output=True, text=True)
-    assert_bad_input(proc, "cannot import elftools")
+    assert_bad_input(proc, "cannot import tomllib", "Python 3.11")
 
 
 @pytest.mark.parametrize("args", [

@@ -190,7 +190,7 @@ def test_image_creep_percent(builds, tmp_path):
     over = [c for c in doc["creep"] if c["over"]]
     rom = next(t for t in doc["totals"] if t["class"] == "rom")
     assert {"owner": "image", "class": "rom", "delta": rom["delta"],
-            "cap": rom["base"] // 10, "over": True} in over
+            "cap": rom["base"] // 10, "over": True, "override": None} in over
 
 
 def test_snapshot_round_trip(builds, tmp_path):
@@ -321,23 +321,28 @@ def test_snapshot_names_the_budgets_for_an_elf(builds, tmp_path):
     assert "warning" not in proc.stdout
 
 
+def worktrees():
+    """The repository's worktree paths (not their HEADs: others commit meanwhile)."""
+    out = subprocess.run(["git", "worktree", "list", "--porcelain"], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    return sorted(line.split(" ", 1)[1] for line in out.splitlines()
+                  if line.startswith("worktree "))
+
+
 def test_make_diff_bad_rev_leaves_no_worktree(tmp_path):
-    before = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
-                            text=True).stdout
+    before = worktrees()
     proc = subprocess.run([str(ROOT / "mk" / "diff-base.sh"), "no-such-rev-4", sys.executable,
                            str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr == "make diff: BASE=no-such-rev-4: not a commit of this repository\n"
     assert list(tmp_path.iterdir()) == []
-    after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
-                           text=True).stdout
+    after = worktrees()
     assert after == before
 
 
 def test_make_diff_builds_the_base_in_a_worktree(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    before = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
-                            text=True).stdout
+    before = worktrees()
     heads = {subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()}
     proc = subprocess.run(["make", "-s", "--no-print-directory", f"BUILD={tmp_path}",
@@ -353,8 +358,7 @@ def test_make_diff_builds_the_base_in_a_worktree(tmp_path):
     snap = json.loads((tmp_path / "diff-base.json").read_text())
     assert snap["provenance"]["git"]["commit"] in heads
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("diff-base.") and p.is_dir()]
-    after = subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True,
-                           text=True).stdout
+    after = worktrees()
     assert after == before
 
 

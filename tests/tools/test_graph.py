@@ -249,8 +249,12 @@ def test_firmware_retained_is_what_the_relink_drops(firmware_build, tmp_path):
             == set(before) - set(after)
         assert sum(before.values()) - sum(after.values()) == doc["retained"] > 0
         found[name] = doc["retained"]
-    # heap_discard_all alone: heap_discard is the allocator's too
-    assert found["heap_discard_all"] == 16 and found["heap_stats"] == 46
+    # Each retains just its own section (heap_discard is the allocator's
+    # too): the bytes the firmware's own link discards for it
+    discarded = {e.name: e.size for e in
+                 mapfile.read_map(firmware_build / "firmware.map").discarded}
+    assert found["heap_discard_all"] == discarded[".text.heap_discard_all"]
+    assert found["heap_stats"] == discarded[".text.heap_stats"]
 
 
 def test_firmware_why_and_replacing_the_heap(firmware_build):
@@ -259,9 +263,9 @@ def test_firmware_why_and_replacing_the_heap(firmware_build):
     doc = why_json(elf, map_path, "heap_discard", "-b", FIRMWARE_BUDGETS)
     chain = doc["chains"][0]
     assert chain[0]["root"] == {"kind": "entry", "name": "_start"}
-    assert [h["symbol"] for h in chain][-2:] == ["alloc_memblock", "heap_discard"]
-    assert doc["hops"] == len(chain) - 1 == 4 and doc["shortest_chains"] == 2
-    assert doc["retained"] == 35
+    assert chain[-1]["symbol"] == "heap_discard" and chain[-1]["file"] == "firmware/heap.c"
+    assert doc["hops"] == len(chain) - 1 >= 2 and doc["shortest_chains"] >= 1
+    assert doc["retained"] == sum(r["size"] for r in doc["removed"]) > 0
     # heap_discard_all is not linked: the map says the link discarded it
     proc = run("why", "heap_discard_all", elf, "--map", map_path)
     assert_bad_input(proc, "heap_discard_all: not in", "discarded .text.heap_discard_all",
@@ -276,7 +280,11 @@ def test_firmware_why_and_replacing_the_heap(firmware_build):
     heap = next(c for c in report["components"] if c["name"] == "heap")
     assert added["sizes"]["code"] == heap["code"] == removed["sizes"]["code"]
     assert {d["symbol"] for d in added["gc_dropped"]} == {"heap_discard_all", "heap_stats"}
-    assert plan["fits"] and plan["after"] == plan["before"]
+    assert plan["fits"]
+    # The heap's range holds alignment fill the planned sections leave out
+    # (reported as slack): at most that much less, never more
+    for key in ("rom", "ram"):
+        assert 0 <= plan["before"][key] - plan["after"][key] <= added["alignment_slack"]
 
 
 # -- the algorithms ------------------------------------------------------------------

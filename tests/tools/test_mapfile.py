@@ -124,6 +124,76 @@ def test_gold_and_lld_maps(build_elf, linker):
     assert any(e.output == ".rodata" and e.size for e in merged)
 
 
+# What GNU ld writes for XIP layouts, tables and iPXE-style builds
+# (hand-written excerpts in GNU ld's own shapes; the expected values are
+# read off the text, not computed by the parser)
+
+MEMORY_MAP = """\
+Memory Configuration
+
+Name             Origin             Length             Attributes
+FLASH            0x08000000         0x00010000         xr
+RAM              0x20000000         0x00005000         xrw
+*default*        0x00000000         0xffffffff
+
+Linker script and memory map
+
+.text           0x08000000       0xe0
+ *(.text*)
+ .text.main     0x08000000       0xe0 main.o
+                0x08000000                main
+
+.data           0x20000000        0x8 load address 0x080000e0
+ *(.data*)
+ .data.count    0x20000000        0x4 main.o
+ *(.xdata)
+                0x20000004        0x4 LONG 0x12345678
+
+.debug_info     0x00000000      0x200
+ .debug_info    0x00000000      0x200 main.o
+"""
+
+
+def _map(tmp_path, text):
+    path = tmp_path / "link.map"
+    path.write_text(text)
+    return mapfile.read_map(path)
+
+
+def test_memory_configuration_and_load_addresses(tmp_path):
+    link = _map(tmp_path, MEMORY_MAP)
+    assert [(r.name, r.origin, r.length, r.attributes) for r in link.regions] == [
+        ("FLASH", 0x08000000, 0x10000, "xr"), ("RAM", 0x20000000, 0x5000, "xrw")]
+    data = link.sections[".data"]
+    assert (data.addr, data.size, data.lma) == (0x20000000, 8, 0x080000e0)
+    assert link.sections[".text"].lma == link.sections[".text"].addr == 0x08000000
+
+
+def test_long_after_a_pattern_that_matched_nothing_is_the_linkers(tmp_path):
+    entries = _map(tmp_path, MEMORY_MAP).entries
+    longs = [e for e in entries if e.name == "LONG"]
+    assert [(e.addr, e.size, e.linker, e.object) for e in longs] == [
+        (0x20000004, 4, True, None)]
+    assert not any("xdata" in e.name for e in entries)
+
+
+def test_corrupt_memory_configuration_is_bad_input(tmp_path):
+    text = MEMORY_MAP.replace("0x00005000         xrw", "0x5zz")
+    with pytest.raises(model.InputError, match="corrupt Memory Configuration"):
+        _map(tmp_path, text)
+
+
+def test_appended_objdump_output_ends_the_map(tmp_path):
+    """iPXE appends `objdump -h` to its map: none of it is a section."""
+    appended = ("\nbin/ipxe.lkrn.tmp:     file format elf32-i386\n\nSections:\n"
+                "Idx Name          Size      VMA       LMA       File off  Algn\n"
+                "  0 .prefix       000009a5  00000000  00000000  00001000  2**4\n"
+                " .text.fake     0x00000000       0x40 fake.o\n")
+    link = _map(tmp_path, MEMORY_MAP + appended)
+    assert "Sections:" not in link.sections and "Idx" not in link.sections
+    assert not any(e.object == "fake.o" for e in link.entries)
+
+
 def test_what_the_reference_graph_reads(build_elf):
     """Discarded sections, the Cross Reference Table, the script's own
     symbols and, per input section, the pattern that placed it."""

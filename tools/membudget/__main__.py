@@ -1,9 +1,11 @@
 """Launcher: `python3 tools/membudget ARGS` or `python3 -m membudget ARGS`.
 
-The python3 first on PATH may not see Debian's python3-pyelftools, so
-when elftools (or tomllib) cannot be imported this re-executes the same
-command, once, under $MEMBUDGET_PYTHON if set, else /usr/bin/python3.  Run as a directory, it puts tools/
-on the import path so the package imports as `membudget`.
+membudget needs nothing beyond the standard library of Python 3.11 or
+later (tomllib).  When the python3 that runs this is older, the launcher
+re-executes the same command, once, under $MEMBUDGET_PYTHON if set, else
+/usr/bin/python3.  Run as a directory, it puts tools/ on the import path
+so the package imports as `membudget`.  (The installed `membudget` command
+of pyproject.toml calls cli.console_main directly.)
 """
 
 import os
@@ -23,21 +25,19 @@ def _use_package_path():
 
 
 def _need_python():
-    """Make sure this interpreter has elftools and tomllib, or re-exec."""
+    """Make sure this interpreter has tomllib (Python 3.11+), or re-exec."""
     try:
-        import elftools  # noqa: F401
         import tomllib  # noqa: F401
         return
     except ImportError as err:
-        missing = err.name
+        missing = err.name or "tomllib"
     fallback = shutil.which(os.environ.get("MEMBUDGET_PYTHON") or FALLBACK_PYTHON)
-    # The mark stops a loop when the fallback cannot import them either
+    # The mark stops a loop when the fallback cannot import it either
     if fallback and not os.environ.get(REEXEC_MARK):
         os.environ[REEXEC_MARK] = "1"
         os.execv(fallback, [fallback, PACKAGE_DIR, *sys.argv[1:]])
-    print(f"membudget: {sys.executable}: cannot import {missing}; "
-          "install python3-pyelftools (make deps) or set MEMBUDGET_PYTHON "
-          "to a python3 that has it",
+    print(f"membudget: {sys.executable}: cannot import {missing}; membudget needs "
+          "Python 3.11 or later: set MEMBUDGET_PYTHON to one",
           file=sys.stderr)
     sys.exit(2)
 

@@ -22,7 +22,7 @@ from .model import InputError
 EXIT_USAGE = 2
 DEFAULT_ELF = "build/firmware.elf"
 DEBUG_VARIABLE = "MEMBUDGET_DEBUG"
-OUTPUT_HELP = "write to FILE instead of stdout (- for stdout; see docs/formats.md)"
+OUTPUT_HELP = "write to FILE instead of stdout (- for stdout; see docs/output.md)"
 
 
 def _number(text, kind, low, what):
@@ -43,14 +43,32 @@ def _non_negative_int(text):
     return _number(text, int, 0, "a number of bytes")
 
 
+def _number_at_least(low):
+    def parse(text):
+        return _number(text, int, low, "a number")
+    return parse
+
+
 def _percent(text):
     return _number(text, float, 0, "a percentage")
 
 
-def _input_args(parser, budgets_required):
+def _formats(text):
+    """--format of report: known formats, separated by commas."""
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in report.RENDERERS]
+    if unknown or not all(names):
+        raise argparse.ArgumentTypeError(
+            f"unknown format {unknown[0] if unknown else text!r} "
+            f"(formats: {', '.join(report.RENDERERS)})")
+    return ",".join(names)
+
+
+def _input_args(parser, budgets_required, positional=True):
     """Arguments of every command that reads one image."""
-    parser.add_argument("elf", nargs="?", default=DEFAULT_ELF, metavar="ELF",
-                        help=f"the image to analyse (default: {DEFAULT_ELF})")
+    if positional:
+        parser.add_argument("elf", nargs="?", default=DEFAULT_ELF, metavar="ELF",
+                            help=f"the image to analyse (default: {DEFAULT_ELF})")
     parser.add_argument("-b", "--budgets", metavar="FILE", required=budgets_required,
                         help="budgets file (TOML) defining components and budgets")
     parser.add_argument("--map", metavar="FILE",
@@ -64,6 +82,18 @@ def _graph_args(parser):
     parser.add_argument("--script", metavar="FILE.lds", action="append", default=[],
                         help="a linker script of the link, for its KEEP() and EXTERN() "
                              "(besides the budgets file's [graph] scripts); repeatable")
+
+
+def _stack_args(parser, measured=False):
+    parser.add_argument("--stack", metavar="PATH", action="append", default=[],
+                        help="gcc -fstack-usage/-fcallgraph-info=su files (.su, .ci) for "
+                             "the budgets file's [stack]: a directory (searched "
+                             "recursively), a file or a glob; repeatable (default: "
+                             "those beside the objects of --objects and of the map)")
+    if measured:
+        parser.add_argument("--stack-measured", metavar="FILE",
+                            help="stack high-water marks a boot test measured (JSON, "
+                                 "docs/formats.md), shown next to the bounds")
 
 
 def _heap_args(parser):
@@ -82,26 +112,52 @@ def _report(sub):
     _input_args(p, budgets_required=False)
     p.add_argument("--by", choices=BY_CHOICES, default="component",
                    help="add a detail table per file, symbol or section")
-    p.add_argument("--format", choices=tuple(report.RENDERERS), default="text")
+    p.add_argument("--format", type=_formats, default="text", metavar="FORMAT[,FORMAT...]",
+                   help=f"one of {', '.join(report.RENDERERS)}, or several separated by "
+                        "commas with -o DIR: every file from one analysis")
     p.add_argument("--top", type=_positive_int, metavar="N",
                    help=f"detail rows per component (default: {DEFAULT_TOP} "
                         "with --by symbol, all otherwise)")
     _heap_args(p)
+    _stack_args(p, measured=True)
     _graph_args(p)
     p.set_defaults(run=lambda a: report.run(
         a.elf, a.budgets, a.map, a.objects, a.by, a.format, a.top, a.heap_trace,
-        a.heapsim, a.output, a.script))
+        a.heapsim, a.output, a.stack, a.stack_measured, a.script))
 
 
 def _check(sub):
     p = sub.add_parser("check", help="check budgets: exit 1 if any is exceeded",
                        description="Exit 0 if every budget holds, 1 if any is "
-                                   "exceeded, 2 on bad input.")
-    _input_args(p, budgets_required=True)
+                                   "exceeded, 2 on bad input. `check ELF -b BUDGETS` "
+                                   "checks one image; `check A.toml B.toml ...` checks "
+                                   "the image each budgets file names ([image] elf, "
+                                   "map) and prints one roll-up table.")
+    p.add_argument("inputs", nargs="*", metavar="ELF|BUDGETS.toml",
+                   help=f"the image (default: {DEFAULT_ELF}), or without -b, "
+                        "budgets files naming their images")
+    _input_args(p, budgets_required=False, positional=False)
     p.add_argument("--format", choices=check.FORMATS, default="text")
     _heap_args(p)
-    p.set_defaults(run=lambda a: check.run(
-        a.elf, a.budgets, a.map, a.objects, a.format, a.heap_trace, a.heapsim, a.output))
+    _stack_args(p)
+
+    def run(a):
+        tomls = [i for i in a.inputs if i.endswith(".toml")]
+        if a.budgets is None:
+            if not a.inputs or len(tomls) != len(a.inputs):
+                p.error("give ELF -b BUDGETS, or budgets files naming their images "
+                        "(check A.toml B.toml)")
+            if a.map or a.objects:
+                p.error("--map and --objects check one ELF: several images take "
+                        "theirs from each budgets file's [image]")
+            return check.run_images(tomls, a.format, a.heap_trace, a.heapsim, a.output)
+        if len(a.inputs) > 1 or tomls:
+            p.error("-b BUDGETS checks one ELF; without -b, give budgets files "
+                    "(check A.toml B.toml)")
+        elf = a.inputs[0] if a.inputs else DEFAULT_ELF
+        return check.run(elf, a.budgets, a.map, a.objects, a.format, a.heap_trace,
+                         a.heapsim, a.output, a.stack)
+    p.set_defaults(run=run)
 
 
 def _snapshot(sub):
@@ -111,18 +167,25 @@ def _snapshot(sub):
                                    "every symbol's bytes: what `membudget diff` "
                                    "compares against.")
     _input_args(p, budgets_required=False)
+    _stack_args(p)
     p.set_defaults(run=lambda a: snapshot.run(a.elf, a.budgets, a.map, a.objects,
-                                              a.output))
+                                              a.output, a.stack))
 
 
 def _diff(sub):
     p = sub.add_parser("diff", help="size change between two builds (ELF or snapshot each)",
+                       usage="membudget diff [options] BASE HEAD | HEAD --base-dir DIR "
+                             "| BASEDIR BUDGETS.toml...",
                        description="Compare BASE and HEAD (each an ELF or a `membudget "
                                    "snapshot` file): per component and class, then per "
                                    "symbol. Exit 1 when a creep cap of the budgets "
-                                   "file is exceeded.")
-    p.add_argument("base", metavar="BASE", help="base build: ELF or snapshot")
-    p.add_argument("head", metavar="HEAD", help="head build: ELF or snapshot")
+                                   "file is exceeded, or a budget fails the --gate "
+                                   "policy. `diff BASEDIR A.toml B.toml` compares the "
+                                   "image each budgets file names ([image] elf, map) "
+                                   "with BASEDIR/<image>.json.")
+    p.add_argument("inputs", metavar="BASE HEAD", nargs="+",
+                   help="base and head builds: ELF or snapshot each (HEAD alone with "
+                        "--base-dir; or a directory of snapshots and budgets files)")
     p.add_argument("-b", "--budgets", metavar="FILE",
                    help="budgets file: components of ELF inputs and creep caps "
                         "(default: the one a snapshot input names, if present)")
@@ -135,10 +198,47 @@ def _diff(sub):
                    help="fold symbol changes smaller than BYTES")
     p.add_argument("--min-percent", type=_percent, default=0.0, metavar="P",
                    help="fold symbol changes smaller than P %% of their base size")
+    p.add_argument("--gate", choices=diff.GATES,
+                   help="also judge every budget: absolute fails any HEAD exceeds "
+                        "(as check does), new-only only those the change newly breaks "
+                        "or makes worse, ratchet as new-only and writes the budgets "
+                        "file with the caps lowered where HEAD shrank "
+                        "(default: creep caps alone)")
+    p.add_argument("--override-from", metavar="FILE", action="append", default=[],
+                   help="a commit message or pull-request body: its "
+                        "'Membudget-Override: <component> <class> +<N> B: <reason>' "
+                        "lines let that growth pass (repeatable)")
+    p.add_argument("--base-dir", metavar="DIR",
+                   help="instead of BASE: the snapshot DIR/<commit>.json of HEAD's "
+                        "merge-base with --base-ref")
+    p.add_argument("--base-ref", metavar="REV", default="auto",
+                   help="with --base-dir: the upstream to take the merge-base with "
+                        "(default: auto, from the CI's target branch or @{upstream})")
+    p.add_argument("--max-chars", type=_number_at_least(2000), default=diff.MARKDOWN_LIMIT,
+                   metavar="N", help="with --format markdown: stay under N characters "
+                                     f"(default: {diff.MARKDOWN_LIMIT:,}, under GitHub's "
+                                     "65,536 per comment)")
     p.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
-    p.set_defaults(run=lambda a: diff.run(
-        a.base, a.head, a.budgets, a.base_map, a.head_map, (), a.format, a.min_delta,
-        a.min_percent, a.output))
+
+    def run(a):
+        tomls = [i for i in a.inputs[1:] if i.endswith(".toml")]
+        if tomls and a.base_dir is None and a.budgets is None:
+            if len(tomls) != len(a.inputs) - 1:
+                p.error("several images: BASEDIR then budgets files only")
+            if a.base_map or a.head_map:
+                p.error("--base-map and --head-map diff one image: several take their "
+                        "maps from each budgets file's [image]")
+            return diff.run_images(a.inputs[0], tomls, a.format, a.min_delta,
+                                   a.min_percent, a.output, a.gate, a.override_from,
+                                   a.max_chars)
+        wanted = 1 if a.base_dir is not None else 2
+        if len(a.inputs) != wanted:
+            p.error("give BASE or --base-dir DIR (one of them), and HEAD")
+        base, head = (None, a.inputs[0]) if wanted == 1 else a.inputs
+        return diff.run(base, head, a.budgets, a.base_map, a.head_map, (), a.format,
+                        a.min_delta, a.min_percent, a.output, a.gate, a.override_from,
+                        a.base_dir, a.base_ref, a.max_chars)
+    p.set_defaults(run=run)
 
 
 def _plan(sub):
@@ -262,6 +362,11 @@ def build_parser():
 
 def _one_line(text):
     return " ".join(str(text).split())
+
+
+def console_main():
+    """The installed `membudget` command (pyproject.toml): main()'s status is the exit status."""
+    sys.exit(main())
 
 
 def main(argv=None):

@@ -109,6 +109,7 @@ class ComponentDef:
     catch_all: bool = False
     budgets: dict = field(default_factory=dict)  # class/rom/ram -> bytes
     creep: dict = field(default_factory=dict)    # reserved for `diff`
+    owners: tuple[str, ...] = ()     # who to mention when it creeps: "@org/team"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,17 @@
  * own view.  Nothing in the firmware reads it back.
  */
 
+/** Stacks (bytes): protected mode (realmode.S, for boot_main() and the
+ * INT 15h hook's C) and real mode (prefix.S, for the payload) */
+#define PM_STACK_SIZE 1024
+#define RM_STACK_SIZE 1024
+
+/** What an unused stack byte holds: painted before use, so the payload can
+ * report each stack's high-water mark */
+#define STACK_PAINT 0xa5a5
+
+#ifndef __ASSEMBLER__
+
 #include "compiler.h"
 
 /** umalloc() blocks the boot path keeps alive */
@@ -45,5 +56,13 @@ extern struct boot_report boot_report;
 extern char __image_start[];
 extern char __mb_heap_bss_start[];
 extern char __mb_heap_bss_end[];
+
+/* The stacks, lowest byte first, and their tops */
+extern uint8_t pm_stack[];
+extern uint8_t pm_stack_top[];
+extern uint8_t rm_stack[];
+extern uint8_t rm_stack_top[];
+
+#endif /* __ASSEMBLER__ */
 
 #endif /* BOOT_H */

@@ -25,6 +25,7 @@
  *   fake <same fields as e820>
  *   e801 <how> <cf> <ax> <bx> <cx> <dx>     (how: hook or bios)
  *   e88 <how> <cf> <ax>
+ *   stack <entry> <used> <size>   (high-water mark of a painted stack)
  *   done
  *
  * All numbers are hexadecimal without a prefix.  Must not call the
@@ -342,17 +343,57 @@ static void payload_fake(void)
 }
 
 /**
+ * Paint a stack (the same pattern prefix.S paints)
+ *
+ * @v bottom		Lowest byte
+ * @v top		End
+ */
+static void stack_paint(volatile uint8_t *bottom, const uint8_t *top)
+{
+	while (bottom < top)
+		*bottom++ = (STACK_PAINT & 0xff);
+}
+
+/**
+ * Print a stack's high-water mark: from its top down to the lowest byte
+ * that lost its paint
+ *
+ * @v entry		Entry point that used it ([stack.entries] name)
+ * @v bottom		Lowest byte
+ * @v top		End
+ */
+static void put_stack(const char *entry, const volatile uint8_t *bottom,
+		      const uint8_t *top)
+{
+	const volatile uint8_t *byte = bottom;
+
+	while (byte < top && *byte == (STACK_PAINT & 0xff))
+		byte++;
+	put("stack ");
+	put(entry);
+	put_hex(top - byte);
+	put_hex(top - bottom);
+	put("\n");
+}
+
+/**
  * Play the OS loader, then leave QEMU
  */
 void payload_main(void)
 {
 	payload_firmware();
+	/* Only boot_main() has run on the protected-mode stack yet */
+	put_stack("boot", pm_stack, pm_stack_top);
+	stack_paint(pm_stack, pm_stack_top);
 	payload_bios_map();
 	payload_e820("e820", E820_MIN_SIZE);
 	payload_e820("e820", E820_MAX_SIZE);
 	payload_legacy(0);
 	payload_legacy(1);
 	payload_fake();
+	/* Every INT 15h call the hook serves has run */
+	put_stack("int15", pm_stack, pm_stack_top);
+	put_stack("payload", rm_stack, rm_stack_top);
 	put("done\n");
 	payload_outb(0, DEBUG_EXIT_PORT);
 }

@@ -19,7 +19,12 @@
 
 	.code16
 
-/** Top of the real-mode stack (grows down below the boot sector) */
+/* RM_STACK_SIZE, PM_STACK_SIZE, STACK_PAINT */
+#include "boot.h"
+
+/** Top of the loading stack (grows down below the boot sector): until
+ * .bss is cleared, when the boot path moves to rm_stack (.bss cannot hold
+ * a stack while the last sector read may spill into it) */
 #define RM_STACK_TOP 0x7c00
 
 /** QEMU isa-debug-exit port: QEMU exits with status (value << 1) | 1 */
@@ -58,6 +63,14 @@ _start:
 	jnz	1b
 	movw	%ax, %es
 
+	/* Our own stack from here on (nothing on the old one is live); the
+	 * protected-mode stack painted before boot_main() uses it */
+	movw	$rm_stack_top, %sp
+	movw	$pm_stack, %di
+	movw	$(PM_STACK_SIZE / 2), %cx
+	movw	$STACK_PAINT, %ax
+	rep stosw
+
 	/* Fast A20 gate: umalloc() memory lies in odd megabytes too */
 	inb	$0x92, %al
 	orb	$0x02, %al
@@ -77,6 +90,11 @@ _start:
 	movw	$int15_hook, (0x15 * 4)
 	movw	%ds, (0x15 * 4 + 2)
 	sti
+	/* Paint the real-mode stack, all below %sp, for the payload's mark */
+	movw	$rm_stack, %di
+	movw	$(RM_STACK_SIZE / 2), %cx
+	movw	$STACK_PAINT, %ax
+	rep stosw
 	calll	payload_main
 
 	/* The payload exits QEMU itself; returning is a failure too */
@@ -98,6 +116,18 @@ disk_packet:
 
 	.org	510
 	.byte	0x55, 0xaa
+
+	/* The real-mode stack of the boot path and the payload (the INT 15h
+	 * hook and the BIOS push onto it too) */
+	.section ".bss.rm_stack", "aw", @nobits
+	.balign	16
+	.globl	rm_stack
+	.type	rm_stack, @object
+	.size	rm_stack, RM_STACK_SIZE
+rm_stack:
+	.space	RM_STACK_SIZE
+	.globl	rm_stack_top
+rm_stack_top:
 
 	/* No executable stack needed (silences ld) */
 	.section ".note.GNU-stack", "", @progbits

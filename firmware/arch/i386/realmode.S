@@ -21,9 +21,9 @@
 #define CODE16	0x18
 #define DATA16	0x20
 
-/** Size of the private protected-mode stack: the deepest path (boot_main,
- * umalloc_init, e820_mangle) needs under 512 bytes (gcc -fstack-usage) */
-#define PM_STACK_SIZE 1024
+/* PM_STACK_SIZE, the size of the private protected-mode stack (boot.h):
+ * budgets/firmware.toml's [stack] checks it against the deepest path */
+#include "boot.h"
 
 /**
  * Call a 32-bit C function in flat protected mode
@@ -113,8 +113,14 @@ rm_ss:
 rm_sp:
 	.space	2
 	.balign	16
+	/* Sized, so `membudget check` compares it with its entries' bounds;
+	 * global, so the payload can read its high-water mark */
+	.globl	pm_stack
+	.type	pm_stack, @object
+	.size	pm_stack, PM_STACK_SIZE
 pm_stack:
 	.space	PM_STACK_SIZE
+	.globl	pm_stack_top
 pm_stack_top:
 
 	/* No executable stack needed (silences ld) */

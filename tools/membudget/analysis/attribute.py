@@ -14,8 +14,8 @@ Ranks and what each source claims:
                script: the bytes between them in the sections of <class>
                (component names may contain underscores);
   1 dwarf      code ranges of each unit (.debug_aranges, else the unit DIE)
-               and its top-level variables (size from the symbol at that
-               address, else from the DWARF type); each .eh_frame FDE goes
+               and its top-level variables (size from the DWARF type, else
+               from the symbol at that address); each .eh_frame FDE goes
                with the unit holding its pc_begin (CIEs stay unowned); a
                relocatable object with one unit: all its sections;
   2 file sym.  sized local symbols under an STT_FILE symbol; a sized global
@@ -24,14 +24,27 @@ Ranks and what each source claims:
                a file in its section (before and after it, by address)
                share one file is taken to come from that file too (ld
                keeps each object's input sections together);
-  3 map        input sections of a GNU ld, gold or lld map (objects ->
-               files, see objects.py; input section names also match
+  3 map        input sections of a GNU ld, gold or lld map, in the
+               allocated output section the map names (objects -> files,
+               see objects.py; input section names also match
                `sections` globs), fill -> padding, BYTE/LONG/... and the
                linker's own records -> linker, strings the linker merged
                across objects (gold, lld) -> merged strings;
   4 globs      `sections` globs over output section names (whole sections);
   5 globs      `symbols` globs over symbol names;
   6 labels     every sized symbol, naming bytes (no owner).
+Sections may share run addresses (real-mode segments at 0, overlays):
+every claim is made in one section: a symbol's by st_shndx, a map
+entry's in its output section, and an address range (DWARF) that several
+sections hold in the section of the sized symbols starting at its first
+byte, or in none of them when no symbol says.
+
+Each byte's class (code, rodata, data, bss) is, independently of its
+owner: the class of the map input section it came from (INPUT_CLASSES by
+name; an unknown name in a writable section is data), else, for a data
+object (STT_OBJECT) in an executable section, rodata or data by the
+section's write flag, else its output section's (elf.classify).  A NOBITS section is bss throughout.
+
 A file maps to a component through its `paths` globs (fnmatch over the
 project-relative path; a bare base name such as an unresolved STT_FILE
 "heap.c" matches a glob whose last part is exactly that name, when only
@@ -50,16 +63,19 @@ files holds in its SHF_MERGE|SHF_STRINGS sections goes to that object's
 file ("object strings", see objects.py); other NUL-terminated text goes to
 [merged strings] when the whole run is text.  What remains: a run nothing
 describes that is shorter than the alignment of the address it ends at
-(capped at max(64, section alignment)) -> [padding]; else [unattributed].
+(capped at max(64, section alignment)) and holds only fill (zeros, or the
+machine's NOP bytes in code; NOBITS is zeros) -> [padding]; else
+[unattributed].
 Map `*fill*` lines are [padding] and a merged-string input section of no
 component (and no catch-all) is [merged strings], both from the map.
 
-After every run the pieces must tile each allocated section exactly and
-sum to the class totals; otherwise AttributionError (a bug, exit 2).
+After every run the pieces must tile each allocated section exactly, with
+bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
 """
 
 import bisect
 import fnmatch
+import functools
 import heapq
 import os
 import re
@@ -248,7 +264,7 @@ class _Claims:
                      component, bucket, file, symbol)
 
     def add_symbol(self, sym, rank, source, component=None, bucket=None, file=None,
-                   symbol=None):
+                   symbol=None, cls=None):
         """Claim a symbol's bytes in its own section."""
         sec = self.sections.get(sym.section)
         if sec is None or sym.size == 0:
@@ -257,7 +273,7 @@ class _Claims:
         if not self.relocatable:
             offset -= sec.addr - self.tls_base if sym.kind == "tls" else sec.addr
         self.add(sec.index, offset, offset + sym.size, rank, source, component, bucket,
-                 file, symbol)
+                 file, symbol, cls)
 
 
 def _boundary(image, claims, names, warnings):
@@ -375,10 +391,16 @@ def _file_symbols(image, claims, resolver, names, defined):
     return bool(files or defined)
 
 
+#: INPUT_CLASSES as one compiled pattern per class
+_INPUT_PATTERNS = tuple((cls, re.compile("|".join(fnmatch.translate(g) for g in globs)))
+                        for cls, globs in INPUT_CLASSES)
+
+
+@functools.lru_cache(maxsize=None)
 def input_class(name):
     """The size class an input section's name says, or None."""
-    for cls, globs in INPUT_CLASSES:
-        if _matches(name, globs):
+    for cls, pattern in _INPUT_PATTERNS:
+        if pattern.match(name):
             return cls
     return None
 
@@ -477,6 +499,12 @@ def _globs(image, claims, resolver):
                               component=comp, symbol=sym.name)
         if id(sym) not in claims.named:
             claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS, symbol=sym.name)
+        sec = claims.sections.get(sym.section)
+        if sym.kind == "object" and sec is not None and sec.cls == "code":
+            # a data object in an executable section (a Cortex-M .text that
+            # holds *(.rodata*)): its type says its class where no map does
+            claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS,
+                              cls="data" if sec.flags & elf.SHF_WRITE else "rodata")
 
 
 def _sweep(size, claims):

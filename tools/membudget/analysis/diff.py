@@ -88,10 +88,58 @@ class CreepLine:
     delta: int
     cap: int            # bytes allowed
     cap_text: str       # as the budgets file put it: "64 B" or "2 % of 1,000 B"
+    override: object = None     # the override line that lets it pass (gate.py)
+    short: object = None        # an override line too small for the growth
 
     @property
     def over(self):
         return self.delta > self.cap
+
+    @property
+    def failing(self):
+        return self.over and self.override is None
+
+
+@dataclass(frozen=True)
+class StackDelta:
+    """One [stack] entry's bound in both builds (None: unbounded or absent)."""
+
+    name: str
+    base: int | None
+    head: int | None
+    head_chain: tuple           # head's deepest chain: (function, frame) pairs
+    base_chain: tuple
+    present: tuple = (True, True)   # the entry exists in base, in head
+
+    @property
+    def delta(self):
+        if self.base is None or self.head is None:
+            return None
+        return self.head - self.base
+
+    @property
+    def changed(self):
+        return (self.base != self.head or self.present != (True, True)
+                or self.base_chain != self.head_chain)
+
+
+def _stack_entries(doc):
+    stack = doc.get("stack") or {}
+    return {e["name"]: e for e in stack.get("entries", [])}
+
+
+def _stack_deltas(base_doc, head_doc):
+    """Per [stack] entry: the bound before and after, and the head's chain."""
+    base, head = _stack_entries(base_doc), _stack_entries(head_doc)
+
+    def chain(entry):
+        return tuple((l["function"], l["frame"]) for l in (entry or {}).get("chain", []))
+
+    return [StackDelta(name, (base.get(name) or {}).get("bound"),
+                       (head.get(name) or {}).get("bound"),
+                       chain(head.get(name)), chain(base.get(name)),
+                       (name in base, name in head))
+            for name in list(base) + [n for n in head if n not in base]]
 
 
 @dataclass
@@ -113,16 +161,39 @@ class Diff:
     min_percent: float
     warnings: list[str] = field(default_factory=list)
     budgets_path: str | None = None     # the file the creep caps came from
+    mentions: dict = field(default_factory=dict)    # component -> its owners
+    gate: object = None         # gate.Gate: budgets judged, overrides (None: none)
+    budgets: object = None      # budgets.Budgets the creep caps and gate came from
+    stack: list = field(default_factory=list)   # StackDeltas, when either has [stack]
 
     @property
     def same(self):
         return (not self.symbols and not self.folded
                 and all(not o.changed for o in self.owners)
                 and not (self.padding and self.padding.changed)
-                and all(self.head_total.get(k) == self.base_total.get(k) for k in CLASSES))
+                and all(self.head_total.get(k) == self.base_total.get(k) for k in CLASSES)
+                and not any(s.changed for s in self.stack))
 
     def creep_over(self):
+        """Creep caps exceeded, overridden or not."""
         return [c for c in self.creep if c.over]
+
+    def creep_failing(self):
+        """Creep caps exceeded that no override line lets pass."""
+        return [c for c in self.creep if c.failing]
+
+    def budgets_failing(self):
+        """Budgets the gate fails (none without --gate)."""
+        return self.gate.failing() if self.gate is not None else []
+
+    def failed(self):
+        """Whether the diff fails: exit status 1."""
+        return bool(self.creep_failing() or self.budgets_failing())
+
+    def over_creep_owners(self):
+        """[(component, owners)] of components past a creep cap, in order."""
+        names = dict.fromkeys(c.owner for c in self.creep_over())
+        return [(name, self.mentions[name]) for name in names if self.mentions.get(name)]
 
 
 def base_name(name):
@@ -340,4 +411,8 @@ def _compare(base_doc, head_doc, budgets, min_delta, min_percent, base_label,
                 creep=_creep(budgets, owners + ([padding] if padding else []),
                              base_total, head_total),
                 min_delta=min_delta, min_percent=min_percent,
-                warnings=_provenance_warnings(base_doc, head_doc))
+                warnings=_provenance_warnings(base_doc, head_doc),
+                budgets=budgets,
+                mentions={c.name: c.owners for c in budgets.components if c.owners}
+                if budgets is not None else {},
+                stack=_stack_deltas(base_doc, head_doc))

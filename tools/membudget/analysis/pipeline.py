@@ -75,7 +75,7 @@ class Report:
     """What a report renderer draws: every renderer takes one of these.
 
     summary is always there; heap when the budgets have a [heap] table or
-    traces ran; pieces and compilers for renderers that draw every piece
+    traces ran; stack when they have a [stack] table; pieces and compilers for renderers that draw every piece
     (the HTML treemap) and the image's provenance.
     """
 
@@ -83,10 +83,12 @@ class Report:
     heap: HeapReport | None = None
     pieces: list | None = None
     compilers: list[str] | None = None      # None: not read
+    stack: object = None                    # stack.StackReport with [stack]
 
     def budget_lines(self):
-        """Every budget verdict: components, image caps, then the heap's."""
-        return self.summary.budget_lines() + (self.heap.lines() if self.heap else [])
+        """Every budget verdict: components, image caps, the heap's, the stack's."""
+        return (self.summary.budget_lines() + (self.heap.lines() if self.heap else [])
+                + (self.stack.lines() if self.stack else []))
 
 
 def _glob_warnings(budgets, image):

@@ -3,7 +3,9 @@
 write() is the one output routine of every command.  What `-o PATH` does
 depends on what PATH is:
 
-  * `-` (or no -o): standard output;
+  * `-` (or no -o): standard output, and so is /dev/stdout;
+  * /dev/stderr, /dev/fd/N, /proc/self/fd/N: that open descriptor, where
+    it stands (not reopened: a log the shell appends to is not truncated);
   * a regular file, or a name that does not exist yet: a temporary file in
     the same directory, renamed over PATH once complete, so a reader sees
     the old or the new report, never a part; an existing file keeps its
@@ -12,18 +14,22 @@ depends on what PATH is:
   * a symbolic link: followed to its final target, which is replaced as
     above (a dangling link gets its target created); the link stays a link;
   * anything else that exists (a character or block device such as
-    /dev/null, a FIFO, a socket, /dev/stdout): opened and written in
-    place, never renamed over;
-  * a directory, or a path whose directory does not exist: bad input.
+    /dev/null, a FIFO): opened and written in place, never renamed over;
+    a Unix socket: connected to and sent the text;
+  * a directory, a name ending in `/`, or a path whose directory does not
+    exist: bad input.
 
 The temporary file is removed on every failure, SIGINT and SIGTERM
 included.  Commands call write() last, after every input was read, so a
 command that fails on bad input never touches PATH.
 """
 
+import contextlib
 import errno
 import os
+import re
 import signal
+import socket
 import stat
 import sys
 import tempfile
@@ -31,8 +37,9 @@ import tempfile
 from ..model import InputError
 
 STDOUT = "-"
-#: Names of open file descriptors: always written in place
-FD_PATHS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
+#: Names of open file descriptors, and which
+STD_NAMES = {"/dev/stdout": 1, "/dev/stderr": 2}
+FD_NAME_RE = re.compile(r"/(?:dev|proc/self)/fd/([0-9]+)")
 
 
 class _Terminated(BaseException):
@@ -42,6 +49,11 @@ class _Terminated(BaseException):
 def warn(path, message):
     """One warning line on stderr, naming the file it is about."""
     print(f"membudget: {path}: warning: {message}", file=sys.stderr)
+
+
+def note(path, message):
+    """One line on stderr about a file: what a command found or did."""
+    print(f"membudget: {path}: {message}", file=sys.stderr)
 
 
 def _stdout(text):
@@ -59,10 +71,46 @@ def _fail(path, err):
 
 
 def _in_place(path, text):
-    """Write to a device, FIFO, socket or descriptor name as it is."""
+    """Write to a device or FIFO as it is."""
     try:
         with open(path, "w", encoding="utf-8") as out:
             out.write(text)
+    except OSError as err:
+        _fail(path, err)
+
+
+def _descriptor(path):
+    """The descriptor a name like /dev/stdout or /dev/fd/3 means, or None."""
+    if path in STD_NAMES:
+        return STD_NAMES[path]
+    match = FD_NAME_RE.fullmatch(path)
+    return int(match.group(1)) if match else None
+
+
+def _to_descriptor(path, fd, text):
+    """Write to an open descriptor through a copy of it.
+
+    Opening /dev/fd/N anew would truncate the file behind it and write
+    from its start, over what the shell (`>>`) or others wrote there.
+    """
+    if fd == 1:
+        _stdout(text)
+        return
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()      # what was written to stderr comes first
+    try:
+        with open(os.dup(fd), "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as err:
+        _fail(path, err)
+
+
+def _to_socket(path, text):
+    """A listening Unix stream socket: open() cannot, connect() can."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(path)
+            sock.sendall(text.encode("utf-8"))
     except OSError as err:
         _fail(path, err)
 
@@ -105,11 +153,12 @@ def _replace(target, text, shown):
             os.umask(umask)
             os.chmod(tmp, 0o666 & ~umask)
         else:
-            os.chmod(tmp, stat.S_IMODE(old.st_mode))
+            # chown first: it clears the set-user-ID and set-group-ID bits
             try:
                 os.chown(tmp, old.st_uid, old.st_gid)
             except PermissionError:
                 pass        # not ours to give away: the mode still holds
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
         os.replace(tmp, target)
         tmp = None
     except OSError as err:
@@ -118,7 +167,9 @@ def _replace(target, text, shown):
         raise KeyboardInterrupt from None
     finally:
         if tmp is not None:
-            os.unlink(tmp)
+            # Gone already if the signal came just after the rename
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         _catch_sigterm(previous)
 
 
@@ -132,21 +183,27 @@ def write(text, path=None):
     if path is None or path == STDOUT:
         _stdout(text)
         return
-    if path.startswith(FD_PATHS):
-        _in_place(path, text)
+    fd = _descriptor(path)
+    if fd is not None:
+        _to_descriptor(path, fd, text)
         return
-    target = os.path.realpath(path)
     try:
-        mode = os.stat(target).st_mode
+        # The kernel follows the links (/proc's "pipe:[N]" ones too)
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     except OSError as err:
         _fail(path, err)
-    if mode is not None and stat.S_ISDIR(mode):
+    if mode is not None and stat.S_ISDIR(mode) or path.endswith("/"):
         raise InputError(path, os.strerror(errno.EISDIR))
-    if mode is not None and not stat.S_ISREG(mode):
-        _in_place(target, text)
+    if mode is not None and stat.S_ISSOCK(mode):
+        _to_socket(path, text)
         return
-    if not os.path.isdir(os.path.dirname(target) or "."):
+    if mode is not None and not stat.S_ISREG(mode):
+        _in_place(path, text)
+        return
+    # A regular file, or a new one: through the links to the file itself
+    target = os.path.realpath(path)
+    if not os.path.isdir(os.path.dirname(target)):
         raise InputError(path, os.strerror(errno.ENOENT))
     _replace(target, text, path)

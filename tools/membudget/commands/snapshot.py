@@ -6,14 +6,15 @@ from ..analysis import pipeline, snapshot
 from ..read import snapshot as snapshot_file
 from ..render import json
 from . import output
+from .report import stack_of
 
 
-def build(elf, budgets=None, map_path=None, objects=(), loaded_budgets=None):
-    """Analyse one ELF into its snapshot document."""
+def build(elf, budgets=None, map_path=None, objects=(), loaded_budgets=None, stack=()):
+    """Analyse one ELF into its snapshot document (with [stack]: its bounds)."""
     analysis = pipeline.analyze(elf, budgets, map_path, objects, budgets=loaded_budgets)
     for path, message in analysis.warnings:
         output.warn(path, message)
-    report = pipeline.Report(analysis.summary())
+    report = pipeline.Report(analysis.summary(), stack=stack_of(analysis, objects, stack))
     return snapshot.document(json.document(report), analysis)
 
 
@@ -27,7 +28,7 @@ def side(path, budgets=None, map_path=None, objects=(), loaded_budgets=None):
     return build(path, budgets, map_path, objects, loaded_budgets)
 
 
-def run(elf, budgets=None, map_path=None, objects=(), out=None):
-    doc = build(elf, budgets, map_path, objects)
+def run(elf, budgets=None, map_path=None, objects=(), out=None, stack=()):
+    doc = build(elf, budgets, map_path, objects, stack=stack)
     output.write(jsonlib.dumps(doc, indent=1) + "\n", out)
     return 0

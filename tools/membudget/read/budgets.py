@@ -8,6 +8,8 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
     [image]
     name = "firmware"
     root = ".."             # project root, relative to this file
+    elf = "../build/firmware.elf"   # the image and its map, relative to this
+    map = "../build/firmware.map"   # file (`check A.toml B.toml`)
     rom = "16 KiB"          # image-level caps
     ram = "160 KiB"
 
@@ -15,6 +17,7 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
     paths = ["firmware/heap.c"]
     budget = { code = 0.75, bss = "129 KiB" }   # plain numbers are KiB
     creep = "64 B"
+    owners = ["@org/mm-team"]   # mentioned in `diff --format markdown` over creep
 
     [components.other]
     catch_all = true
@@ -24,6 +27,15 @@ a one-line message naming the table and key.  Sizes are stored in bytes.
     symbol = "heap_pool"    # and the size of this pool symbol in the ELF
     [heap.traces]           # heapsim traces, relative to the root, and caps
     packets = { path = "tests/traces/packets.trace", peak = "42 KiB", failures = 0 }
+
+    [stack]                 # worst-case stack depth (analysis/stack.py)
+    assume = { int15_entry = "64 B" }       # whole cost of a function
+    indirect = { heap_discard_all = ["cache_discard_a"] }
+    recursion = { walk = 4 }                # at most 4 activations
+    red_zone = "0 B"        # x86-64 built with -mno-red-zone (default 128 B)
+    [stack.entries]
+    int15 = { entry = "int15_trap", budget = "1 KiB", stack = "pm_stack" }
+    isr = { entries = ["isr_*"], budget = "256 B" }
 
     [graph]                 # the reference graph (report --by symbol, why, plan)
     roots = ["irq_*"]       # symbols the link keeps whatever refers to them (-u)
@@ -42,11 +54,14 @@ from ..model import CLASSES, KIB, ComponentDef, InputError
 #: Keys a budget table may cap: the four classes and the two derived sums
 BUDGET_KEYS = CLASSES + ("rom", "ram")
 
-IMAGE_KEYS = ("name", "root", "rom", "ram", "creep", "xip")
+IMAGE_KEYS = ("name", "root", "rom", "ram", "creep", "xip", "elf", "map")
 HEAP_KEYS = ("pool", "symbol", "traces")
+STACK_KEYS = ("assume", "indirect", "recursion", "entries", "red_zone")
+STACK_ENTRY_KEYS = ("entry", "entries", "budget", "stack")
 TRACE_KEYS = ("path", "peak", "failures")
 GRAPH_KEYS = ("roots", "scripts")
-COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep")
+COMPONENT_KEYS = ("paths", "symbols", "sections", "catch_all", "budget", "creep",
+                  "owners")
 GLOB_KINDS = ("paths", "symbols", "sections")
 
 #: Files the overlap check considers part of the project's sources
@@ -88,6 +103,28 @@ class HeapBudget:
 
 
 @dataclass(frozen=True)
+class StackEntry:
+    """One [stack.entries] entry: the functions whose depth it bounds."""
+
+    name: str
+    functions: tuple[str, ...]      # names, or globs when glob is set
+    glob: bool
+    budget: int | None
+    stack: str | None               # symbol of the stack it runs on
+
+
+@dataclass
+class StackBudget:
+    """The [stack] table: entries and what resolves the analysis's unknowns."""
+
+    entries: list[StackEntry]
+    assume: dict = field(default_factory=dict)      # function -> bytes
+    indirect: dict = field(default_factory=dict)    # function -> (targets)
+    recursion: dict = field(default_factory=dict)   # function -> activations
+    red_zone: int | None = None     # bytes below the stack pointer; None: the ABI's
+
+
+@dataclass(frozen=True)
 class GraphConfig:
     """The [graph] table: extra roots (symbol globs) and the link's scripts."""
 
@@ -107,6 +144,9 @@ class Budgets:
     heap: HeapBudget | None = None
     regions: dict[str, int] = field(default_factory=dict)   # region name -> cap
     xip: bool | None = None         # executes in place; None: decide from the link
+    elf: str | None = None          # [image] elf, resolved against the file's directory
+    map: str | None = None          # [image] map, likewise
+    stack: StackBudget | None = None
     graph: GraphConfig = field(default_factory=GraphConfig)
 
     def component(self, name):
@@ -234,8 +274,14 @@ def _component(name, table, path):
                          "and not a catch_all")
     budgets = _size_table(table.get("budget", {}), f"{where}.budget", path)
     creep = _creep(table["creep"], f"{where}.creep", path) if "creep" in table else {}
+    owners = table.get("owners", [])
+    if not isinstance(owners, list) or not all(
+            isinstance(o, str) and o.strip() and not any(c.isspace() for c in o)
+            for o in owners):
+        raise InputError(path, f"{where}.owners: expected an array of names such as "
+                         "\"@org/team\" (no spaces)")
     return ComponentDef(name=name, catch_all=catch_all, budgets=budgets,
-                        creep=creep, **globs)
+                        creep=creep, owners=tuple(owners), **globs)
 
 
 def _heap_trace(name, table, root, path):
@@ -302,6 +348,81 @@ def _graph(table, root, path):
                              "under the project root")
         resolved.append(str(file))
     return GraphConfig(roots=roots, scripts=tuple(resolved))
+
+
+def _function_table(table, where, path, value):
+    """A table function name -> value(v, where) of [stack]."""
+    if not isinstance(table, dict):
+        raise InputError(path, f"{where}: expected a table, got {_type_name(table)}")
+    out = {}
+    for name, item in table.items():
+        if not name.strip():
+            raise InputError(path, f"{where}: empty function name")
+        out[name] = value(item, f"{where}.{name}")
+    return out
+
+
+def _stack_entry(name, table, path):
+    where = f"stack.entries.{name}"
+    if not isinstance(table, dict):
+        raise InputError(path, f"{where}: expected a table, got {_type_name(table)}")
+    _check_keys(table, STACK_ENTRY_KEYS, where, path)
+    if ("entry" in table) == ("entries" in table):
+        raise InputError(path, f"[{where}]: give entry (a function) or entries "
+                         "(globs), one of them")
+    if "entry" in table:
+        entry = table["entry"]
+        if not isinstance(entry, str) or not entry.strip():
+            raise InputError(path, f"{where}.entry: expected a function name")
+        functions, glob = (entry,), False
+    else:
+        functions, glob = _globs(table["entries"], f"{where}.entries", path), True
+        if not functions:
+            raise InputError(path, f"{where}.entries: no globs")
+    budget = (parse_size(table["budget"], f"{where}.budget", path)
+              if "budget" in table else None)
+    stack = table.get("stack")
+    if stack is not None and (not isinstance(stack, str) or not stack.strip()):
+        raise InputError(path, f"{where}.stack: expected a symbol name")
+    return StackEntry(name, functions, glob, budget, stack)
+
+
+def _stack(table, path):
+    """Parse the [stack] table."""
+    if not isinstance(table, dict):
+        raise InputError(path, f"stack: expected a table, got {_type_name(table)}")
+    _check_keys(table, STACK_KEYS, "stack", path)
+    entries = table.get("entries", {})
+    if not isinstance(entries, dict) or not entries:
+        raise InputError(path, "[stack.entries]: expected at least one entry")
+    for name in entries:
+        if not _NAME_RE.fullmatch(name):
+            raise InputError(path, f"[stack.entries.{name}]: an entry name is a "
+                             "C identifier")
+
+    def targets(value, where):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            raise InputError(path, f"{where}: expected an array of function names")
+        return tuple(value)
+
+    def depth(value, where):
+        if type(value) is not int or value < 1:
+            raise InputError(path, f"{where}: expected a whole number of activations "
+                             f"(1 or more), got {value!r}")
+        return value
+
+    red_zone = (parse_size(table["red_zone"], "stack.red_zone", path)
+                if "red_zone" in table else None)
+    return StackBudget(
+        red_zone=red_zone,
+        entries=[_stack_entry(name, t, path) for name, t in entries.items()],
+        assume=_function_table(table.get("assume", {}), "stack.assume", path,
+                               lambda v, w: parse_size(v, w, path)),
+        indirect=_function_table(table.get("indirect", {}), "stack.indirect", path,
+                                 targets),
+        recursion=_function_table(table.get("recursion", {}), "stack.recursion", path,
+                                  depth))
 
 
 def _check_overlaps(components, root, path):
@@ -383,7 +504,8 @@ def parse(text, path, root=None):
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise _toml_error(err, text, path) from None
-    _check_keys(doc, ("image", "components", "heap", "regions", "graph"), "top level", path)
+    _check_keys(doc, ("image", "components", "heap", "regions", "stack", "graph"),
+                "top level", path)
     image = doc.get("image", {})
     if not isinstance(image, dict):
         raise InputError(path, f"image: expected a table, got {_type_name(image)}")
@@ -406,6 +528,12 @@ def parse(text, path, root=None):
     xip = image.get("xip")
     if xip is not None and not isinstance(xip, bool):
         raise InputError(path, f"image.xip: expected true or false, got {_type_name(xip)}")
+    files = {}
+    for key in ("elf", "map"):
+        if key in image:
+            if not isinstance(image[key], str) or not image[key].strip():
+                raise InputError(path, f"image.{key}: expected a path")
+            files[key] = str(Path(path).parent / image[key])
     regions = doc.get("regions", {})
     if not isinstance(regions, dict):
         raise InputError(path, f"regions: expected a table, got {_type_name(regions)}")
@@ -418,7 +546,8 @@ def parse(text, path, root=None):
     components = [_component(cname, table, path) for cname, table in tables.items()]
     heap = _heap(doc["heap"], root, path) if "heap" in doc else None
     graph = _graph(doc["graph"], root, path) if "graph" in doc else GraphConfig()
-    if not components and not caps and heap is None and not regions:
+    stack = _stack(doc["stack"], path) if "stack" in doc else None
+    if not components and not caps and heap is None and not regions and stack is None:
         # An empty or cut-off file would otherwise pass every check
         raise InputError(path, "defines no components and no image budgets "
                          "(nor a [heap])")
@@ -429,7 +558,8 @@ def parse(text, path, root=None):
     warnings = _check_overlaps(components, str(root), path)
     return Budgets(path=str(path), name=name, root=str(root), image=caps,
                    image_creep=creep, components=components, warnings=warnings,
-                   heap=heap, regions=regions, xip=xip, graph=graph)
+                   heap=heap, regions=regions, xip=xip, stack=stack, graph=graph,
+                   **files)
 
 
 def load(path, root=None):

@@ -9,6 +9,7 @@ rows that do not fit are cut, and a note says how many and their net bytes.
 import json
 
 from .. import __version__
+from ..analysis import gate as gate_mod
 from ..analysis.summary import BUDGET_ORDER
 from ..model import CLASSES, SCHEMA
 from .fmt import fmt_bytes, fmt_signed
@@ -54,25 +55,131 @@ def creep_text(line):
             f"creep {line.cap_text}")
 
 
+#: What a gated budget line's status says, after the sizes
+STATUS_TEXT = {gate_mod.NEW: "newly over", gate_mod.WORSE: "over before, grew",
+               gate_mod.ALREADY: "already over before", gate_mod.FIXED:
+               "back within budget", gate_mod.OK: "within budget"}
+
+
+def gate_text(line):
+    """One gated budget line: 'heap code 900 B > budget 800 B (newly over; was 700 B)'."""
+    sign = ">" if line.head > line.budget else "<="
+    was = "" if line.base is None else f"was {fmt_bytes(line.base)} B"
+    status = line.status
+    if status == gate_mod.WORSE:
+        detail = f"over before, grew {fmt_signed(line.growth)} B; {was}"
+    elif status == gate_mod.ALREADY:
+        detail = f"already over before, not grown; {was}"
+    else:
+        detail = "; ".join(p for p in (STATUS_TEXT[status], was) if p)
+    text = (f"{line.owner} {line.key} {fmt_bytes(line.head)} B {sign} budget "
+            f"{fmt_bytes(line.budget)} B ({detail})")
+    if line.override is not None:
+        text += f", overridden: {override_text(line.override)}"
+    elif line.short is not None:
+        text += (f", override {fmt_signed(line.short.allowance)} B is less than the "
+                 f"growth {fmt_signed(line.growth)} B")
+    return text
+
+
+def override_text(override):
+    return f"+{fmt_bytes(override.allowance)} B: {override.reason} ({override.where})"
+
+
+def _named(items, text):
+    named = "; ".join(text(c) for c in items[:VERDICT_CAPS])
+    if len(items) > VERDICT_CAPS:
+        named += f"; and {len(items) - VERDICT_CAPS:,} more"
+    return named
+
+
 def verdict(diff):
-    """One line: the rom/ram change and the creep outcome."""
+    """One line: the rom/ram change, the creep and (with --gate) budget outcome."""
+    problems = []
+    creep = diff.creep_failing()
+    if creep:
+        problems.append(f"creep exceeded: {_named(creep, creep_text)}")
+    budgets = diff.budgets_failing()
+    if budgets:
+        problems.append(f"over budget ({diff.gate.policy}): "
+                        f"{_named(budgets, _budget_verdict)}")
+    gate = diff.gate
+    used = len(gate.used) if gate is not None else 0
+    overridden = f"; {used} override{'s' if used != 1 else ''} applied" if used else ""
     if diff.same:
-        return "no change"
-    parts = []
-    for key in ("rom", "ram"):
-        base = diff.base_total.get(key)
-        delta = diff.head_total.get(key) - base
-        parts.append(f"{key} {fmt_signed(delta)} B ({fmt_percent_change(delta, base)})")
-    change = ", ".join(parts)
-    over = diff.creep_over()
-    if over:
-        named = "; ".join(creep_text(c) for c in over[:VERDICT_CAPS])
-        if len(over) > VERDICT_CAPS:
-            named += f"; and {len(over) - VERDICT_CAPS:,} more"
-        return f"creep exceeded: {named} ({change})"
-    if diff.creep:
-        return f"{change}, within creep caps"
-    return change
+        change = "no change"
+    else:
+        parts = []
+        for key in ("rom", "ram"):
+            base = diff.base_total.get(key)
+            delta = diff.head_total.get(key) - base
+            parts.append(f"{key} {fmt_signed(delta)} B ({fmt_percent_change(delta, base)})")
+        change = ", ".join(parts)
+    if problems:
+        return f"{'; '.join(problems)} ({change}){overridden}"
+    within = (["creep caps"] if diff.creep else []) + (
+        [f"budgets ({gate.policy})"] if gate is not None and gate.lines else [])
+    if diff.same and not within:
+        return change
+    if within:
+        return f"{change}, within {' and '.join(within)}{overridden}"
+    return change + overridden
+
+
+def _budget_verdict(line):
+    return (f"{line.owner} {line.key} {fmt_bytes(line.head)} B > {fmt_bytes(line.budget)} B"
+            f" ({STATUS_TEXT[line.status]})")
+
+
+def _gate_rows(diff):
+    """Gated budget lines worth showing: any not plainly within budget."""
+    gate = diff.gate
+    if gate is None:
+        return []
+    rows = []
+    for line in gate.lines:
+        if line.status == gate_mod.OK and line.override is None:
+            continue
+        state = "FAIL" if line.failing else "overridden" if line.override else "ok"
+        note = STATUS_TEXT[line.status]
+        if line.status == gate_mod.WORSE:
+            note += f" {fmt_signed(line.growth)} B"
+        if line.override is not None:
+            note += f"; override {override_text(line.override)}"
+        elif line.short is not None:
+            note += (f"; override {fmt_signed(line.short.allowance)} B is less than the "
+                     f"growth {fmt_signed(line.growth)} B")
+        rows.append([line.owner, line.key, "-" if line.base is None else fmt_bytes(line.base),
+                     fmt_bytes(line.head), fmt_bytes(line.budget), state, note])
+    return rows
+
+
+GATE_HEADER = ["budget", "class", "base", "head", "cap", "", "status"]
+
+
+def _override_lines(diff):
+    """One line per override read: what it let pass, or that nothing needed it."""
+    gate = diff.gate
+    if gate is None:
+        return []
+    def state(o):
+        if o in gate.used:
+            return "applied"
+        if o in gate.short:
+            return "too small for the growth"
+        return "not needed (nothing it names fails)"
+    return [f"{o.owner} {o.key} {override_text(o)}: {state(o)}" for o in gate.overrides]
+
+
+def _mention_line(diff):
+    """'cc @org/team (net)': owners of components past a creep cap."""
+    owners = {}
+    for component, names in diff.over_creep_owners():
+        for name in names:
+            owners.setdefault(name, []).append(component)
+    if not owners:
+        return None
+    return "cc " + ", ".join(f"{name} ({', '.join(comps)})" for name, comps in owners.items())
 
 
 def _symbol_label(row):
@@ -105,6 +212,30 @@ def _fold_note(diff):
 
 # Text
 
+def _bound(value, present=True):
+    if not present:
+        return "-"
+    return "unbounded" if value is None else fmt_bytes(value)
+
+
+def stack_rows(diff):
+    """Per changed [stack] entry: base, head, delta and head's chain if it grew."""
+    rows = []
+    for s in diff.stack:
+        if not s.changed:
+            continue
+        delta = s.delta
+        chain = " > ".join(f"{name} {fmt_bytes(frame)}" for name, frame in s.head_chain)
+        rows.append([s.name, _bound(s.base, s.present[0]), _bound(s.head, s.present[1]),
+                     "-" if delta is None else fmt_signed(delta),
+                     chain if (delta is None or delta > 0 or s.head_chain != s.base_chain)
+                     else ""])
+    return rows
+
+
+STACK_DIFF_HEADER = ["stack entry", "base bound", "head bound", "delta", "head's chain"]
+
+
 def render_text(diff):
     out = [f"membudget diff: {diff.image}",
            f"base: {diff.base_label} ({id_text(diff.base_ids, '')})",
@@ -113,6 +244,16 @@ def render_text(diff):
     if diff.budgets_path:
         out.insert(3, f"budgets: {diff.budgets_path}")
     out += [f"warning: {w}" for w in diff.warnings]
+    gate_rows = _gate_rows(diff)
+    if gate_rows:
+        out += ["", f"gate: {diff.gate.policy}"] + text_table(GATE_HEADER, gate_rows,
+                                                              "llrrrll")
+    overrides = _override_lines(diff)
+    if overrides:
+        out += [""] + [f"override: {line}" for line in overrides]
+    mention = _mention_line(diff)
+    if mention:
+        out += ["", mention]
     if diff.same:
         return "\n".join(out) + "\n"
     out += [""] + text_table(["total", "base", "head", "delta", "%"], _total_rows(diff))
@@ -122,6 +263,11 @@ def render_text(diff):
     creep = _creep_rows(diff)
     if creep:
         out += [""] + text_table(["creep", "class", "delta", "cap", ""], creep, "llrrl")
+    stack = stack_rows(diff)
+    if stack:
+        # The chains whole, below the table: a cut chain hides the culprit
+        out += [""] + text_table(STACK_DIFF_HEADER[:-1], [r[:-1] for r in stack], "lrrr")
+        out += [f"  {r[0]} now via {r[-1]}" for r in stack if r[-1]]
     if diff.symbols:
         out += [""] + text_table(["delta", "%", "status", "symbol", "component", "class",
                                   "base", "head"], _symbol_rows(diff.symbols), "rrllllrr")
@@ -151,8 +297,14 @@ def _owner_rows(diff, code=""):
     return rows
 
 
+def _creep_state(line):
+    if line.override is not None:
+        return f"overridden: {override_text(line.override)}"
+    return "OVER" if line.over else "ok"
+
+
 def _creep_rows(diff):
-    return [[c.owner, c.key, fmt_signed(c.delta), c.cap_text, "OVER" if c.over else "ok"]
+    return [[c.owner, c.key, fmt_signed(c.delta), c.cap_text, _creep_state(c)]
             for c in diff.creep if c.delta or c.over]
 
 
@@ -210,7 +362,7 @@ class _Page:
 def render_markdown(diff, limit=LIMIT):
     page = _Page(limit)
     page.add(f"## membudget: {diff.image}", "")
-    mark = (":x:" if diff.creep_over() else
+    mark = (":x:" if diff.failed() else
             ":heavy_minus_sign:" if diff.same else ":white_check_mark:")
     page.add(f"{mark} **{verdict(diff)}**", "",
              f"- base: `{diff.base_label}` {id_text(diff.base_ids)}",
@@ -219,6 +371,17 @@ def render_markdown(diff, limit=LIMIT):
         page.add(f"- budgets: `{diff.budgets_path}`")
     for warning in diff.warnings:
         page.add("", f"> :warning: {warning}")
+    mention = _mention_line(diff)
+    if mention:
+        page.add("", f"{mention}: past a creep cap")
+    gate_rows = _gate_rows(diff)
+    if gate_rows:
+        page.add("", f"### Budgets (gate `{diff.gate.policy}`)", "")
+        page.table("budget rows", GATE_HEADER, "llrrrll", gate_rows)
+    overrides = _override_lines(diff)
+    if overrides:
+        page.add("", "### Overrides", "")
+        page.add(*[f"- `{line}`" for line in overrides])
     if not diff.same:
         page.add("")
         page.table("total rows", ["total", "base", "head", "delta", "%"], "lrrrr",
@@ -233,6 +396,11 @@ def render_markdown(diff, limit=LIMIT):
             page.add("", "### Creep", "")
             page.table("creep rows", ["component", "class", "delta B", "cap", ""],
                        "llrrl", creep)
+        stack = stack_rows(diff)
+        if stack:
+            page.add("", "### Stack depth", "")
+            page.table("stack rows", STACK_DIFF_HEADER, "lrrrl",
+                       [[f"`{r[0]}`", *r[1:]] for r in stack])
         if diff.symbols:
             page.add("", "### Symbols", "")
             page.table("symbol rows", SYMBOL_HEADER, "rrlllllrr",
@@ -296,9 +464,39 @@ def document(diff):
         "thresholds": {"min_delta": diff.min_delta, "min_percent": diff.min_percent},
         "unchanged": diff.unchanged,
         "creep": [{"owner": c.owner, "class": c.key, "delta": c.delta, "cap": c.cap,
-                   "over": c.over} for c in diff.creep],
+                   "over": c.over, "override": _override_json(c.override)}
+                  for c in diff.creep],
+        "gate": _gate_json(diff.gate),
+        "failed": diff.failed(),
+        "mentions": [{"component": c, "owners": list(o)} for c, o in diff.over_creep_owners()],
         "warnings": list(diff.warnings),
+        "stack": [{"name": s.name, "base": s.base, "head": s.head, "delta": s.delta,
+                   "in_base": s.present[0], "in_head": s.present[1],
+                   "head_chain": [{"function": f, "frame": n} for f, n in s.head_chain]}
+                  for s in diff.stack],
     }
+
+
+def _override_json(override):
+    if override is None:
+        return None
+    return {"owner": override.owner, "class": override.key,
+            "allowance": override.allowance, "reason": override.reason,
+            "where": override.where}
+
+
+def _gate_json(gate):
+    if gate is None:
+        return None
+    return {"policy": gate.policy,
+            "budgets": [{"owner": l.owner, "class": l.key, "budget": l.budget,
+                         "base": l.base, "head": l.head, "status": l.status,
+                         "failing": l.failing, "override": _override_json(l.override)}
+                        for l in gate.lines],
+            "overrides": [dict(_override_json(o), used=o in gate.used)
+                          for o in gate.overrides],
+            "tightened": [{"owner": owner, "class": key, "budget": old, "new": new}
+                          for owner, key, old, new in gate.tightened]}
 
 
 def render_json(diff):
@@ -442,7 +640,7 @@ def render_html(diff, top=TOP_PER_FILE):
     warnings = "".join(f"<li>{escape(w)}</li>" for w in diff.warnings)
     body = (
         f'<header><h1>membudget diff: {escape(diff.image)}</h1>'
-        f'<p id="verdict" class="{"over" if diff.creep_over() else "ok"}">'
+        f'<p id="verdict" class="{"over" if diff.failed() else "ok"}">'
         f'{escape(data["verdict"])}</p>'
         f'{provenance_html(data["provenance"])}'
         f'{f"<ul id=warnings>{warnings}</ul>" if warnings else ""}</header>\n'

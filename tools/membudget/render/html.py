@@ -197,6 +197,49 @@ def _bars_html(summary):
     return f'<div id="bars">{"".join(groups)}</div>'
 
 
+def _stack_html(stack):
+    """Each entry: its bound against budget and stack, and its deepest chain
+    as one bar, a segment per frame (width by bytes)."""
+    if stack is None:
+        return ""
+    groups = []
+    for entry in stack.entries:
+        lines = entry.lines()
+        state = " over" if any(line.over for line in lines) else ""
+        bound = (f"{fmt_bytes(entry.known)} B" if entry.bound is not None
+                 else f"unbounded (&ge; {fmt_bytes(entry.known)} B known)")
+        caps = []
+        if entry.budget is not None:
+            caps.append(f"budget {fmt_bytes(entry.budget)} B")
+        if entry.stack_size is not None:
+            caps.append(f"{escape(entry.stack)} {fmt_bytes(entry.stack_size)} B")
+        if entry.measured is not None:
+            caps.append(f"measured {fmt_bytes(entry.measured)} B")
+        scale = max([entry.known, entry.budget or 0, entry.stack_size or 0, 1])
+        segments = "".join(
+            f'<span class="frame{" unknown" if link.kind is None else ""}" '
+            f'style="width:{link.frame * 100 / scale:.2f}%" '
+            f'title="{escape(link.function)}: {fmt_bytes(link.frame)} B'
+            f'{" (" + escape(link.kind) + ")" if link.kind else " (unknown)"}">'
+            f'{escape(link.function)}</span>' for link in entry.chain)
+        unknowns = "".join(f"<li>{escape(u.text())}</li>" for u in entry.unknowns)
+        groups.append(
+            f'<div class="stack-entry{state}" data-entry="{escape(entry.name)}">'
+            f'<h3>{escape(entry.name)}: {bound}'
+            f'{" &mdash; " + ", ".join(caps) if caps else ""}</h3>'
+            f'<div class="chain">{segments}</div>'
+            + (f'<ul class="unknowns">{unknowns}</ul>' if unknowns else "") + "</div>")
+    resolved = "".join(f"<li>{escape(text)}</li>" for text in stack.resolved)
+    note = (f"{escape(stack.arch)}: "
+            + (f"each frame includes the {stack.return_address} B return address of "
+               "the call into it" if stack.return_address else
+               "calls push no return address"))
+    return (f'<section id="stack"><h2>Stack depth</h2><p class="note">{note}; a bar '
+            f'is the deepest chain, a segment per frame.</p>{"".join(groups)}'
+            + (f'<p class="note">Resolved in the budgets file:</p><ul>{resolved}</ul>'
+               if resolved else "") + "</section>")
+
+
 def page(title, body, data, script="report.js"):
     """The whole document: head with inline CSS, body, data, inline script.
 
@@ -267,6 +310,7 @@ def render(report, top=TOP_PER_FILE):
         f'{provenance_html(data["provenance"])}</header>\n'
         f'{treemap_html()}\n'
         f'<section id="budgets"><h2>Budgets</h2>{_bars_html(summary)}</section>\n'
+        f'{_stack_html(getattr(report, "stack", None))}\n'
         f'<section id="sizes"><h2>Sizes</h2>{_totals_html(summary)}</section>\n'
         f'{table_html()}\n'
         f'<footer class="note">1 KiB = 1024 bytes. rom = code + rodata + data; '

@@ -40,6 +40,34 @@ def _heap(heap):
             "symbol": heap.symbol, "symbol_size": heap.symbol_size, "traces": traces}
 
 
+def _unknown(u):
+    return {"kind": u.kind, "function": u.function, "site": u.site, "text": u.text()}
+
+
+def stack(report):
+    """The [stack] figures: per entry its bound (null: unbounded) and chain."""
+    entries = []
+    for e in report.entries:
+        lines = e.lines()
+        entries.append({
+            "name": e.name, "functions": list(e.functions), "bound": e.bound,
+            "known": e.known, "budget": e.budget,
+            "headroom": (e.budget - e.bound if e.budget is not None
+                         and e.bound is not None else None),
+            "stack": ({"symbol": e.stack, "size": e.stack_size}
+                      if e.stack is not None else None),
+            "measured": e.measured,
+            "over": any(line.over for line in lines),
+            "chain": [{"function": l.function, "location": l.location,
+                       "frame": l.frame, "kind": l.kind} for l in e.chain],
+            "unknowns": [_unknown(u) for u in e.unknowns]})
+    return {"arch": report.arch, "return_address": report.return_address,
+            "red_zone": report.red_zone, "units": report.units,
+            "functions": report.functions, "entries": entries,
+            "unknowns": [_unknown(u) for u in report.unknowns],
+            "resolved": list(report.resolved)}
+
+
 def document(report):
     """The report as plain JSON-ready data; "heap" only with a HeapReport."""
     summary, heap = report.summary, report.heap
@@ -70,6 +98,8 @@ def document(report):
     }
     if heap is not None:
         doc["heap"] = _heap(heap)
+    if getattr(report, "stack", None) is not None:
+        doc["stack"] = stack(report.stack)
     if summary.graph is not None or summary.graph_unavailable:
         info = summary.graph or {}
         doc["graph"] = {"source": info.get("source"), "detail": info.get("detail"),

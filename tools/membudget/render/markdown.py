@@ -4,7 +4,8 @@ from ..analysis.summary import BUDGET_ORDER
 from ..model import CLASSES
 from .fmt import (REGION_HEADER, class_note, fmt_bytes, fmt_kib, fmt_percent, fmt_signed,
                   region_rows)
-from .text import HEAP_HEADER, heap_pool, heap_rows
+from .text import (HEAP_HEADER, STACK_HEADER, heap_pool, heap_rows, stack_chain,
+                   stack_note, stack_rows, stack_unknowns)
 
 
 def _cell(text):
@@ -83,6 +84,18 @@ def _heap(heap):
     return lines
 
 
+def _stack(stack):
+    if stack is None:
+        return []
+    rows = [[f"`{row[0]}`", *row[1:-1], ":x: over" if row[-1] == "OVER" else "ok"]
+            for row in stack_rows(stack)]
+    lines = ["", "### Stack depth", "", stack_note(stack) + ".", ""]
+    lines += _table(STACK_HEADER, rows, "lrrrrrrl")
+    lines += [""] + [f"- `{e.name}`: {_cell(stack_chain(e))}" for e in stack.entries]
+    lines += [f"- {_cell(line)}" for line in stack_unknowns(stack)]
+    return lines
+
+
 def render(report):
     """The report (pipeline.Report) as GitHub-flavoured markdown."""
     summary, heap = report.summary, report.heap
@@ -93,7 +106,8 @@ def render(report):
     if summary.budgets_path:
         lines[-1] += f", budgets `{summary.budgets_path}`"
     lines += [""] + _sizes(summary)
-    lines += _budgets(summary) + _regions(summary) + _heap(heap) + _details(summary)
+    lines += _budgets(summary) + _regions(summary) + _heap(heap)
+    lines += _stack(getattr(report, "stack", None)) + _details(summary)
     lines += _sources(summary)
     if summary.warnings:
         lines += ["", "### Warnings", ""] + [f"- {w}" for w in summary.warnings]

@@ -16,8 +16,8 @@ def _fit(text, width):
     return text if len(text) <= width else text[:width - 1] + "~"
 
 
-def table(header, rows, align=None):
-    """Align rows under header in at most WIDTH columns.
+def table(header, rows, align=None, width=WIDTH):
+    """Align rows under header in at most width columns.
 
     @v align    "l" or "r" per column (default: first left, rest right);
                 text columns are shortened when the table is too wide
@@ -26,7 +26,7 @@ def table(header, rows, align=None):
     align = align or "l" + "r" * (len(header) - 1)
     rows = [header] + rows
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    spare = WIDTH - (sum(widths) + 2 * (len(widths) - 1))
+    spare = width - (sum(widths) + 2 * (len(widths) - 1))
     # Too wide: shorten the text columns, first one first, to at least 12
     for i in (i for i, a in enumerate(align) if a == "l"):
         if spare >= 0:
@@ -200,6 +200,79 @@ def _heap(heap):
     return lines
 
 
+STACK_HEADER = ["stack entry", "bound", "budget", "headroom", "% used", "stack",
+                "measured", ""]
+
+
+def stack_note(stack):
+    """What the frames count, per architecture (text and markdown)."""
+    if stack.return_address:
+        return (f"{stack.arch}: a call pushes a {stack.return_address} B return "
+                "address, counted in the frame of the function called (as gcc "
+                "counts it)")
+    return f"{stack.arch}: calls push no return address (it goes to a register)"
+
+
+def _bound(entry):
+    return fmt_bytes(entry.known) if entry.bound is not None else \
+        f"unbounded >= {fmt_bytes(entry.known)}"
+
+
+def stack_rows(stack):
+    """One row per [stack.entries] entry."""
+    rows = []
+    for e in stack.entries:
+        bounded = e.bound is not None
+        budget = "-" if e.budget is None else fmt_bytes(e.budget)
+        headroom = (fmt_signed(e.budget - e.known) if bounded and e.budget is not None
+                    else "-")
+        percent = (f"{e.known * 100 / e.budget:,.1f} %" if bounded and e.budget
+                   else "-")
+        where = (f"{e.stack} {fmt_bytes(e.stack_size)}" if e.stack_size is not None
+                 else "-")
+        measured = "-" if e.measured is None else fmt_bytes(e.measured)
+        over = any(line.over for line in e.lines())
+        rows.append([e.name, _bound(e), budget, headroom, percent, where, measured,
+                     "OVER" if over else ""])
+    return rows
+
+
+def stack_chain(entry):
+    """The deepest chain, each frame with its size: 'a 20 > b 32 (assumed)'."""
+    parts = []
+    for link in entry.chain:
+        note = {"assumed": " assumed", None: " unknown"}.get(link.kind, "")
+        parts.append(f"{link.function} {fmt_bytes(link.frame)}{note}")
+    return " > ".join(parts)
+
+
+def stack_unknowns(stack):
+    """Lines: every unknown, resolved or not, and what resolves it."""
+    from_entries = {u for e in stack.entries for u in e.unknowns}
+    lines = [f"unknown: {u.text()} -> unresolved, reached from an entry "
+             f"(resolve in [{RESOLVE_KEYS[u.kind]}])" for u in stack.unknowns
+             if u in from_entries]
+    lines += [f"resolved: {text}" for text in stack.resolved]
+    return lines
+
+
+#: How each unknown kind is resolved (analysis.stack.RESOLVE, by kind name)
+RESOLVE_KEYS = {"recursion": "stack.recursion", "indirect": "stack.indirect",
+                "dynamic": "stack.assume", "no stack data": "stack.assume",
+                "outside image": "stack.assume"}
+
+
+def _stack(stack):
+    if stack is None:
+        return []
+    lines = ["", f"stack depth ({stack_note(stack)})"]
+    lines += table(STACK_HEADER, stack_rows(stack), "lrrrrrrl")
+    for entry in stack.entries:
+        lines.append(f"  {entry.name}: {stack_chain(entry)}")
+    lines += [f"  {line}" for line in stack_unknowns(stack)]
+    return lines
+
+
 def render(report):
     """The whole report (pipeline.Report) as one string."""
     summary, heap = report.summary, report.heap
@@ -208,6 +281,7 @@ def render(report):
     lines += _budget_table(summary)
     lines += _regions(summary)
     lines += _heap(heap)
+    lines += _stack(report.stack)
     lines += _details(summary)
     lines += _sources(summary)
     lines += [f"warning: {w}" for w in summary.warnings]
