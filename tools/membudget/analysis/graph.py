@@ -368,6 +368,38 @@ def _owners(attribution, nodes, places):
 
 # -- object files --------------------------------------------------------------
 
+@dataclass
+class _Object:
+    """What the graph keeps of an object file: its bytes are dropped once
+    the relocations, groups and .eh_frame records are read (thousands of
+    objects would otherwise stay in memory together)."""
+
+    sections: list
+    symbols: list
+    tables: list                # relocs.Table
+    groups: list                # [[member section indices]]
+    eh_records: dict            # .eh_frame section index -> ehframe.records()
+
+    def allocated(self):
+        return [s for s in self.sections if s.cls in model.CLASSES]
+
+
+def _slim(obj):
+    """An object's model.Image as an _Object."""
+    endian = "<" if obj.endian == "little" else ">"
+    groups = []
+    eh_records = {}
+    for sec in obj.sections:
+        if sec.type == relocs.SHT_GROUP and sec.size >= 8 and \
+                sec.offset + sec.size <= len(obj.data):
+            groups.append(list(struct.unpack_from(f"{endian}{sec.size // 4}I", obj.data,
+                                                  sec.offset)[1:]))
+        elif sec.name == ".eh_frame" and sec.type != elf.SHT_NOBITS:
+            eh_records[sec.index] = ehframe.records(
+                obj.data[sec.offset:sec.offset + sec.size], obj.endian)
+    return _Object(obj.sections, obj.symbols, relocs.tables(obj), groups, eh_records)
+
+
 def _read_object(name, base_dirs):
     """The model.Image of an object the map names, or None (not readable)."""
     member = None
@@ -381,10 +413,10 @@ def _read_object(name, base_dirs):
         with open(full, "rb") as f:
             data = f.read()
         if member is None:
-            return elf.read_image_bytes(name, data)
+            return _slim(elf.read_image_bytes(name, data))
         for mname, body in archive.ar_members(full, data):
             if mname == member and body.startswith(b"\x7fELF"):
-                return elf.read_image_bytes(name, body)
+                return _slim(elf.read_image_bytes(name, body))
         return None
     return None
 
@@ -507,11 +539,11 @@ def _objects_edges(b, objects):
         def local_target(sym, name=name):
             return where.get((name, sym.section))
 
-        for table in relocs.tables(obj):
+        for table in obj.tables:
             target = secs[table.target]
             src = where.get((name, table.target))
             if target.name == ".eh_frame":
-                _fde_edges(b, obj, table, where, name, local_target, resolve)
+                _fde_edges(b, obj, table, local_target, resolve)
                 continue
             if src is None:
                 continue
@@ -543,23 +575,16 @@ def _objects_edges(b, objects):
 
 def _groups(b, obj, name, where):
     """All sections of a group stay together: a cycle through its members."""
-    endian = "<" if obj.endian == "little" else ">"
-    for sec in obj.sections:
-        if sec.type != relocs.SHT_GROUP or sec.size < 8 or \
-                sec.offset + sec.size > len(obj.data):
-            continue
-        words = struct.unpack_from(f"{endian}{sec.size // 4}I", obj.data, sec.offset)
-        members = [where.get((name, m)) for m in words[1:]]
+    for group in obj.groups:
+        members = [where.get((name, m)) for m in group]
         members = [m for m in members if m is not None]
         for a, c in zip(members, members[1:] + members[:1]):
             b.edge(a, c)
 
 
-def _fde_edges(b, obj, table, where, name, local_target, resolve):
+def _fde_edges(b, obj, table, local_target, resolve):
     """The function an FDE describes keeps what the FDE and its CIE refer to."""
-    sec = next(s for s in obj.sections if s.index == table.target)
-    blob = obj.data[sec.offset:sec.offset + sec.size] if sec.type != 8 else b""
-    records = ehframe.records(blob, obj.endian)
+    records = obj.eh_records.get(table.target, [])
     starts = [r[0] for r in records]
     per_record = {}
     for offset, _, symi, _ in table.entries:
@@ -779,7 +804,7 @@ def _build(attribution, map_path, objects, scripts, roots, base_dirs):
     if objects:
         source = SOURCE_OBJECTS
         for path in objects:
-            read[path] = elf.read_image(path)
+            read[path] = _slim(elf.read_image(path))
         detail = f"{len(objects)} object file{'s' if len(objects) != 1 else ''} (--objects)"
         read = _match_given(nodes, read)
         stale = _stale(nodes, read)
