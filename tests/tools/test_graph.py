@@ -501,3 +501,30 @@ def test_unreferenced_sections_count_as_roots(tmp_path, graph_budgets):
     roots = {(r["kind"], r["name"]) for r in doc["graph"]["roots"]}
     assert ("unreferenced", ".text.extra_root") in roots
     assert any("no known root reaches" in note for note in doc["graph"]["notes"])
+
+
+def test_fde_keeps_its_functions_lsda(tmp_path):
+    """A function's .gcc_except_table goes with it: only its FDE refers to
+    it, and ld keeps what the FDE of a kept function refers to.  (The FDE's
+    own bytes in .eh_frame are not counted: tool.md.)"""
+    if shutil.which("g++") is None:
+        pytest.skip("g++ not installed")
+    src = (GRAPH / "except.cpp").relative_to(ROOT)
+    obj = tmp_path / "except.o"
+    subprocess.run(["g++", "-O1", "-ffunction-sections", "-fdata-sections", "-c", str(src),
+                    "-o", str(obj)], cwd=ROOT, check=True)
+    links = {}
+    for name, extra in (("base", ["-Wl,-u,_Z5otheri"]), ("relinked", [])):
+        elf, map_path = tmp_path / f"{name}.elf", tmp_path / f"{name}.map"
+        proc = subprocess.run(["g++", "-Wl,--gc-sections", "-Wl,--print-gc-sections",
+                               f"-Wl,-Map={map_path}", *extra, str(obj), "-o", str(elf)],
+                              cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        links[name] = (elf, map_path, {m.groups() for m in REMOVED.finditer(proc.stderr)})
+    elf, map_path, before = links["base"]
+    doc = why_json(elf, map_path, "_Z5otheri")
+    predicted = {(r["section"], r["object"]) for r in doc["removed"]}
+    assert (".gcc_except_table._Z5otheri", str(obj)) in predicted
+    assert predicted == links["relinked"][2] - before
+    sizes = placed(map_path)
+    assert doc["retained"] == sum(sizes[(s, "except.o")] for s, _ in predicted)
