@@ -110,6 +110,18 @@ def render_github(report):
     return "\n".join(out) + "\n"
 
 
+def _testcase(suite, classname, line):
+    """One JUnit test case for a budget line: a failure when it is exceeded."""
+    case = ET.SubElement(suite, "testcase", {"classname": classname, "name": line.key,
+                                             "time": "0"})
+    if line.over:
+        failure = ET.SubElement(case, "failure", {"message": excess_line(line),
+                                                  "type": "over-budget"})
+        failure.text = excess_line(line)
+    else:
+        ET.SubElement(case, "system-out").text = ok_line(line)
+
+
 def render_junit(report):
     """A JUnit XML document: one testcase per component budget and image cap."""
     summary = report.summary
@@ -120,14 +132,7 @@ def render_junit(report):
         "tests": str(len(lines)), "failures": str(len(over)),
         "errors": "0", "skipped": "0"})
     for line in lines:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": f"membudget.{line.owner}", "name": line.key, "time": "0"})
-        if line.over:
-            failure = ET.SubElement(case, "failure", {
-                "message": excess_line(line), "type": "over-budget"})
-            failure.text = excess_line(line)
-        else:
-            ET.SubElement(case, "system-out").text = ok_line(line)
+        _testcase(suite, f"membudget.{line.owner}", line)
     ET.indent(suites)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             + ET.tostring(suites, encoding="unicode") + "\n")
@@ -230,15 +235,7 @@ def render_images_junit(rows):
             "name": f"membudget.{row.name}", "tests": str(len(lines)),
             "failures": str(len(over)), "errors": "0", "skipped": "0"})
         for line in lines:
-            case = ET.SubElement(suite, "testcase", {
-                "classname": f"membudget.{row.name}.{line.owner}", "name": line.key,
-                "time": "0"})
-            if line.over:
-                failure = ET.SubElement(case, "failure", {
-                    "message": excess_line(line), "type": "over-budget"})
-                failure.text = excess_line(line)
-            else:
-                ET.SubElement(case, "system-out").text = ok_line(line)
+            _testcase(suite, f"membudget.{row.name}.{line.owner}", line)
     ET.indent(suites)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             + ET.tostring(suites, encoding="unicode") + "\n")
