@@ -125,7 +125,8 @@ def test_hostile_names_cannot_end_the_script():
     evil = "</script><script>alert(1)</script><!--"
     attribution.pieces[0] = Piece(".text", "code", 0, 700, "heap", None, None,
                                   "firmware/heap.c", evil)
-    text = render_html.render(Report(summary.summarize(attribution, sample.budgets()), pieces=attribution.pieces))
+    result = summary.summarize(attribution, sample.budgets())
+    text = render_html.render(Report(result, pieces=attribution.pieces))
     page, data = _parse(text)
     # Only the page's own three scripts: the name did not open a fourth
     assert page.scripts == 3

@@ -11,7 +11,8 @@ from membudget.model import BUCKETS, SCHEMA, SOURCES
 
 
 def _doc(**kwargs):
-    return json.loads(render_json.render(Report(summary.summarize(sample.attribution(), sample.budgets(), **kwargs))))
+    result = summary.summarize(sample.attribution(), sample.budgets(), **kwargs)
+    return json.loads(render_json.render(Report(result)))
 
 
 def test_golden_components():

@@ -10,7 +10,6 @@ never membudget's own output.
 
 import json
 import shutil
-import subprocess
 import time
 
 import pytest

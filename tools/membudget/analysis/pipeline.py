@@ -75,8 +75,9 @@ class Report:
     """What a report renderer draws: every renderer takes one of these.
 
     summary is always there; heap when the budgets have a [heap] table or
-    traces ran; stack when they have a [stack] table; pieces and compilers for renderers that draw every piece
-    (the HTML treemap) and the image's provenance.
+    traces ran; stack when they have a [stack] table; pieces and compilers
+    for renderers that draw every piece (the HTML treemap) and the image's
+    provenance.
     """
 
     summary: summary_mod.Summary
