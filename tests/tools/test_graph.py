@@ -218,7 +218,7 @@ def test_cxx_retained_is_what_the_relink_drops(emit_relocs, tmp_path, graph_budg
 FIRMWARE_LDS = ROOT / "firmware" / "arch" / "i386" / "firmware.lds"
 FIRMWARE_BUDGETS = ROOT / "budgets" / "firmware.toml"
 #: Functions the firmware's link drops; the base link keeps them with -u
-FIRMWARE_EXTRA = ("heap_stats", "heap_discard_all", "strlen", "ufree")
+FIRMWARE_EXTRA = ("heap_stats", "strlen", "ufree")
 
 
 def firmware_link(build, out, undefined):
@@ -253,8 +253,8 @@ def test_firmware_retained_is_what_the_relink_drops(firmware_build, tmp_path):
     # too): the bytes the firmware's own link discards for it
     discarded = {e.name: e.size for e in
                  mapfile.read_map(firmware_build / "firmware.map").discarded}
-    assert found["heap_discard_all"] == discarded[".text.heap_discard_all"]
     assert found["heap_stats"] == discarded[".text.heap_stats"]
+    assert found["ufree"] == discarded[".text.ufree"]
 
 
 def test_firmware_why_and_replacing_the_heap(firmware_build):
@@ -266,10 +266,14 @@ def test_firmware_why_and_replacing_the_heap(firmware_build):
     assert chain[-1]["symbol"] == "heap_discard" and chain[-1]["file"] == "firmware/heap.c"
     assert doc["hops"] == len(chain) - 1 >= 2 and doc["shortest_chains"] >= 1
     assert doc["retained"] == sum(r["size"] for r in doc["removed"]) > 0
-    # heap_discard_all is not linked: the map says the link discarded it
-    proc = run("why", "heap_discard_all", elf, "--map", map_path)
-    assert_bad_input(proc, "heap_discard_all: not in", "discarded .text.heap_discard_all",
-                     "heap.o")
+    # heap_discard_all: the boot self-test calls it, straight from the entry
+    doc = why_json(elf, map_path, "heap_discard_all", "-b", FIRMWARE_BUDGETS)
+    assert [hop["symbol"] for hop in doc["chains"][0]] == [
+        "_start", "boot_main", "heap_discard_all"]
+    assert doc["retained"] == 12
+    # heap_stats is not linked: the map says the link discarded it
+    proc = run("why", "heap_stats", elf, "--map", map_path)
+    assert_bad_input(proc, "heap_stats: not in", "discarded .text.heap_stats", "heap.o")
     proc = run("plan", elf, "-b", FIRMWARE_BUDGETS, "--map", map_path, "--remove", "heap",
                "--add-object", firmware_build / "fw" / "heap.o", "--format", "json")
     assert proc.returncode == 0, proc.stderr
@@ -279,7 +283,7 @@ def test_firmware_why_and_replacing_the_heap(firmware_build):
                             "--format", "json").stdout)
     heap = next(c for c in report["components"] if c["name"] == "heap")
     assert added["sizes"]["code"] == heap["code"] == removed["sizes"]["code"]
-    assert {d["symbol"] for d in added["gc_dropped"]} == {"heap_discard_all", "heap_stats"}
+    assert {d["symbol"] for d in added["gc_dropped"]} == {"heap_stats"}
     assert plan["fits"]
     # The heap's range holds alignment fill the planned sections leave out
     # (reported as slack): at most that much less, never more
