@@ -138,6 +138,23 @@ class FakeGitHub:
         return [c for c in self.comments.values() if "<!-- membudget -->" in c["body"]]
 
 
+#: The budgets both CI suites check: heap with a code cap (fields: {root},
+#: {heap_code}) and a catch-all
+CI_BUDGETS = """
+[image]
+name = "fixture"
+root = "{root}"
+rom = "64 KiB"
+
+[components.heap]
+paths = ["tests/tools/fixtures/heap.c"]
+budget = {{ code = "{heap_code}" }}
+
+[components.other]
+catch_all = true
+"""
+
+
 def pr_event(number=7, fork=False, body="", sha="c0ffee" * 7):
     head_repo = "someone/fw" if fork else REPOSITORY
     return {"action": "synchronize", "number": number,

@@ -13,24 +13,10 @@ import sys
 import pytest
 
 from cli_helpers import ROOT, run, write_budgets
-from ghsim import FakeGitHub, outputs, pr_event, run_poster, runner_env
+from ghsim import CI_BUDGETS as BUDGETS, FakeGitHub, outputs, pr_event, run_poster, runner_env
 
 sys.path.insert(0, str(ROOT / "tools" / "ci"))
 import common  # noqa: E402 - the poster's shared module
-
-BUDGETS = """
-[image]
-name = "fixture"
-root = "{root}"
-rom = "64 KiB"
-
-[components.heap]
-paths = ["tests/tools/fixtures/heap.c"]
-budget = {{ code = "{heap_code}" }}
-
-[components.other]
-catch_all = true
-"""
 
 
 @pytest.fixture(scope="module")

@@ -8,21 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cli_helpers import ROOT, run, write_budgets
-from ghsim import GITLAB_POSTER, FakeGitHub, run_poster
-
-BUDGETS = """
-[image]
-name = "fixture"
-root = "{root}"
-rom = "64 KiB"
-
-[components.heap]
-paths = ["tests/tools/fixtures/heap.c"]
-budget = {{ code = "{heap_code}" }}
-
-[components.other]
-catch_all = true
-"""
+from ghsim import CI_BUDGETS as BUDGETS, GITLAB_POSTER, FakeGitHub, run_poster
 
 
 def gitlab_env(tmp_path, api, iid="12", token="glpat-x", extra=None):
