@@ -19,7 +19,7 @@ fuzz-build: $(FUZZ_BINS)
 $(eval $(call fw_objects,fuzz,$(FUZZ_CC) $(FUZZ_CFLAGS),FUZZCC ))
 FUZZ_OBJS := $(fuzz_OBJS)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/cursor.h $(FUZZ_OBJS)
 	@mkdir -p $(@D)
 	@echo "  FUZZLD  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@

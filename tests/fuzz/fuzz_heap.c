@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "malloc.h"
+#include "cursor.h"
 
 #define SLOTS 32
 
@@ -25,20 +26,6 @@ struct slot {
 };
 
 static struct slot slots[SLOTS];
-
-/** Input cursor: reads past the end yield zeros */
-struct cursor {
-	const uint8_t *data;
-	size_t len;
-};
-
-static unsigned int next_byte(struct cursor *c)
-{
-	if (!c->len)
-		return 0;
-	c->len--;
-	return *c->data++;
-}
 
 /** Pick a size: mostly small, sometimes large, sometimes hostile */
 static size_t next_size(struct cursor *c)

@@ -25,6 +25,7 @@
 #include <string.h>
 #include "umalloc.h"
 #include "hidemem.h"
+#include "cursor.h"
 
 #define PAGE 4096ULL
 #define ARENA_PAGES 64
@@ -49,20 +50,6 @@ static struct e820_entry map[MAX_MAP];
 static unsigned int map_len;
 static uint64_t arena_phys;
 static uint64_t top;
-
-/** Input cursor: reads past the end yield zeros */
-struct cursor {
-	const uint8_t *data;
-	size_t len;
-};
-
-static unsigned int next_byte(struct cursor *c)
-{
-	if (!c->len)
-		return 0;
-	c->len--;
-	return *c->data++;
-}
 
 static uint64_t phys(const void *ptr)
 {
