@@ -46,7 +46,25 @@ def imports(path):
         elif isinstance(node, ast.Import):
             found |= {a.name[len("membudget."):] for a in node.names
                       if a.name.startswith("membudget.")}
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "import_module" and node.args):
+            found.add(dynamic_import(node.args[0], package))
     return {name for name in found if name}
+
+
+def dynamic_import(arg, package):
+    """The package an importlib.import_module(f"..render.{name}", __package__) loads.
+
+    The relative part before the first placeholder names it: an edge to
+    that package (a directory of the layers) is checked like any other.
+    """
+    text = arg.value if isinstance(arg, ast.Constant) else (
+        arg.values[0].value if isinstance(arg, ast.JoinedStr) and arg.values
+        and isinstance(arg.values[0], ast.Constant) else "")
+    level = len(text) - len(text.lstrip("."))
+    assert level, f"import_module({text!r}...): only relative imports are checked"
+    parts = [p for p in text[level:].split(".") if p]
+    return ".".join(package[:len(package) - level + 1] + parts)
 
 
 def graph():
@@ -90,4 +108,5 @@ def test_no_import_cycle():
 def test_the_walk_sees_relative_imports():
     """The test's own parser: a known upward-pointing edge would be seen."""
     found = imports(PACKAGE / "commands" / "report.py")
-    assert {"analysis.pipeline", "render.text", "commands.output"} <= found
+    assert {"analysis.pipeline", "render", "commands.output"} <= found
+    assert {"render.check", "commands.output"} <= imports(PACKAGE / "commands" / "check.py")

@@ -10,13 +10,8 @@ environment, the exception with its traceback; exit 2 either way.
 import argparse
 import os
 import sys
-import traceback
 
 from . import __version__
-from .analysis import heapbudget
-from .analysis.attribute import AttributionError
-from .analysis.summary import BY_CHOICES, DEFAULT_TOP
-from .commands import check, diff, history, lds, plan, report, snapshot, why
 from .model import InputError
 
 EXIT_USAGE = 2
@@ -55,6 +50,7 @@ def _percent(text):
 
 def _formats(text):
     """--format of report: known formats, separated by commas."""
+    from .commands import report
     names = [name.strip() for name in text.split(",")]
     unknown = [name for name in names if name not in report.RENDERERS]
     if unknown or not all(names):
@@ -97,6 +93,7 @@ def _stack_args(parser, measured=False):
 
 
 def _heap_args(parser):
+    from .analysis import heapbudget
     parser.add_argument("--heap-trace", nargs="*", metavar="NAME",
                         help="run heapsim on the budgets file's [heap.traces] "
                              "(the NAMEs given, or all) and check their caps")
@@ -105,6 +102,8 @@ def _heap_args(parser):
 
 
 def _report(sub):
+    from .analysis.summary import BY_CHOICES, DEFAULT_TOP
+    from .commands import report
     p = sub.add_parser("report", help="size report per component",
                        description="Attribute every byte of ELF to components and "
                                    "buckets and print sizes per class, budgets, "
@@ -127,6 +126,7 @@ def _report(sub):
 
 
 def _check(sub):
+    from .commands import check
     p = sub.add_parser("check", help="check budgets: exit 1 if any is exceeded",
                        description="Exit 0 if every budget holds, 1 if any is "
                                    "exceeded, 2 on bad input. `check ELF -b BUDGETS` "
@@ -161,6 +161,7 @@ def _check(sub):
 
 
 def _snapshot(sub):
+    from .commands import snapshot
     p = sub.add_parser("snapshot", help="save the report plus provenance for later diffs",
                        description="Write the report JSON of ELF plus provenance (git "
                                    "commit, compilers, budgets hash, build-id) and "
@@ -173,6 +174,7 @@ def _snapshot(sub):
 
 
 def _diff(sub):
+    from .commands import diff
     p = sub.add_parser("diff", help="size change between two builds (ELF or snapshot each)",
                        usage="membudget diff [options] BASE HEAD | HEAD --base-dir DIR "
                              "| BASEDIR BUDGETS.toml...",
@@ -242,6 +244,7 @@ def _diff(sub):
 
 
 def _plan(sub):
+    from .commands import plan
     p = sub.add_parser("plan", help="would a new component or object fit the budgets?",
                        description="Apply planned changes (--add, --add-object, "
                                    "--remove, --remove-symbol) to the image's component "
@@ -268,6 +271,7 @@ def _plan(sub):
 
 
 def _why(sub):
+    from .commands import why
     p = sub.add_parser("why", help="why a symbol, file or component is linked, and what "
                                    "it retains",
                        description="Print the shortest chains of references from a root "
@@ -297,6 +301,7 @@ def _why(sub):
 
 
 def _lds(sub):
+    from .commands import lds
     p = sub.add_parser("lds", help="linker-script ASSERTs enforcing the budgets at link time",
                        description="Write a GNU ld script fragment with one ASSERT per "
                                    "component budget (over the "
@@ -328,6 +333,7 @@ def _lds(sub):
 
 
 def _history(sub):
+    from .commands import history
     p = sub.add_parser("history",
                        help="sizes over snapshots, with budget lines and trend estimates",
                        description="Chart rom, ram and each component over snapshots "
@@ -343,10 +349,22 @@ def _history(sub):
 
 
 #: Subcommands in help order
-COMMANDS = (_report, _check, _snapshot, _diff, _plan, _why, _lds, _history)
+COMMANDS = {"report": _report, "check": _check, "snapshot": _snapshot, "diff": _diff,
+            "plan": _plan, "why": _why, "lds": _lds, "history": _history}
 
 
-def build_parser():
+def build_parser(argv=None):
+    """The parser; with argv naming a subcommand, only that one's is complete.
+
+    Each subcommand's parser imports its command module, and with it the
+    readers, analyses and renderers it runs: building just the one that
+    runs keeps every run from paying for all the others' imports.  The
+    others are bare names, enough for argparse's choices.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    chosen = next((arg for arg in args if not arg.startswith("-")), None)
+    if chosen not in COMMANDS:
+        chosen = None
     parser = argparse.ArgumentParser(
         prog="membudget",
         description="Attribute every byte of an ELF image to a component "
@@ -355,8 +373,11 @@ def build_parser():
                f"usage. {DEBUG_VARIABLE}=1 shows the traceback of an internal error.")
     parser.add_argument("--version", action="version", version=f"membudget {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in COMMANDS:
-        add(sub)
+    for name, add in COMMANDS.items():
+        if chosen in (None, name):
+            add(sub)
+        else:
+            sub.add_parser(name)
     return parser
 
 
@@ -371,7 +392,7 @@ def console_main():
 
 def main(argv=None):
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     debug = os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
     try:
         return args.run(args)
@@ -383,7 +404,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("membudget: interrupted", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - a bug: one line, the traceback on request
+        from .analysis.attribute import AttributionError
         if debug:
+            import traceback
             traceback.print_exc()
             return EXIT_USAGE
         kind = "attribution bug" if isinstance(err, AttributionError) else "internal error"

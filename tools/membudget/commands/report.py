@@ -5,22 +5,31 @@ one analysis: the image is read and attributed once, and each format is
 written to DIR under the name FILES gives it.
 """
 
+import importlib
 import os
 
 from ..analysis import heapbudget, pipeline, snapshot, stack as stack_mod
 from ..model import InputError
-from ..render import check, csv, html, json, markdown, openmetrics, text
 from . import output
 
-RENDERERS = {"text": text.render, "json": json.render, "markdown": markdown.render,
-             "csv": csv.render, "html": html.render, "openmetrics": openmetrics.render,
-             "junit": check.render_junit, "github": check.render_github}
+#: Each format's renderer, as (module of render/, function): imported only
+#: when the format is asked for, so a run pays for the renderers it uses
+RENDERERS = {"text": ("text", "render"), "json": ("json", "render"),
+             "markdown": ("markdown", "render"), "csv": ("csv", "render"),
+             "html": ("html", "render"), "openmetrics": ("openmetrics", "render"),
+             "junit": ("check", "render_junit"), "github": ("check", "render_github")}
 #: Where each format goes in a directory of outputs
 FILES = {"text": "report.txt", "json": "report.json", "markdown": "report.md",
          "csv": "report.csv", "html": "report.html", "openmetrics": "metrics.txt",
          "junit": "check.xml", "github": "check-github.txt"}
 #: Renderers that draw every piece (and name the compilers)
 PIECE_FORMATS = {"html"}
+
+
+def renderer(fmt):
+    """The function that renders a report in format fmt (a RENDERERS key)."""
+    module, function = RENDERERS[fmt]
+    return getattr(importlib.import_module(f"..render.{module}", __package__), function)
 
 
 def stack_of(analysis, objects=(), stack=(), stack_measured=None):
@@ -75,7 +84,7 @@ def run(elf, budgets=None, map_path=None, objects=(), by="component", fmt="text"
     report = analyze(elf, budgets, map_path, objects, by, top, heap_traces, heapsim,
                      pieces=bool(PIECE_FORMATS.intersection(formats)), stack=stack,
                      stack_measured=stack_measured, scripts=scripts)
-    texts = {f: RENDERERS[f](report) for f in formats}
+    texts = {f: renderer(f)(report) for f in formats}
     if len(formats) == 1:
         output.write(texts[formats[0]], out)
         return 0
