@@ -146,29 +146,40 @@ def select(heap, names, budgets_path):
     return chosen
 
 
-def run_heapsim(heapsim, trace):
-    """Run heapsim --json on one trace and return its statistics.
+def start_heapsim(heapsim, trace):
+    """Start heapsim --json on one trace; finish_heapsim() collects it.
 
     @v heapsim  path of the simulator
     @v trace    budgets.HeapTrace
-    @ret dict   STAT_KEYS -> int
+    @ret Popen
     """
     try:
-        proc = subprocess.run([heapsim, "--json", trace.file], capture_output=True,
-                              text=True, timeout=TIMEOUT)
+        return subprocess.Popen([heapsim, "--json", trace.file], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise InputError(heapsim, "heapsim not found (run `make host`)") from None
     except PermissionError:
         raise InputError(heapsim, "heapsim is not executable") from None
+
+
+def finish_heapsim(heapsim, trace, proc):
+    """Wait for a heapsim of start_heapsim() and return its statistics.
+
+    @ret dict   STAT_KEYS -> int
+    """
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         raise InputError(heapsim, f"trace '{trace.path}': no result after "
                          f"{TIMEOUT} s") from None
     if proc.returncode != 0:
-        first = (proc.stderr.strip().splitlines() or ["(no message)"])[0]
+        first = (err.strip().splitlines() or ["(no message)"])[0]
         raise InputError(heapsim, f"exit {proc.returncode} on trace "
                          f"'{trace.path}': {first}")
     try:
-        stats = json.loads(proc.stdout)
+        stats = json.loads(out)
     except ValueError:
         stats = None
     if (not isinstance(stats, dict)
@@ -176,6 +187,11 @@ def run_heapsim(heapsim, trace):
         raise InputError(heapsim, f"trace '{trace.path}': output is not heapsim's "
                          f"JSON statistics ({', '.join(STAT_KEYS)})")
     return stats
+
+
+def run_heapsim(heapsim, trace):
+    """Run heapsim --json on one trace and return its statistics."""
+    return finish_heapsim(heapsim, trace, start_heapsim(heapsim, trace))
 
 
 def symbol_size(heap, image):
@@ -196,9 +212,23 @@ def symbol_size(heap, image):
 
 
 def measure(heap, names, budgets_path, image, heapsim=DEFAULT_HEAPSIM):
-    """Run the selected traces: a HeapReport with every figure."""
-    results = [TraceResult(trace, run_heapsim(heapsim, trace))
-               for trace in select(heap, names, budgets_path)]
+    """Run the selected traces: a HeapReport with every figure.
+
+    The traces run at once, one heapsim each (they share nothing); the
+    first failure in trace order is the one reported.
+    """
+    traces = select(heap, names, budgets_path)
+    procs = []
+    try:
+        for trace in traces:
+            procs.append(start_heapsim(heapsim, trace))
+        results = [TraceResult(trace, finish_heapsim(heapsim, trace, proc))
+                   for trace, proc in zip(traces, procs)]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     return HeapReport(pool_budget=heap.pool, results=results, symbol=heap.symbol,
                       symbol_size=symbol_size(heap, image))
 
