@@ -9,7 +9,6 @@ of pyproject.toml calls cli.console_main directly.)
 """
 
 import os
-import shutil
 import sys
 
 FALLBACK_PYTHON = "/usr/bin/python3"
@@ -31,6 +30,7 @@ def _need_python():
         return
     except ImportError as err:
         missing = err.name or "tomllib"
+    import shutil  # only here: every run would pay for its import
     fallback = shutil.which(os.environ.get("MEMBUDGET_PYTHON") or FALLBACK_PYTHON)
     # The mark stops a loop when the fallback cannot import it either
     if fallback and not os.environ.get(REEXEC_MARK):
