@@ -29,10 +29,8 @@ import errno
 import os
 import re
 import signal
-import socket
 import stat
 import sys
-import tempfile
 
 from ..model import InputError
 
@@ -107,6 +105,7 @@ def _to_descriptor(path, fd, text):
 
 def _to_socket(path, text):
     """A listening Unix stream socket: open() cannot, connect() can."""
+    import socket  # imported here: a socket target is rare, and every run would pay
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.connect(path)
@@ -138,6 +137,7 @@ def _replace(target, text, shown):
         old = None
     except OSError as err:
         _fail(shown, err)
+    import tempfile  # imported here: a run that writes to stdout does not need it
     previous = _catch_sigterm(_on_sigterm)
     tmp = None
     try:

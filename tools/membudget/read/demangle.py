@@ -6,7 +6,6 @@ name of a report; without it (not installed, or it fails) names stay as
 they are: demangling is a courtesy, never a reason to fail.
 """
 
-import shutil
 import subprocess
 
 CXXFILT = "c++filt"
@@ -17,6 +16,7 @@ PREFIXES = ("_Z", "__Z", "_GLOBAL__sub_I_")
 def demangle(names):
     """{mangled: demangled} for the names that demangle to something else."""
     mangled = sorted({n for n in names if n and n.startswith(PREFIXES)})
+    import shutil  # imported here: only C++ images need c++filt
     tool = shutil.which(CXXFILT)
     if not mangled or tool is None:
         return {}

@@ -7,8 +7,6 @@ of the pipeline.Report.  A line whose class sets
 any budget is exceeded.
 """
 
-import xml.etree.ElementTree as ET
-
 from ..analysis import rollup
 
 from .fmt import fmt_bytes, fmt_excess_percent, fmt_percent, fmt_signed
@@ -111,6 +109,7 @@ def render_github(report):
 
 
 def _testcase(suite, classname, line):
+    import xml.etree.ElementTree as ET  # only JUnit needs it: imported on use
     """One JUnit test case for a budget line: a failure when it is exceeded."""
     case = ET.SubElement(suite, "testcase", {"classname": classname, "name": line.key,
                                              "time": "0"})
@@ -123,6 +122,7 @@ def _testcase(suite, classname, line):
 
 
 def render_junit(report):
+    import xml.etree.ElementTree as ET  # only JUnit needs it: imported on use
     """A JUnit XML document: one testcase per component budget and image cap."""
     summary = report.summary
     lines, over, _ = _tally(report)
@@ -228,6 +228,7 @@ def render_images_github(rows):
 
 def render_images_junit(rows):
     """One test suite per image (membudget.<image>), one test case per budget."""
+    import xml.etree.ElementTree as ET  # only JUnit needs it: imported on use
     suites = ET.Element("testsuites")
     for row in rows:
         lines, over = row.lines(), row.over()
