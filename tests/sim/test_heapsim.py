@@ -456,3 +456,34 @@ def test_json_keeps_exit_codes(heapsim, tmp_path):
         assert result.returncode == 2
         assert result.stderr.startswith("usage: heapsim [--json] FILE")
         assert result.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def overlapping_heapsim(tmp_path_factory):
+    """heapsim linked with tests/sim/overlap_heap.c, whose blocks overlap."""
+    out = tmp_path_factory.mktemp("overlap") / "heapsim"
+    subprocess.run(["gcc", "-std=gnu11", "-O2", "-m32", "-fno-builtin", "-DHOST_BUILD",
+                    "-DHEAP_SIZE=131072", f"-I{REPO / 'firmware' / 'include'}",
+                    str(REPO / "tools" / "sim" / "heapsim.c"),
+                    str(REPO / "tests" / "sim" / "overlap_heap.c"), "-o", str(out)],
+                   check=True)
+    return out
+
+
+# Block 1's size, and the byte of it that block 2 (8 bytes further on)
+# overwrites first: in a whole word, in the bytes after the last word, or
+# in the last of two words
+@pytest.mark.parametrize("size, byte", [(16, 8), (9, 8), (12, 8)])
+def test_heapsim_sees_blocks_overlap(overlapping_heapsim, size, byte):
+    result = subprocess.run([str(overlapping_heapsim), "-"],
+                            input=f"malloc 1 {size}\nmalloc 2 8\nfree 1\n",
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"id 1: byte {byte} of {size} overwritten" in result.stderr
+
+
+def test_heapsim_passes_blocks_that_do_not_overlap(overlapping_heapsim):
+    result = subprocess.run([str(overlapping_heapsim), "-"],
+                            input="malloc 1 8\nmalloc 2 8\nfree 1\nfree 2\n",
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
