@@ -37,13 +37,15 @@ FW_PLACE_DIR := $(BUILD)/lds
 FW_PLACE_LDS := $(addprefix $(FW_PLACE_DIR)/,code.lds rodata.lds data.lds bss.lds)
 FW_OBJECT_MAP := firmware/=*/fw/
 
-# A HEAP_SIZE or DEBUG change must rebuild everything that saw it
+# A HEAP_SIZE or DEBUG change must rebuild everything that saw it, and so
+# must a change of the flags: the stamp is renewed when a makefile is
+# (a stale object once kept -fstack-usage out of a build)
 FW_CONFIG := $(BUILD)/fw/config-$(HEAP_SIZE)-$(DEBUG)
 
 .PHONY: firmware
 firmware: $(BUILD)/firmware.elf $(BUILD)/firmware.bin $(BUILD)/firmware.img
 
-$(FW_CONFIG):
+$(FW_CONFIG): Makefile $(wildcard mk/*.mk)
 	$(Q)mkdir -p $(@D) && rm -f $(BUILD)/fw/config-* && touch $@
 
 $(BUILD)/fw/%.o: firmware/%.c $(FW_CONFIG)
