@@ -49,8 +49,31 @@ _Static_assert(HEAP_SIZE % HEAP_ALIGN == 0 && HEAP_SIZE >= HEAP_ALIGN,
  */
 #define HEAP_MAX_SIZE ((size_t)-(4 * HEAP_ALIGN))
 
+#ifndef HOST_BUILD
 /** The internal heap's pool */
 static char heap_pool[HEAP_SIZE] __attribute__((aligned(HEAP_ALIGN)));
+#else
+/*
+ * On the host the pool lies inside a larger space, so that a simulator can
+ * put it where the firmware's lies modulo HEAP_HOST_PLACE: aligned requests
+ * (malloc_dma()) then leave the same slack, and fail or succeed alike.
+ */
+static char heap_space[HEAP_SIZE + HEAP_HOST_PLACE]
+	__attribute__((aligned(HEAP_HOST_PLACE)));
+static char *heap_pool = heap_space;
+
+/**
+ * Place the internal heap's pool (host builds only), before heap_init()
+ *
+ * @v address		The firmware's pool address, a multiple of HEAP_ALIGN;
+ *			the pool starts at the same offset in a
+ *			HEAP_HOST_PLACE-aligned space
+ */
+void heap_place(uintptr_t address)
+{
+	heap_pool = heap_space + (address & (HEAP_HOST_PLACE - HEAP_ALIGN));
+}
+#endif
 
 static unsigned int heap_discard(size_t size);
 

@@ -111,6 +111,12 @@ int heap_check(void);
 #endif
 void heap_discard_all(void);
 
+#ifdef HOST_BUILD
+/** Alignment whose multiples heap_place() keeps (the traces' largest is 16 KiB) */
+#define HEAP_HOST_PLACE 0x10000
+void heap_place(uintptr_t address);
+#endif
+
 /* The block engine under every heap */
 void *heap_alloc(struct heap *heap, size_t size, size_t align, size_t offset);
 void heap_free(struct heap *heap, void *ptr, size_t size);

@@ -451,11 +451,53 @@ def test_json_keeps_exit_codes(heapsim, tmp_path):
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"{trace}:2: ")
-    for argv in (["--json"], ["--json", "a", "b"], ["--yaml", "a"]):
+    for argv in (["--json"], ["--json", "a", "b"], ["--yaml", "a"],
+                 ["--pool-address"], ["--pool-address", "8"]):
         result = subprocess.run([str(heapsim), *argv], capture_output=True, text=True)
         assert result.returncode == 2
-        assert result.stderr.startswith("usage: heapsim [--json] FILE")
+        assert result.stderr.startswith("usage: heapsim [--json] [--pool-address ADDR] FILE")
         assert result.stdout == ""
+
+
+@pytest.mark.parametrize("address", ["4", "0x1001", "-8", "8x", ""])
+def test_pool_address_must_be_a_granule(heapsim, address):
+    result = subprocess.run([str(heapsim), "--pool-address", address, "-"], input="",
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == (f"heapsim: --pool-address {address}: not an address that "
+                             f"is a multiple of {GRAN}\n")
+
+
+def fragmentation_failures(sim, address):
+    result = subprocess.run([str(sim), "--json", "--pool-address", hex(address),
+                             str(TRACES / "fragmentation.trace")],
+                            capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)["failures"]
+
+
+def test_pool_address_decides_aligned_slack(heapsim):
+    """fragmentation.trace's DMA requests (up to 16 KiB aligned) fail more or
+    less often with the pool's address modulo 16 KiB, and only with that:
+    the same address 64 KiB further on replays alike."""
+    addresses = [0, 0x10, 0x2000, 0xa5a0]
+    failures = {a: fragmentation_failures(heapsim, a) for a in addresses}
+    assert len(set(failures.values())) > 1, failures
+    for address in addresses:
+        assert fragmentation_failures(heapsim, address + 0x10000) == failures[address]
+
+
+def test_release_and_test_builds_agree_once_placed(heapsim):
+    """build/sim/heapsim (release, what make check runs) and the tests' build
+    (sanitizers, DEBUG) differ in their pool's address, not in their heap:
+    placed at one address, every trace replays alike."""
+    release = REPO / "build" / "sim" / "heapsim"
+    if not release.exists():
+        pytest.fail(f"{release} is missing: run `make build/sim/heapsim`")
+    for trace in sorted(TRACES.glob("*.trace")):
+        outputs = [subprocess.run([str(sim), "--json", "--pool-address", "0xa5a0",
+                                   str(trace)], capture_output=True, text=True,
+                                  check=True).stdout for sim in (heapsim, release)]
+        assert outputs[0] == outputs[1], trace.name
 
 
 @pytest.fixture(scope="module")

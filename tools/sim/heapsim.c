@@ -2,8 +2,11 @@
  *
  * heapsim: replay an allocation trace against the firmware heap
  *
- * Usage: heapsim [--json] FILE (or "-" for stdin).  One operation per
- * line, as fixed in docs/design.md "Simulators":
+ * Usage: heapsim [--json] [--pool-address ADDR] FILE (or "-" for stdin).
+ * --pool-address puts the pool where the firmware's lies (ADDR, its
+ * heap_pool), modulo HEAP_HOST_PLACE, so aligned requests leave the slack
+ * they leave in the firmware.  One operation per line, as fixed in
+ * docs/design.md "Simulators":
  *
  *     malloc <id> <size>      zalloc <id> <size>      realloc <id> <size>
  *     free <id>               dma <id> <size> <align> freedma <id>
@@ -459,6 +462,17 @@ static void print_stats(const struct stat_line *lines, size_t count,
 		printf("}\n");
 }
 
+/* Weak: the benchmark also builds heapsim on a heap from before heap_place() */
+#pragma weak heap_place
+
+/** Print the usage line; the exit status of bad usage */
+static int usage(void)
+{
+	fprintf(stderr, "usage: heapsim [--json] [--pool-address ADDR] FILE "
+		"(or - for stdin)\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	char line[MAX_LINE];
@@ -469,17 +483,39 @@ int main(int argc, char **argv)
 	int json = 0;
 	FILE *in;
 	size_t len;
+	int arg;
+	char *end;
+	unsigned long long address;
 
 	/* The client requests' own cost, for the per-call figures */
 	MEASURED_VOID("calibrate", (void)0);
-	if (argc == 3 && !strcmp(argv[1], "--json"))
-		json = 1;
-	/* A lone "--json" is a forgotten FILE, not a file called --json */
-	if (argc != 2 + json || (!json && !strcmp(argv[1], "--json"))) {
-		fprintf(stderr, "usage: heapsim [--json] FILE (or - for stdin)\n");
-		return 2;
+	/* Options first; "--json" alone is a forgotten FILE, not a file */
+	for (arg = 1; arg < argc && !strncmp(argv[arg], "--", 2); arg++) {
+		if (!strcmp(argv[arg], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[arg], "--pool-address") && arg + 1 < argc) {
+			errno = 0;
+			address = strtoull(argv[++arg], &end, 0);
+			if (errno || *end || !*argv[arg] || address > UINTPTR_MAX ||
+			    address % HEAP_ALIGN) {
+				fprintf(stderr, "heapsim: --pool-address %s: not an "
+					"address that is a multiple of %zu\n",
+					argv[arg], (size_t)HEAP_ALIGN);
+				return 2;
+			}
+			if (!heap_place) {
+				fprintf(stderr, "heapsim: --pool-address: this heap "
+					"cannot be placed\n");
+				return 2;
+			}
+			heap_place((uintptr_t)address);
+		} else {
+			return usage();
+		}
 	}
-	path = argv[1 + json];
+	if (arg != argc - 1)
+		return usage();
+	path = argv[arg];
 	if (!strcmp(path, "-")) {
 		in = stdin;
 		trace_name = "<stdin>";
