@@ -10,13 +10,6 @@ REPORT_FLAGS ?=
 
 .PHONY: test-py budget-check report check
 
-# pytest covers the tool and drives the host simulators
-test-py: host
-	$(Q)mkdir -p $(RESULTS)
-	$(Q)$(TEST_PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
-
-TEST_SUITES += test-py
-
 # The runtime heap budget: heapsim replays the budgets file's [heap.traces]
 # (all four at once, about 0.05 s), so report and check show and enforce
 # the peaks.  This heapsim runs the heap as the release firmware does:
@@ -31,6 +24,13 @@ $(FW_HEAPSIM): tools/sim/heapsim.c $(HOST_FW_SRCS) $(FW_CONFIG)
 	$(Q)$(HOST_CC) -std=gnu11 -Os -m32 -Wall -Wextra -Werror -fno-builtin \
 		-DHOST_BUILD -DHEAP_SIZE=$(HEAP_SIZE) -Ifirmware/include \
 		$(filter %.c,$^) -o $@
+
+# pytest covers the tool and drives the host simulators
+test-py: host $(FW_HEAPSIM)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)$(TEST_PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
+
+TEST_SUITES += test-py
 
 # The report for people, plus the same as one self-contained HTML page;
 # the stack's high-water marks the last boot test measured on this build

@@ -296,6 +296,39 @@ def test_firmware_budgets_heap_table():
         p.stem for p in TRACES.glob("*.trace"))
 
 
+def nm_address(elf, name):
+    """A symbol's address as binutils' nm reads it (the independent oracle)."""
+    out = subprocess.run(["nm", str(elf)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[0] for line in out.splitlines()
+                    if line.split()[2:] == [name]), 16)
+
+
+def test_traces_run_where_the_image_has_its_pool(firmware_build, heapsim):
+    """With [heap] symbol, heapsim's pool lies where nm says the ELF's does
+    (modulo 64 KiB): failures on fragmentation.trace's aligned DMA requests
+    are the ones heapsim gives at that address, not at its own."""
+    elf = firmware_build / "firmware.elf"
+    address = nm_address(elf, "heap_pool")
+    placed = json.loads(subprocess.run(
+        [str(heapsim), "--json", "--pool-address", hex(address),
+         str(TRACES / "fragmentation.trace")],
+        capture_output=True, text=True, check=True).stdout)
+    proc = run("report", elf, "-b", ROOT / "budgets" / "firmware.toml", "--map",
+               firmware_build / "firmware.map", "--heap-trace", "fragmentation",
+               "--heapsim", heapsim, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    [trace] = json.loads(proc.stdout)["heap"]["traces"]
+    assert (trace["failures"], trace["peak_used"]) == (placed["failures"],
+                                                       placed["peak_used"])
+    # Another address modulo 16 KiB would not do: the test can tell
+    others = {json.loads(subprocess.run(
+        [str(heapsim), "--json", "--pool-address", hex(address + delta),
+         str(TRACES / "fragmentation.trace")],
+        capture_output=True, text=True, check=True).stdout)["failures"]
+        for delta in (8, 0x1000, 0x2000, 0x3000)}
+    assert others - {placed["failures"]}, others
+
+
 def test_firmware_caps_hold(heapsim, stats):
     """Each committed cap is at or above what its trace measures.
 

@@ -146,16 +146,19 @@ def select(heap, names, budgets_path):
     return chosen
 
 
-def start_heapsim(heapsim, trace):
+def start_heapsim(heapsim, trace, pool_address=None):
     """Start heapsim --json on one trace; finish_heapsim() collects it.
 
-    @v heapsim  path of the simulator
-    @v trace    budgets.HeapTrace
+    @v heapsim       path of the simulator
+    @v trace         budgets.HeapTrace
+    @v pool_address  the image's pool address, for heapsim --pool-address
+                     (aligned requests then leave the firmware's slack), or None
     @ret Popen
     """
+    place = [] if pool_address is None else ["--pool-address", hex(pool_address)]
     try:
-        return subprocess.Popen([heapsim, "--json", trace.file], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen([heapsim, "--json", *place, trace.file],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     except FileNotFoundError:
         raise InputError(heapsim, "heapsim not found (run `make host`)") from None
     except PermissionError:
@@ -189,9 +192,9 @@ def finish_heapsim(heapsim, trace, proc):
     return stats
 
 
-def run_heapsim(heapsim, trace):
+def run_heapsim(heapsim, trace, pool_address=None):
     """Run heapsim --json on one trace and return its statistics."""
-    return finish_heapsim(heapsim, trace, start_heapsim(heapsim, trace))
+    return finish_heapsim(heapsim, trace, start_heapsim(heapsim, trace, pool_address))
 
 
 def symbol_size(heap, image):
@@ -211,17 +214,29 @@ def symbol_size(heap, image):
     return sizes.pop()
 
 
+def pool_address(heap, image):
+    """The address of heap.symbol in the image, or None without one address."""
+    if heap.symbol is None:
+        return None
+    addresses = {sym.addr for sym in image.symbols if sym.name == heap.symbol}
+    return addresses.pop() if len(addresses) == 1 else None
+
+
 def measure(heap, names, budgets_path, image, heapsim=DEFAULT_HEAPSIM):
     """Run the selected traces: a HeapReport with every figure.
 
     The traces run at once, one heapsim each (they share nothing); the
-    first failure in trace order is the one reported.
+    first failure in trace order is the one reported.  heapsim puts its
+    pool where the image's lies, modulo 64 KiB, when [heap] names the
+    pool's symbol: a DMA request's alignment slack, and so whether it
+    fits, depends on the address.
     """
     traces = select(heap, names, budgets_path)
+    address = pool_address(heap, image)
     procs = []
     try:
         for trace in traces:
-            procs.append(start_heapsim(heapsim, trace))
+            procs.append(start_heapsim(heapsim, trace, address))
         results = [TraceResult(trace, finish_heapsim(heapsim, trace, proc))
                    for trace, proc in zip(traces, procs)]
     finally:
