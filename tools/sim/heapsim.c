@@ -462,8 +462,9 @@ static void print_stats(const struct stat_line *lines, size_t count,
 		printf("}\n");
 }
 
-/* Weak: the benchmark also builds heapsim on a heap from before heap_place() */
-#pragma weak heap_place
+/* Weak, and declared here: the benchmark also builds heapsim on a heap
+ * (and a malloc.h) from before heap_place() */
+extern void heap_place(uintptr_t address) __attribute__((weak));
 
 /** Print the usage line; the exit status of bad usage */
 static int usage(void)
