@@ -149,7 +149,7 @@ static void fill(size_t id)
 
 	for (i = 0; i + 4 <= b->size; i += 4) {
 		word = pattern_word(id, i / 4);
-		memcpy(b->ptr + i, &word, 4);
+		__builtin_memcpy(b->ptr + i, &word, 4);
 	}
 	for (; i < b->size; i++)
 		b->ptr[i] = pattern(id, i);
@@ -162,7 +162,7 @@ static void verify(size_t id, const uint8_t *ptr, size_t len)
 	uint32_t word;
 
 	for (i = 0; i + 4 <= len; i += 4) {
-		memcpy(&word, ptr + i, 4);
+		__builtin_memcpy(&word, ptr + i, 4);
 		if (word != pattern_word(id, i / 4))
 			break;
 	}
