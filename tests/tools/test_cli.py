@@ -341,3 +341,38 @@ def test_last_resort_handlers(monkeypatch, capsys, fixture_elf, error, line):
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):")
     assert "in broken" in err
+
+
+COMMAND_NAMES = ("report", "check", "snapshot", "diff", "plan", "why", "lds", "history")
+
+
+def imported_commands(*argv):
+    """The membudget.commands modules a parser for argv imports (a fresh interpreter)."""
+    code = ("import sys; from membudget import cli; cli.build_parser(sys.argv[1:]); "
+            "print(' '.join(sorted(m for m in sys.modules "
+            "if m.startswith('membudget.commands.'))))")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT / "tools",
+                          capture_output=True, text=True, check=True)
+    return set(proc.stdout.split())
+
+
+def test_a_run_imports_only_its_command():
+    """Building the parser for `check` imports check's module and what it
+    runs (report's analysis, output), none of the other commands'."""
+    assert imported_commands("check", "x.elf") == {
+        "membudget.commands.check", "membudget.commands.report",
+        "membudget.commands.output"}
+    assert imported_commands("lds", "-b", "x.toml") == {
+        "membudget.commands.lds", "membudget.commands.output"}
+
+
+def test_help_lists_every_command():
+    """Without a command on the line, every parser is built: --help lists
+    them all with their help."""
+    assert {f"membudget.commands.{c}" for c in COMMAND_NAMES} <= imported_commands("--help")
+    proc = run("--help")
+    assert proc.returncode == 0
+    for name in COMMAND_NAMES:
+        line = next(l for l in proc.stdout.splitlines() if l.split()[:1] == [name])
+        assert len(line.split()) > 1, line      # the command's help follows its name
+    assert run("check", "--help").stdout.startswith("usage: membudget check ")
