@@ -349,12 +349,16 @@ def render(section, markdown=False):
             num(r["bloaty_cpu_s"], ".2f"), num(r["ratio"], ".2f"),
             verdict(r["goals"][0]), num(r["membudget_peak_mib"], ".0f"),
             num(r["bloaty_peak_mib"], ".0f"), verdict(r["goals"][1])])
-    notes = [f"{r['what']} on {r['subject']}: membudget not measured, "
-             f"{r['membudget_missing']}" for r in section["rows"]
-             if r["membudget_missing"]]
-    notes += [f"{r['what']} on {r['subject']}: bloaty {r['bloaty_missing']}"
-              for r in section["rows"] if r["bloaty_missing"] and
-              not bloaty.get("skipped")]
+    # Why anything is missing, once per reason
+    reasons = {}
+    for r in section["rows"]:
+        if r["membudget_missing"]:
+            reasons.setdefault(r["membudget_missing"], {})[r["subject"]] = 1
+        if r["bloaty_missing"] and not bloaty.get("skipped"):
+            reasons.setdefault("bloaty: " + r["bloaty_missing"],
+                               {})[r["subject"]] = 1
+    notes = [f"{', '.join(subjects)}: {why}"
+             for why, subjects in reasons.items()]
     if markdown:
         out = [head + ".", "",
                "| " + " | ".join(cols) + " |",
