@@ -21,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -239,7 +240,8 @@ def firmware_check_overhead(py, available, runs, log):
 
     Measured as `make check` minus `make firmware`, both with nothing to
     rebuild (each is run once first) and in turns, medians of wall time;
-    and the membudget check command alone.
+    and the membudget command make check runs, alone, with and without the
+    heap traces it replays.
     """
     fw = subjects_mod.firmware()
     if fw.skipped:
@@ -253,20 +255,30 @@ def firmware_check_overhead(py, available, runs, log):
     for target in ("firmware", "check"):
         if subprocess.run(make + [target], capture_output=True).returncode:
             return {"skipped": f"`make {target}` fails"}
+    # The membudget command `make check` runs (its last), and the same
+    # without the heap traces it replays
+    plain = [py, str(MEMBUDGET), "check", str(fw.path), "-b",
+             str(fw.budgets), *(["--map", str(fw.map)] if fw.map else [])]
+    listed = subprocess.run(make + ["-n", "check"], capture_output=True,
+                            text=True).stdout.splitlines()
+    ran = [shlex.split(line) for line in listed
+           if f"{MEMBUDGET} check" in line]
+    as_make = ran[-1] if ran else plain
     log(f"bench: firmware: make check overhead x{runs}")
-    with_check, without, direct = measure.time_alternating(
-        [make + ["check"], make + ["firmware"],
-         [py, str(MEMBUDGET), "check", str(fw.path), "-b", str(fw.budgets),
-          *(["--map", str(fw.map)] if fw.map else [])]], runs)
+    with_check, without, direct, alone = measure.time_alternating(
+        [make + ["check"], make + ["firmware"], as_make, plain], runs)
     overhead = round(with_check.median - without.median, 4)
     return {"make_check_s": round(with_check.median, 4),
             "make_firmware_s": round(without.median, 4),
             "overhead_s": overhead,
             "overhead_cpu_s": round(with_check.median_cpu -
                                     without.median_cpu, 4),
+            "membudget_check_argv": as_make,
             "membudget_check_s": round(direct.median, 4),
             "membudget_check_peak_mib":
                 round(direct.peak_rss / measure.MIB, 1),
+            "membudget_check_plain_argv": plain,
+            "membudget_check_plain_s": round(alone.median, 4),
             "goal": versus.goal(overhead, versus.GOAL_FW_OVERHEAD_S,
                                 f"make check - make firmware <= "
                                 f"{versus.GOAL_FW_OVERHEAD_S} s"),
@@ -698,11 +710,14 @@ def render_markdown(report):
     if "rows" in section:
         out += ["**Against bloaty.**", ""] + render_versus(report, True)
         out += [""] + [
-            f"- {i['name']}: " + (f"skipped, {i['skipped']}" if i["skipped"]
-                                  else f"`{i['path']}`, "
-                                  f"{size_text(i['bytes'])}" +
-                                  (f", {i['method']}" if i.get("method")
-                                   else "")) for i in section["images"]]
+            f"- {i['name']}: " + (
+                f"skipped, {i['skipped']}" if i["skipped"] else
+                f"`{i['path']}`, {size_text(i['bytes'])}" + (
+                    f", {i['units']} units, {i['symbols']:,} symbols, "
+                    # Images made before there was a choice: gcc -c
+                    f"{i.get('method', 'gcc -c per unit')}"
+                    if "symbols" in i else ""))
+            for i in section["images"]]
         out.append("")
     if report["subjects"]:
         out += ["**Against binutils** (wall time; x nm: relative to nm's).",

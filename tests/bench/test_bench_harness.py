@@ -413,5 +413,7 @@ def test_firmware_overhead_goal():
           "membudget_check_s": 0.09}
     assert "pass (goal <= 0.15 s)" in versus.render_fw(fw)
     fw["overhead_s"] = 0.231
-    assert "FAIL" in versus.render_fw(fw, markdown=True)
+    fw["membudget_check_plain_s"] = 0.05
+    text = versus.render_fw(fw, markdown=True)
+    assert "FAIL" in text and "0.050 s without `--heap-trace`" in text
     assert "skipped" in versus.render_fw({"skipped": "no firmware"})

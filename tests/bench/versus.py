@@ -379,14 +379,16 @@ def render(section, markdown=False):
             [line(row) for row in rows]
     scale = section.get("scale")
     if scale:
-        out += ["", render_scale(scale, markdown)]
+        out += ["", render_scale(scale, markdown,
+                                 section.get("runs_million"))]
     if notes:
         out += ["", "Not measured: " + "; ".join(notes) + "."]
     return out
 
 
-def render_scale(s, markdown=False):
-    """The million-symbol row as one sentence."""
+def render_scale(s, markdown=False, runs=None):
+    """The million-symbol row as one sentence (@runs: how many runs the
+    median is of)."""
     tick = "`" if markdown else ""
     if s["missing"]:
         return (f"{s['symbols'] or 'million'}-symbol image: not measured, "
@@ -397,8 +399,9 @@ def render_scale(s, markdown=False):
             f"no ratio: the 100k image is {s['base_missing']}")
     symbols = (f" ({s['symbols_ratio']:g} x its symbols)"
                if s.get("symbols_ratio") else "")
+    median = f" (median of {runs} runs)" if runs else ""
     return (f"{s['symbols']:,}-symbol image, {tick}report --map --format "
-            f"json{tick}: {s['cpu_s']:.2f} s CPU, {base}{symbols}: "
+            f"json{tick}: {s['cpu_s']:.2f} s CPU{median}, {base}{symbols}: "
             f"{verdict(s['goals'][0])} (goal <= {GOAL_SCALE_RATIO:g} x); "
             f"peak {s['peak_mib']:.0f} MiB: {verdict(s['goals'][1])} "
             f"(goal <= {GOAL_SCALE_PEAK_MIB / 1024:g} GiB).")
@@ -415,5 +418,9 @@ def render_fw(fw, markdown=False):
             f"firmware{tick}: {fw['overhead_s']:.3f} s ({tick}make check"
             f"{tick} {fw['make_check_s']:.3f} s, {tick}make firmware{tick} "
             f"{fw['make_firmware_s']:.3f} s, medians in turns; "
-            f"{tick}membudget check{tick} alone {fw['membudget_check_s']:.3f}"
-            f" s): {verdict(g)} (goal <= {GOAL_FW_OVERHEAD_S} s).")
+            f"the {tick}membudget check{tick} it runs alone "
+            f"{fw['membudget_check_s']:.3f} s" +
+            (f", {fw['membudget_check_plain_s']:.3f} s without "
+             f"{tick}--heap-trace{tick}" if "membudget_check_plain_s" in fw
+             else "") +
+            f"): {verdict(g)} (goal <= {GOAL_FW_OVERHEAD_S} s).")
