@@ -289,7 +289,7 @@ def compare(pair, measured):
 
 def scale_row(million, base, million_symbols, base_symbols):
     """The million-symbol row: @million's figures against @base's (the
-    100k image's report --map, measured in the same run)."""
+    100k image's report --map, run in turns with it)."""
     row = {"symbols": million_symbols, "base_symbols": base_symbols,
            "cpu_s": None, "peak_mib": None, "base_cpu_s": None,
            "ratio": None, "missing": why_not(million),
@@ -394,7 +394,7 @@ def render_scale(s, markdown=False, runs=None):
         return (f"{s['symbols'] or 'million'}-symbol image: not measured, "
                 f"{s['missing']}.")
     base = (f"{num(s['ratio'], '.2f')} x the {s['base_symbols']:,}-symbol "
-            f"image's {num(s['base_cpu_s'], '.2f')} s"
+            f"image's {num(s['base_cpu_s'], '.2f')} s in the same turns"
             if s["ratio"] is not None else
             f"no ratio: the 100k image is {s['base_missing']}")
     symbols = (f" ({s['symbols_ratio']:g} x its symbols)"
