@@ -68,7 +68,7 @@ help:
 	@echo "make diff       size change against reports/baseline.json (BASE=<git-rev>: against that revision)"
 	@echo "make baseline   refresh reports/baseline.json from the current build"
 	@echo "make lds        build/lds/*.lds, build/budgets.lds: the components' placement and the budgets as linker ASSERTs, from the budgets file (linked into the firmware)"
-	@echo "make bench      time membudget against nm/size on large ELFs, heap on traces (reports/bench.json)"
+	@echo "make bench      time membudget against bloaty (BLOATY=, or on PATH) and nm/size on large ELFs, heap on traces (reports/bench.json, docs/benchmarks.md)"
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
 	@echo "make mutants    apply each tests/mutants/*.patch to a copy; fail if the unit and boot tests miss one"
 	@echo "make fuzz       fuzz the heap, umalloc and the e820 mangler (FUZZ_SECONDS=N each, default 60)"

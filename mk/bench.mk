@@ -1,17 +1,32 @@
-# `make bench`: times membudget against binutils on large ELFs and runs
-# the heap simulator on the recorded traces under callgrind.  Not part of
-# `make test`; a missing subject is skipped with its reason, never a failure.
+# `make bench`: times membudget against bloaty (when there is one: on PATH
+# or BLOATY=) and binutils on large ELFs, and runs the heap simulator on the
+# recorded traces under callgrind.  Not part of `make test`; a missing
+# subject or tool is skipped with its reason, never a failure.
 
 BENCH := $(BUILD)/bench
-BENCH_UNITS ?= 2000
 BENCH_RUNS ?= 5
+# The generated images (tests/bench/gen_synthetic.py), one directory each
+# under BENCH_ELFS_DIR: u<units>/ compiled unit by unit, the main one
+# (BENCH_UNITS, about 96k symbols, with its diff head) and the SCALE ones;
+# s<symbols>/ assembled from templates, about BENCH_MILLION symbols (0:
+# none).  Point BENCH_ELFS_DIR at images built before (by another checkout)
+# to reuse them: they are only brought up to date.
+BENCH_ELFS_DIR ?= $(BENCH)/elfs
+BENCH_UNITS ?= 2000
+BENCH_SCALE_UNITS ?= 4000 500
+BENCH_MILLION ?= 1000000
+BENCH_TEMPLATES ?= 200
+BENCH_RUNS_MILLION ?= 3
 # Seconds to wait for a quiet machine before measuring (shared machines)
 BENCH_SETTLE ?= 0
 BENCH_JOBS ?= $(shell nproc)
+# The bloaty to compare with (default: bloaty on PATH)
+BLOATY ?=
 
-# A BENCH_UNITS change must regenerate the synthetic ELFs
-BENCH_CONFIG := $(BENCH)/config-$(BENCH_UNITS)
-BENCH_ELFS := $(BENCH)/synthetic.elf $(BENCH)/synthetic-head.elf
+BENCH_ELFS := $(foreach u,$(BENCH_UNITS) $(BENCH_SCALE_UNITS),\
+	$(BENCH_ELFS_DIR)/u$(u)/synthetic.elf) \
+	$(if $(filter-out 0,$(BENCH_MILLION)),\
+	$(BENCH_ELFS_DIR)/s$(BENCH_MILLION)/synthetic.elf)
 
 # heapsim without sanitizers (ASan does not run under valgrind), optimised
 # as a release build would be, from the same sources as build/host/heapsim;
@@ -62,18 +77,24 @@ bench: test-deps bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM) $(BENCH_CALLS)
 	$(Q)$(MAKE) --no-print-directory firmware >$(BENCH)/firmware-build.log 2>&1 || \
 		echo "bench: firmware did not build (see $(BENCH)/firmware-build.log)"
 	$(Q)$(TEST_PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \
-		--settle $(BENCH_SETTLE) \
-		--heap-size $(HEAP_SIZE) --out reports/bench.json
+		--settle $(BENCH_SETTLE) --elfs $(BENCH_ELFS_DIR) \
+		--units $(BENCH_UNITS) --scale-units $(BENCH_SCALE_UNITS) \
+		--million $(BENCH_MILLION) --runs-million $(BENCH_RUNS_MILLION) \
+		--bloaty "$(BLOATY)" --heap-size $(HEAP_SIZE) \
+		--out reports/bench.json --docs docs/benchmarks.md
 
 bench-elfs: $(BENCH_ELFS)
 
-$(BENCH_CONFIG):
-	$(Q)mkdir -p $(@D) && rm -f $(BENCH)/config-* && touch $@
+# Each with its ~1 % changed head (synthetic-head.elf) for diff
+$(BENCH_ELFS_DIR)/u%/synthetic.elf: tests/bench/gen_synthetic.py
+	@echo "  GEN     $@ ($* units)"
+	$(Q)$(TEST_PYTHON) tests/bench/gen_synthetic.py --units $* \
+		--jobs $(BENCH_JOBS) --out $(@D)
 
-$(BENCH_ELFS) &: tests/bench/gen_synthetic.py $(BENCH_CONFIG)
-	@echo "  GEN     $(BENCH)/synthetic.elf ($(BENCH_UNITS) units)"
-	$(Q)$(TEST_PYTHON) tests/bench/gen_synthetic.py --units $(BENCH_UNITS) \
-		--jobs $(BENCH_JOBS) --out $(BENCH)
+$(BENCH_ELFS_DIR)/s%/synthetic.elf: tests/bench/gen_synthetic.py
+	@echo "  GEN     $@ ($* symbols, from $(BENCH_TEMPLATES) templates)"
+	$(Q)$(TEST_PYTHON) tests/bench/gen_synthetic.py --symbols $* \
+		--asm-templates $(BENCH_TEMPLATES) --jobs $(BENCH_JOBS) --out $(@D)
 
 # Forks the measured commands so their peak RSS is their own
 $(BENCH)/rusage: tests/bench/rusage.c

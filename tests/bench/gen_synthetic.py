@@ -14,6 +14,18 @@ back to OUT/src so both ELFs name the same files.
 Everything is derived from one seed, so two runs write identical sources.
 Work is incremental: a source is rewritten only when its text changes and
 an object is compiled only when older than its source.
+
+Images of a million symbols (`--asm-templates T --symbols 1000000`, about
+20,800 units) would take hours to compile unit by unit, so that mode
+compiles T template units with `gcc -S` (same flags, the same DWARF, each
+unit's index replaced by a placeholder in its path and symbol names) and
+makes each of the N units from template N mod T by putting its own index
+back into the assembly text, which `as` assembles: every object is what
+gcc -c would have made of a unit with that template's contents and that
+unit's names (its own functions, data, .file symbol, DWARF unit, line
+table; the shared static names and string literals repeat, as they do
+across units of the default mode).  The link and its map are real.  Only
+the templates' C sources are written, and there is no head variant.
 """
 
 import argparse
@@ -89,8 +101,13 @@ def body_size(rng):
     return max(1, min(400, int(rng.lognormvariate(1.3, 1.0))))
 
 
-def new_function(rng, unit, serial, used_names):
-    """A fresh function for @unit; names are unique within the unit."""
+def new_function(rng, unit, serial, used_names, tag=None):
+    """A fresh function for @unit; names are unique within the unit.
+
+    Global names carry @tag (default: the unit's index) so they are unique
+    in the image; the assembly templates put a placeholder there.
+    """
+    tag = unit if tag is None else tag
     area = AREAS[unit % len(AREAS)]
     if rng.random() < 0.08:
         base = rng.choice(SHARED_STATIC)
@@ -99,27 +116,32 @@ def new_function(rng, unit, serial, used_names):
         base = f"{area}_{rng.choice(VERBS)}_{rng.choice(NOUNS)}"
         static = rng.random() < 0.4
     name = f"{base}" if static and base in SHARED_STATIC else \
-        f"{base}_{unit}_{serial}"
+        f"{base}_{tag}_{serial}"
     while name in used_names:
         serial += 1000
-        name = f"{base}_{unit}_{serial}"
+        name = f"{base}_{tag}_{serial}"
     used_names.add(name)
     return Function(name, static, body_size(rng), rng.getrandbits(32))
 
 
-def make_unit(seed, index):
-    """Unit @index of the base tree: about 50 symbols."""
+def make_unit(seed, index, tag=None):
+    """Unit @index of the base tree: about 50 symbols.
+
+    @tag replaces the index in the unit's path and in its symbol names
+    (default: the index itself); its contents come from @seed and @index.
+    """
+    tag = index if tag is None else tag
     rng = random.Random(f"{seed}:{index}")
-    unit = Unit(index, unit_path(index))
+    unit = Unit(index, unit_path(tag))
     names = set()
     for serial in range(rng.randint(24, 38)):
-        unit.functions.append(new_function(rng, index, serial, names))
+        unit.functions.append(new_function(rng, index, serial, names, tag))
     area = AREAS[index % len(AREAS)]
     kinds = (["data"] * 5 + ["const"] * 4 + ["bss"] * 3 + ["strings"] * 3)
     for serial in range(rng.randint(10, 24)):
         kind = rng.choice(kinds)
         count = max(1, int(rng.lognormvariate(2.5, 1.2)))
-        unit.data.append(Data(f"{area}_{kind}_{index}_{serial}", kind,
+        unit.data.append(Data(f"{area}_{kind}_{tag}_{serial}", kind,
                               rng.random() < 0.5, min(count, 2048),
                               rng.getrandbits(32)))
     return unit
@@ -308,14 +330,150 @@ def parse_args(argv):
     ap.add_argument("--out", type=Path, default=Path("build/bench"))
     ap.add_argument("--change", type=float, default=0.01,
                     help="fraction of functions changed in the head variant")
+    ap.add_argument("--symbols", type=int, default=0,
+                    help="instead of --units: the fewest units that make at "
+                    "least this many symbols")
+    ap.add_argument("--asm-templates", type=int, default=0, metavar="T",
+                    help="compile T template units with gcc -S and assemble "
+                    "every unit from one of them (fast; no head variant)")
     return ap.parse_args(argv)
+
+
+# Placeholder for a unit's index in the templates' paths and names: far
+# outside the generated constants (16 bits) and unit numbers
+PLACEHOLDER = 987654321
+
+
+def symbol_count(unit):
+    """The generated symbols of @unit (functions and data objects)."""
+    return len(unit.functions) + len(unit.data)
+
+
+def units_for(symbols, counts):
+    """Fewest units whose symbols, unit i having counts[i % len(counts)],
+    reach @symbols."""
+    per_cycle = sum(counts)
+    cycles, rest = divmod(symbols, per_cycle)
+    units = cycles * len(counts)
+    total = cycles * per_cycle
+    while total < symbols:
+        total += counts[units % len(counts)]
+        units += 1
+    return units
+
+
+def unit_asm(template, index):
+    """Assembly of unit @index from @template (its gcc -S text)."""
+    stem = unit_path(index)[:-2]
+    return (template.replace(unit_path(PLACEHOLDER)[:-2], stem)
+            .replace(f"tu{PLACEHOLDER}", f"tu{index:05d}")
+            .replace(str(PLACEHOLDER), str(index)))
+
+
+def compile_template(src, asm, tpl_root, src_root):
+    """gcc -S @src into @asm, its debug paths mapped from @tpl_root to
+    @src_root; return an error message or None."""
+    asm.parent.mkdir(parents=True, exist_ok=True)
+    tmp = asm.with_suffix(".s.tmp")
+    cmd = ["gcc", *CFLAGS, f"-fdebug-prefix-map={tpl_root}={src_root}",
+           "-S", str(src), "-o", str(tmp)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"{src}: {proc.stderr.strip()}"
+    tmp.replace(asm)
+    return None
+
+
+def assemble_one(text, obj):
+    """Assemble @text into @obj; return an error message or None."""
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    tmp = obj.with_suffix(".o.tmp")
+    proc = subprocess.run(["as", "-o", str(tmp)], input=text,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return f"{obj}: {proc.stderr.strip()[:2000]}"
+    tmp.replace(obj)
+    return None
+
+
+def build_from_templates(args):
+    """The --asm-templates mode: T templates compiled, N units assembled
+    from them, one image linked; return a summary."""
+    start = time.monotonic()
+    out = args.out
+    src_root, obj_root = out / "src", out / "obj"
+    tpl_root = out / "templates"
+    templates = [make_unit(args.seed, t, tag=PLACEHOLDER)
+                 for t in range(args.asm_templates)]
+    counts = [symbol_count(u) for u in templates]
+    nunits = units_for(args.symbols, counts) if args.symbols else args.units
+
+    # Each template in its own directory (they share the placeholder path);
+    # its debug paths name OUT/src as the default mode's objects do
+    work = []
+    for t, unit in enumerate(templates):
+        root = tpl_root / f"t{t:04d}"
+        write_if_changed(root / unit.path, render_unit(unit))
+        work.append((root / unit.path, root / "unit.s", root))
+    todo = [w for w in work if stale(w[1], w[0])]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        errors = [e for e in pool.map(
+            lambda w: compile_template(w[0], w[1], w[2], src_root), todo)
+            if e]
+    if errors:
+        raise SystemExit("gen_synthetic: compile failed:\n" + errors[0])
+    asm = [w[1] for w in work]
+    texts = [a.read_text() for a in asm]
+
+    def one(index):
+        t = index % len(templates)
+        obj = obj_root / unit_path(index).replace(".c", ".o")
+        if not stale(obj, asm[t]):
+            return None, 0
+        return assemble_one(unit_asm(texts[t], index), obj), 1
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        done = list(pool.map(one, range(nunits)))
+    errors = [e for e, _ in done if e]
+    if errors:
+        raise SystemExit("gen_synthetic: assembly failed:\n" + errors[0])
+    assembled = sum(n for _, n in done)
+    write_if_changed(src_root / "main.c", MAIN_C)
+    compiled = compile_all(args.jobs, [(src_root / "main.c",
+                                        obj_root / "main.o", [])])
+    objs = [obj_root / unit_path(i).replace(".c", ".o")
+            for i in range(nunits)] + [obj_root / "main.o"]
+    link(objs, out / "synthetic.elf", out / "base.rsp",
+         len(todo) + compiled + assembled > 0)
+    cycles, rest = divmod(nunits, len(templates))
+    nfuncs = sum(len(u.functions) * (cycles + (t < rest))
+                 for t, u in enumerate(templates))
+    nsyms = sum(c * (cycles + (t < rest)) for t, c in enumerate(counts))
+    summary = {"units": nunits, "functions": nfuncs, "symbols": nsyms,
+               "method": f"{len(templates)} gcc -S templates, assembled "
+                         "with each unit's names"}
+    write_if_changed(out / "synthetic.json",
+                     json.dumps({"summary": summary}, indent=1) + "\n")
+    summary["templates_compiled"] = len(todo)
+    summary["objects_assembled"] = assembled
+    summary["seconds"] = round(time.monotonic() - start, 1)
+    return summary
 
 
 def build(args):
     """Generate, compile and link both variants; return a summary."""
+    if args.asm_templates:
+        return build_from_templates(args)
     start = time.monotonic()
     out = args.out
-    units = [make_unit(args.seed, i) for i in range(args.units)]
+    if args.symbols:
+        units, total = [], 0
+        while total < args.symbols:
+            units.append(make_unit(args.seed, len(units)))
+            total += symbol_count(units[-1])
+        args.units = len(units)
+    else:
+        units = [make_unit(args.seed, i) for i in range(args.units)]
     nfuncs = sum(len(u.functions) for u in units)
     nsyms = nfuncs + sum(len(u.data) for u in units)
 
@@ -360,6 +518,9 @@ def build(args):
     write_if_changed(out / "synthetic-head.changes.json",
                      json.dumps({"summary": summary, "changes": changes},
                                 indent=1) + "\n")
+    write_if_changed(out / "synthetic.json", json.dumps(
+        {"summary": {**summary, "method": "gcc -c per unit"}},
+        indent=1) + "\n")
     summary["objects_compiled"] = compiled
     summary["seconds"] = round(time.monotonic() - start, 1)
     return summary

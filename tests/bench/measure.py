@@ -78,13 +78,23 @@ def run_once(argv, stdout, stderr, cwd=None):
 
 def time_command(argv, runs, cwd=None):
     """Run @argv @runs times; keep the first run's output for checks."""
-    timing = Timing(list(argv))
+    return time_alternating([argv], runs, cwd)[0]
+
+
+def time_alternating(commands, runs, cwd=None):
+    """Run each argv of @commands @runs times, in turns: each round runs
+    every command once, in order, so a change in the machine's load falls
+    on all of them alike.  Returns one Timing per command, in order, each
+    with its first run's output."""
+    timings = [Timing(list(argv)) for argv in commands]
     for index in range(runs):
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            timing.runs.append(run_once(argv, out, err, cwd))
-            if index == 0:
-                out.seek(0)
-                err.seek(0)
-                timing.stdout = out.read()
-                timing.stderr = err.read()
-    return timing
+        for timing in timings:
+            with tempfile.TemporaryFile() as out, \
+                    tempfile.TemporaryFile() as err:
+                timing.runs.append(run_once(timing.argv, out, err, cwd))
+                if index == 0:
+                    out.seek(0)
+                    err.seek(0)
+                    timing.stdout = out.read()
+                    timing.stderr = err.read()
+    return timings

@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""`make bench`: time membudget against binutils, and the heap on traces.
+"""`make bench`: time membudget against bloaty and binutils, and the heap.
 
-For each subject image (the synthetic ELF, libpython, the firmware) this
-runs `membudget report --format json`, `check` and `diff`, with `nm -S
---size-sort` and `size -A` as baselines, each several times, and prints
-the median wall time, the peak RSS and the ratio to nm.  Then it runs the
-uninstrumented heapsim on every trace under callgrind.  Anything whose
-subject or tool is missing is listed as skipped with the reason; nothing
-here fails the build.  Results go to a JSON file (reports/bench.json).
+Against bloaty (versus.py): libpython and the synthetic images of
+gen_synthetic.py (about 25k, 96k and 200k symbols, and a 96k head for
+diff), each membudget command in turns with the bloaty command that does
+the same job, CPU time and peak RSS side by side with the goals of issue
+17; then the million-symbol image against the 96k one, and the firmware's
+`make check` overhead.  Against binutils: on the 96k image, libpython and
+the firmware, `membudget report --format json`, `check` and `diff`, with
+`nm -S --size-sort` and `size -A` as baselines: median wall time, peak RSS
+and the ratio to nm.  Then it runs the uninstrumented heapsim on every
+trace under callgrind.  Anything whose subject or tool is missing (bloaty
+too) is listed as skipped with the reason; nothing here fails the build.
+Results go to a JSON file (reports/bench.json) and, with --docs, the
+figures into docs/benchmarks.md, from the same run.
 """
 
 import argparse
@@ -15,6 +21,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -27,9 +34,11 @@ import callgrind                 # noqa: E402
 import firstfit                  # noqa: E402
 import measure                   # noqa: E402
 import subjects as subjects_mod  # noqa: E402
+import versus                    # noqa: E402
 from elftools.elf.elffile import ELFFile  # noqa: E402
 
-SCHEMA = 1
+SCHEMA = 2
+PARTS = ["bloaty", "synthetic", "libpython", "firmware", "allocator"]
 MEMBUDGET = Path("tools/membudget")
 BENCH = Path("build/bench")
 HEAPSIM = BENCH / "heapsim-bench"
@@ -119,10 +128,14 @@ def write_budgets(path, name, root, components, cap):
     return path
 
 
-def synthetic_budgets():
-    """One component per generated module directory."""
-    modules = sorted(p.name for p in (BENCH / "src").glob("mod*"))
-    return write_budgets(BENCH / "synthetic-budgets.toml", "synthetic", ".",
+def synthetic_budgets(directory):
+    """One component per generated module directory of the image in
+    @directory; the file goes under build/bench (the ELFs' directory may
+    be shared), its root is @directory."""
+    directory = Path(directory).resolve()
+    modules = sorted(p.name for p in (directory / "src").glob("mod*"))
+    return write_budgets(BENCH / f"budgets-{directory.name}.toml",
+                         f"synthetic-{directory.name}", str(directory),
                          [(m, [f"src/{m}/*"]) for m in modules], "8 MiB")
 
 
@@ -225,8 +238,10 @@ def run_subject(subject, py, available, runs, log):
 def firmware_check_overhead(py, available, runs, log):
     """What the budget check adds to `make` on an up-to-date firmware.
 
-    Measured as `make check` minus `make firmware` (both with nothing to
-    rebuild), and the membudget check command alone.
+    Measured as `make check` minus `make firmware`, both with nothing to
+    rebuild (each is run once first) and in turns, medians of wall time;
+    and the membudget command make check runs, alone, with and without the
+    heap traces it replays.
     """
     fw = subjects_mod.firmware()
     if fw.skipped:
@@ -237,19 +252,208 @@ def firmware_check_overhead(py, available, runs, log):
     make = ["make", "--no-print-directory", "-s"]
     if subprocess.run(make + ["-n", "check"], capture_output=True).returncode:
         return {"skipped": "no `make check` target yet"}
+    for target in ("firmware", "check"):
+        if subprocess.run(make + [target], capture_output=True).returncode:
+            return {"skipped": f"`make {target}` fails"}
+    # The membudget command `make check` runs (its last), and the same
+    # without the heap traces it replays
+    plain = [py, str(MEMBUDGET), "check", str(fw.path), "-b",
+             str(fw.budgets), *(["--map", str(fw.map)] if fw.map else [])]
+    listed = subprocess.run(make + ["-n", "check"], capture_output=True,
+                            text=True).stdout.splitlines()
+    ran = [shlex.split(line) for line in listed
+           if f"{MEMBUDGET} check" in line]
+    as_make = ran[-1] if ran else plain
     log(f"bench: firmware: make check overhead x{runs}")
-    with_check = measure.time_command(make + ["check"], runs)
-    without = measure.time_command(make + ["firmware"], runs)
-    direct = measure.time_command(
-        [py, str(MEMBUDGET), "check", str(fw.path), "-b", str(fw.budgets),
-         *(["--map", str(fw.map)] if fw.map else [])], runs)
+    with_check, without, direct, alone = measure.time_alternating(
+        [make + ["check"], make + ["firmware"], as_make, plain], runs)
+    overhead = round(with_check.median - without.median, 4)
     return {"make_check_s": round(with_check.median, 4),
             "make_firmware_s": round(without.median, 4),
-            "overhead_s": round(with_check.median - without.median, 4),
+            "overhead_s": overhead,
+            "overhead_cpu_s": round(with_check.median_cpu -
+                                    without.median_cpu, 4),
+            "membudget_check_argv": as_make,
             "membudget_check_s": round(direct.median, 4),
             "membudget_check_peak_mib":
                 round(direct.peak_rss / measure.MIB, 1),
+            "membudget_check_plain_argv": plain,
+            "membudget_check_plain_s": round(alone.median, 4),
+            "goal": versus.goal(overhead, versus.GOAL_FW_OVERHEAD_S,
+                                f"make check - make firmware <= "
+                                f"{versus.GOAL_FW_OVERHEAD_S} s"),
             "statuses": sorted(set(with_check.statuses + direct.statuses))}
+
+
+# --- against bloaty ---------------------------------------------------------
+
+def describe(subject):
+    """A subject as the comparison table names it."""
+    made = subject.summary
+    if made:
+        return f"synthetic {made['symbols']:,} symbols ({made['units']} units)"
+    if subject.name == "libpython":
+        return f"{subject.path.name} ({size_text(subject.size)})"
+    return subject.name
+
+
+def make_snapshots(py, subject, budgets, log):
+    """`membudget snapshot` of @subject's base and head (not timed): the
+    inputs of the snapshot-to-snapshot diff.  (base, head) or a reason."""
+    out = []
+    for name, elf in (("base", subject.path), ("head", subject.head)):
+        path = BENCH / f"snapshot-{subject.path.parent.name}-{name}.json"
+        log(f"bench: membudget snapshot {elf} -> {path}")
+        proc = subprocess.run(
+            [py, str(MEMBUDGET), "snapshot", str(elf), "-b", str(budgets),
+             "--map", str(elf.with_suffix(".map")), "-o", str(path)],
+            capture_output=True, text=True)
+        if proc.returncode not in (0, 1) or not path.exists():
+            return "`membudget snapshot` failed: " + \
+                (proc.stderr.strip().splitlines() or ["no message"])[-1][:200]
+        out.append(path)
+    return tuple(out)
+
+
+def versus_plan(py, bloaty, args, log):
+    """The groups of commands to run in turns, the rows that pair them,
+    the subjects' descriptions and the million-symbol image."""
+    tool = [py, str(MEMBUDGET)]
+    groups, pairs, notes, subjects = [], [], {}, []
+
+    def bl(key, sources, elf, base=None, why=""):
+        if why or bloaty.skipped:
+            return versus.Command(key, "bloaty", None, why or bloaty.skipped)
+        return versus.Command(key, "bloaty",
+                              versus.bloaty_argv(bloaty, sources, elf, base))
+
+    def mb(key, argv, why=""):
+        return versus.Command(key, "membudget", None if why else tool + argv,
+                              why)
+
+    cu, cu_sym = versus.BLOATY_CU, versus.BLOATY_CU_SYMBOLS
+    lib = subjects_mod.libpython()
+    subjects.append(lib)
+    notes["libpython"] = lib.skipped or describe(lib)
+    elf = lib.path
+    groups.append(versus.Group("libpython", [
+        mb("libpython:report", ["report", str(elf), "--format", "json"],
+           lib.skipped),
+        bl("libpython:bloaty-cu", cu, elf, why=lib.skipped),
+        bl("libpython:bloaty-cu-symbols", cu_sym, elf, why=lib.skipped)],
+        args.runs))
+    pairs += [versus.Pair("libpython", "`report --format json` / "
+                          "`-d compileunits`", "libpython:report",
+                          "libpython:bloaty-cu"),
+              versus.Pair("libpython", "`report --format json` / "
+                          "`-d compileunits,symbols`", "libpython:report",
+                          "libpython:bloaty-cu-symbols")]
+
+    def image_group(units, with_check):
+        directory = subjects_mod.synthetic_dir(units, args.elfs)
+        subject = subjects_mod.synthetic(directory, f"u{units}",
+                                         head=with_check)
+        subjects.append(subject)
+        key = subject.name
+        notes[key] = subject.skipped or describe(subject)
+        why = subject.skipped
+        elf, link_map = str(subject.path), str(subject.link_map)
+        budgets = synthetic_budgets(directory) if not why else None
+        commands = [mb(f"{key}:report", ["report", elf, "--map", link_map,
+                                         "--format", "json"], why)]
+        if with_check:
+            commands.append(mb(f"{key}:check", ["check", elf, "-b",
+                                                str(budgets), "--map",
+                                                link_map], why))
+        commands.append(bl(f"{key}:bloaty-cu", cu, elf, why=why))
+        groups.append(versus.Group(key, commands, args.runs))
+        pairs.append(versus.Pair(key, "`report --map --format json` / "
+                                 "`-d compileunits`", f"{key}:report",
+                                 f"{key}:bloaty-cu"))
+        if with_check:
+            pairs.append(versus.Pair(key, "`check -b --map` / "
+                                     "`-d compileunits`", f"{key}:check",
+                                     f"{key}:bloaty-cu"))
+        return subject, budgets
+
+    main, budgets = image_group(args.units, True)
+    for units in args.scale_units:
+        image_group(units, False)
+
+    # diff: ELF to ELF, and snapshot to snapshot; bloaty's peer of both is
+    # its ELF diff, measured once in the same turns
+    key = f"{main.name}-diff"
+    notes[key] = main.skipped or (
+        describe(main) + f", base to head: "
+        f"{main.summary.get('head_functions_changed', '?')} functions changed")
+    why = main.skipped
+    snaps = make_snapshots(py, main, budgets, log) if not why else why
+    head_map = main.head.with_suffix(".map") if main.head else None
+    groups.append(versus.Group(key, [
+        mb(f"{key}:elf", ["diff", str(main.path), str(main.head), "-b",
+                          str(budgets), "--base-map", str(main.link_map),
+                          "--head-map", str(head_map), "--format", "json"],
+           why),
+        bl(f"{key}:bloaty", cu, main.head, main.path, why=why),
+        mb(f"{key}:snapshots", ["diff", *map(str, snaps), "--format",
+                                "json"] if isinstance(snaps, tuple) else [],
+           "" if isinstance(snaps, tuple) else snaps)], args.runs))
+    pairs += [versus.Pair(key, "ELF-to-ELF `diff -b --format json` / "
+                          "`-d compileunits NEW -- OLD`", f"{key}:elf",
+                          f"{key}:bloaty"),
+              versus.Pair(key, "snapshot-to-snapshot `diff --format json`"
+                          " / its ELF diff", f"{key}:snapshots",
+                          f"{key}:bloaty")]
+
+    million = None
+    if args.million:
+        directory = subjects_mod.million_dir(args.million, args.elfs)
+        million = subjects_mod.synthetic(directory, f"s{args.million}",
+                                         head=False)
+        subjects.append(million)
+        notes[million.name] = million.skipped or describe(million)
+        # In turns with the 96k image's report again, so that the ratio
+        # compares runs under the same load
+        groups.append(versus.Group(million.name, [
+            mb(f"{million.name}:report",
+               ["report", str(million.path), "--map", str(million.link_map),
+                "--format", "json"], million.skipped),
+            mb(f"{million.name}:base-report",
+               ["report", str(main.path), "--map", str(main.link_map),
+                "--format", "json"], million.skipped or main.skipped)],
+            args.runs_million))
+    return groups, pairs, notes, subjects, main, million
+
+
+def against_bloaty(py, available, args, log):
+    """The comparison with bloaty: its section of the report."""
+    bloaty = versus.find_bloaty(args.bloaty)
+    log("bench: bloaty: " + (f"skipped, {bloaty.skipped}" if bloaty.skipped
+                             else f"{bloaty.version} ({bloaty.path})"))
+    groups, pairs, notes, subjects, main, million = \
+        versus_plan(py, bloaty, args, log)
+    why = available["report"] or available["check"] or available["diff"]
+    measured = {}
+    for group in groups:
+        if why:
+            for c in group.commands:
+                if c.tool == "membudget":
+                    c.argv, c.skipped = None, c.skipped or why
+        measured.update(versus.measure_group(group, log))
+    section = {"bloaty": bloaty.__dict__, "runs": args.runs,
+               "runs_million": args.runs_million,
+               "subjects": notes,
+               "images": [{"name": s.name, "path": str(s.path),
+                           "bytes": s.size, "skipped": s.skipped,
+                           **s.summary} for s in subjects],
+               "commands": measured,
+               "rows": [versus.compare(p, measured) for p in pairs]}
+    if million is not None:
+        section["scale"] = versus.scale_row(
+            measured.get(f"{million.name}:report"),
+            measured.get(f"{million.name}:base-report"),
+            million.summary.get("symbols"), main.summary.get("symbols"))
+    return section
 
 
 # --- allocator ----------------------------------------------------------
@@ -426,6 +630,14 @@ def size_text(size):
     return f"{size / 1024:.1f} KiB"
 
 
+def render_versus(report, markdown=False):
+    """The table against bloaty (reports of schema 1 have none)."""
+    section = report.get("bloaty", {"skipped": "not measured (schema 1)"})
+    if "skipped" in section and "rows" not in section:
+        return [f"against bloaty: {section['skipped']}"]
+    return versus.render(section, markdown)
+
+
 def render(report):
     """The table people read."""
     m = report["machine"]
@@ -433,6 +645,10 @@ def render(report):
            f"({m['cpu']}), Python {m['python']}, median of {report['runs']},"
            f" load average {m['loadavg_at_start'][0]} at start, "
            f"{m['loadavg_at_end'][0]} at end", ""]
+    out += render_versus(report)
+    if report["subjects"]:
+        out += ["", "membudget against binutils (wall time; x nm: relative "
+                "to nm's)"]
     for subject in report["subjects"]:
         if subject["skipped"]:
             out.append(f"skipped {subject['name']}: {subject['skipped']}")
@@ -440,10 +656,10 @@ def render(report):
             out.append(f"{subject['name']}: {subject['path']} "
                        f"({size_text(subject['bytes'])}) "
                        f"{subject['note']}")
-    out.append("")
     head = f"{'command':<50} {'subject':<10} {'median s':>9} {'CPU s':>7} " \
            f"{'peak MiB':>9} {'x nm':>7}  status"
-    out += [head, "-" * len(head)]
+    if report["results"]:
+        out += ["", head, "-" * len(head)]
     for r in report["results"]:
         if r["skipped"]:
             if r["command"] != "*":
@@ -456,15 +672,7 @@ def render(report):
                    f"{fmt(r['median_s'], '9.3f')} {fmt(r['median_cpu_s'], '7.3f')} "
                    f"{fmt(r['peak_mib'], '9.1f')}"
                    f" {fmt(r['ratio_vs_nm'], '7.2f')}  {status}")
-    fw = report["firmware_check"]
-    out.append("")
-    if "skipped" in fw:
-        out.append(f"firmware make check overhead: skipped: {fw['skipped']}")
-    else:
-        out.append(f"firmware make check overhead: {fw['overhead_s']:.3f} s "
-                   f"(make check {fw['make_check_s']:.3f} s, make firmware "
-                   f"{fw['make_firmware_s']:.3f} s; membudget check alone "
-                   f"{fw['membudget_check_s']:.3f} s)")
+    out += ["", versus.render_fw(report["firmware_check"])]
     alloc = report["allocator"]
     out.append("")
     if "skipped" in alloc:
@@ -504,6 +712,22 @@ def render_markdown(report):
            f"{m['loadavg_at_start'][0]} at start, "
            f"{m['loadavg_at_end'][0]} at end (others' work skews wall "
            "times).", ""]
+    section = report.get("bloaty", {})
+    if "rows" in section:
+        out += ["**Against bloaty.**", ""] + render_versus(report, True)
+        out += [""] + [
+            f"- {i['name']}: " + (
+                f"skipped, {i['skipped']}" if i["skipped"] else
+                f"`{i['path']}`, {size_text(i['bytes'])}" + (
+                    f", {i['units']} units, {i['symbols']:,} symbols, "
+                    # Images made before there was a choice: gcc -c
+                    f"{i.get('method', 'gcc -c per unit')}"
+                    if "symbols" in i else ""))
+            for i in section["images"]]
+        out.append("")
+    if report["subjects"]:
+        out += ["**Against binutils** (wall time; x nm: relative to nm's).",
+                ""]
     for subject in report["subjects"]:
         out.append(f"- {subject['name']}: " + (
             f"skipped, {subject['skipped']}" if subject["skipped"] else
@@ -513,8 +737,9 @@ def render_markdown(report):
             if not cand["dwarf"]:
                 out[-1] += (f"; `{cand['library']}` of {cand['interpreter']}"
                             " has no DWARF")
-    out += ["", "| command | subject | median s | CPU s | peak MiB | x nm |",
-            "|---|---|--:|--:|--:|--:|"]
+    if report["results"]:
+        out += ["", "| command | subject | median s | CPU s | peak MiB "
+                "| x nm |", "|---|---|--:|--:|--:|--:|"]
     for r in report["results"]:
         if r["skipped"] or r["error"]:
             continue
@@ -523,10 +748,8 @@ def render_markdown(report):
                    f"{r['peak_mib']:.1f} | "
                    f"{fmt(r['ratio_vs_nm'], '.2f')} |")
     fw = report["firmware_check"]
-    if "skipped" not in fw:
-        out += ["", f"Firmware `make check` overhead over `make firmware`: "
-                f"{fw['overhead_s']:.3f} s (`membudget check` alone "
-                f"{fw['membudget_check_s']:.3f} s)."]
+    if fw.get("skipped") != "not requested":
+        out += ["", versus.render_fw(fw, markdown=True)]
     alloc = report["allocator"]
     if "skipped" not in alloc:
         out += ["", "| trace | ops | Ir/op (whole run) | Ir per heap call "
@@ -544,8 +767,9 @@ def render_markdown(report):
                            f"{t['largest_free']} | "
                            f"{t['first_fit'].get('failures', '-')} | "
                            f"{t['first_fit'].get('largest_free', '-')} |")
-    if "heap_calls" in report:
-        out += render_calls(report["heap_calls"], markdown=True)
+    calls = report.get("heap_calls")
+    if calls and calls.get("skipped") != "not requested":
+        out += render_calls(calls, markdown=True)
     skipped = [f"{r['subject']} {r['command']}: {r['skipped'] or r['error']}"
                for r in report["results"] if r["skipped"] or r["error"]]
     if skipped:
@@ -590,9 +814,26 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path, default=Path("reports/bench.json"))
-    ap.add_argument("--only", choices=["synthetic", "libpython", "firmware",
-                                       "allocator"], action="append",
-                    help="measure only these parts (repeatable)")
+    ap.add_argument("--only", choices=PARTS, action="append",
+                    help="measure only these parts (repeatable): bloaty is "
+                    "the table against bloaty and the million-symbol row")
+    ap.add_argument("--elfs", type=Path, default=subjects_mod.ELFS_DIR,
+                    metavar="DIR", help="gen_synthetic.py's images: "
+                    "DIR/u<units>/, DIR/s<symbols>/ (make's BENCH_ELFS_DIR)")
+    ap.add_argument("--units", type=int, default=2000,
+                    help="the main synthetic image (about 96k symbols)")
+    ap.add_argument("--scale-units", type=int, nargs="*",
+                    default=[4000, 500], metavar="UNITS",
+                    help="more synthetic images for report --map")
+    ap.add_argument("--million", type=int, default=1000000,
+                    metavar="SYMBOLS", help="the large image's symbols, "
+                    "compared with the main one (0: none)")
+    ap.add_argument("--runs-million", type=int, default=3)
+    ap.add_argument("--bloaty", metavar="PATH",
+                    help="bloaty to compare with (default: $BLOATY, else "
+                    "bloaty on PATH)")
+    ap.add_argument("--docs", type=Path, metavar="FILE",
+                    help="also write the figures into FILE's bench block")
     ap.add_argument("--settle", type=int, default=0, metavar="SECONDS",
                     help="first wait up to SECONDS for a quiet machine")
     ap.add_argument("--heap-size", type=int, default=131072,
@@ -614,8 +855,7 @@ def main(argv=None):
         else:
             sys.stdout.write(render_markdown(saved))
         return 0
-    only = set(args.only or ["synthetic", "libpython", "firmware",
-                             "allocator"])
+    only = set(args.only or PARTS)
 
     def log(message):
         print(message, flush=True)
@@ -630,7 +870,10 @@ def main(argv=None):
               "waited_for_quiet_s": waited,
               "membudget": {k: v or "available" for k, v in available.items()},
               "subjects": [], "results": []}
-    finders = [("synthetic", subjects_mod.synthetic),
+    report["bloaty"] = (against_bloaty(py, available, args, log)
+                        if "bloaty" in only else {"skipped": "not requested"})
+    main_dir = subjects_mod.synthetic_dir(args.units, args.elfs)
+    finders = [("synthetic", lambda: subjects_mod.synthetic(main_dir)),
                ("libpython", subjects_mod.libpython),
                ("firmware", subjects_mod.firmware)]
     for name, finder in finders:
@@ -638,7 +881,7 @@ def main(argv=None):
             continue
         subject = finder()
         if name == "synthetic" and not subject.skipped:
-            subject.budgets = synthetic_budgets()
+            subject.budgets = synthetic_budgets(main_dir)
         elif name == "libpython" and not subject.skipped:
             subject.budgets = libpython_budgets()
         report["subjects"].append({
@@ -663,6 +906,9 @@ def main(argv=None):
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"bench: wrote {args.out}")
+    if args.docs:
+        update_readme(args.docs, report)
+        print(f"bench: wrote the figures into {args.docs}")
     return 0
 
 

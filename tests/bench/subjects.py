@@ -13,9 +13,14 @@ from pathlib import Path
 from elftools.elf.elffile import ELFFile
 from elftools.common.exceptions import ELFError
 
-SYNTHETIC = Path("build/bench/synthetic.elf")
-SYNTHETIC_HEAD = Path("build/bench/synthetic-head.elf")
-SYNTHETIC_CHANGES = Path("build/bench/synthetic-head.changes.json")
+# gen_synthetic.py's images: one directory per size under the ELFs
+# directory (make's BENCH_ELFS_DIR), u<units> and s<symbols>
+ELFS_DIR = Path("build/bench/elfs")
+SYNTHETIC_ELF = "synthetic.elf"
+SYNTHETIC_HEAD = "synthetic-head.elf"
+SYNTHETIC_MAP = "synthetic.map"
+SYNTHETIC_SUMMARY = "synthetic.json"
+SYNTHETIC_CHANGES = "synthetic-head.changes.json"
 FIRMWARE = Path("build/firmware.elf")
 FIRMWARE_BUDGETS = Path("budgets/firmware.toml")
 FIRMWARE_MAP = Path("build/firmware.map")
@@ -38,6 +43,8 @@ class Subject:
     note: str = ""
     skipped: str = ""           # non-empty: why it is not measured
     candidates: list = field(default_factory=list)
+    summary: dict = field(default_factory=dict)   # gen_synthetic's counts
+    link_map: Path = None       # the image's map, for the bloaty table
 
     @property
     def size(self):
@@ -57,19 +64,54 @@ def has_dwarf(path):
         return False
 
 
-def synthetic():
-    """The generated 2,000-unit image and its ~1 % changed head."""
-    subject = Subject("synthetic", SYNTHETIC, head=SYNTHETIC_HEAD)
-    if not SYNTHETIC.exists() or not SYNTHETIC_HEAD.exists():
-        subject.skipped = f"{SYNTHETIC} not built (make bench-elfs)"
+def synthetic_dir(units, elfs=ELFS_DIR):
+    """Where gen_synthetic.py builds the @units-unit image."""
+    return Path(elfs) / f"u{units}"
+
+
+def million_dir(symbols, elfs=ELFS_DIR):
+    """Where gen_synthetic.py builds the @symbols-symbol image."""
+    return Path(elfs) / f"s{symbols}"
+
+
+def _summary(directory):
+    """gen_synthetic's summary of the image in @directory, or {}."""
+    for name in (SYNTHETIC_SUMMARY, SYNTHETIC_CHANGES):
+        try:
+            with open(Path(directory) / name) as f:
+                return json.load(f)["summary"]
+        except (OSError, ValueError, KeyError):
+            continue
+    return {}
+
+
+def synthetic(directory=None, name="synthetic", head=True):
+    """A generated image in @directory (default: the 2,000-unit one) and,
+    with @head, its ~1 % changed head.
+
+    Its map is in `link_map` (the subject's `map` stays None: the table
+    against nm times membudget on the image alone, as it always has).
+    """
+    directory = Path(directory or synthetic_dir(2000))
+    elf = directory / SYNTHETIC_ELF
+    subject = Subject(name, elf, head=directory / SYNTHETIC_HEAD
+                      if head else None, link_map=directory / SYNTHETIC_MAP)
+    subject.summary = _summary(directory)
+    made = subject.summary
+    make = f"make bench-elfs BENCH_ELFS_DIR={directory.parent}"
+    if not elf.exists() or not subject.link_map.exists():
+        subject.skipped = f"{elf} not built ({make})"
         return subject
-    try:
-        with open(SYNTHETIC_CHANGES) as f:
-            made = json.load(f)["summary"]
+    if head and not subject.head.exists():
+        subject.skipped = f"{subject.head} not built ({make})"
+        return subject
+    if made:
         subject.note = (f"{made['units']} units, {made['functions']} "
-                        f"functions, {made['symbols']} symbols; head has "
-                        f"{made['head_functions_changed']} functions changed")
-    except (OSError, ValueError, KeyError):
+                        f"functions, {made['symbols']} symbols")
+        if "head_functions_changed" in made and head:
+            subject.note += (f"; head has {made['head_functions_changed']}"
+                             " functions changed")
+    else:
         subject.note = "tests/bench/gen_synthetic.py"
     return subject
 
