@@ -301,7 +301,7 @@ def test_invariant_catches_a_gap(build_elf):
     with pytest.raises(attribute.AttributionError):
         attribute.check_invariant(image, result.pieces[:-1])
     broken = list(result.pieces)
-    broken[3] = broken[3].__class__(**{**broken[3].__dict__, "size": broken[3].size + 1})
+    broken[3] = broken[3]._replace(size=broken[3].size + 1)
     with pytest.raises(attribute.AttributionError):
         attribute.check_invariant(image, broken)
 

@@ -645,6 +645,7 @@ def _pieces(ctx):
          each of CLASS_SOURCES decided
     """
     pieces = []
+    new, Piece = tuple.__new__, model.Piece
     class_bytes = dict.fromkeys(CLASS_SOURCES, 0)
     for index, sec in sorted(ctx.claims.sections.items()):
         runs = []           # [key, start, end], key: cls + the Piece fields after size
@@ -677,7 +678,8 @@ def _pieces(ctx):
                     continue
                 last = [key, lo, hi]
                 runs.append(last)
-        pieces += [model.Piece(sec.name, key[0], start, end - start, *key[1:])
+        section = sec.name
+        pieces += [new(Piece, (section, key[0], start, end - start, *key[1:]))
                    for key, start, end in runs]
     return pieces, class_bytes
 

@@ -259,6 +259,7 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
     strings = rd.blob(soff, ssize, "symbol string table")
     xindex = _xindex_table(rd, endian, headers, symtab_index)
     thumb = machine == EM_ARM
+    new, Symbol = tuple.__new__, model.Symbol
     symbols = []
     current_file = None
     for number, entry in enumerate(struct.iter_unpack(endian + fmt, raw)):
@@ -277,11 +278,10 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
             current_file = sname or None
         if thumb and kind == STT_FUNC:
             value &= ~1
-        symbols.append(model.Symbol(
-            name=sname, addr=value, size=ssize_, section=shndx,
-            kind=SYMBOL_KINDS.get(kind, f"type{kind}"),
-            binding=SYMBOL_BINDINGS.get(binding, f"bind{binding}"),
-            file=current_file if binding == 0 and kind != STT_FILE else None))
+        symbols.append(new(Symbol, (
+            sname, value, ssize_, shndx, SYMBOL_KINDS.get(kind, f"type{kind}"),
+            SYMBOL_BINDINGS.get(binding, f"bind{binding}"),
+            current_file if binding == 0 and kind != STT_FILE else None)))
     return symbols
 
 

@@ -32,6 +32,7 @@ Symbol and assignment lines are skipped.  Anything else is an InputError.
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .. import model
 from . import ldscript
@@ -51,9 +52,11 @@ GOLD_FILL = ("fill", "zero fill")
 GOLD_MERGED = ("merge strings", "merge constants")
 
 
-@dataclass(frozen=True)
-class MapEntry:
-    """One input section (or fill, or data statement) of an output section."""
+class MapEntry(NamedTuple):
+    """One input section (or fill, or data statement) of an output section.
+
+    A named tuple, as model.Symbol: a large map has hundreds of thousands.
+    """
 
     name: str           # input section name, "*fill*" or e.g. "LONG"
     output: str         # the output section it was placed in
