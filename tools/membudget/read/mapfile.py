@@ -239,23 +239,47 @@ def _output_section(link, name, numbers):
 
 
 def _gnu(lines, link):
-    """GNU ld and gold: the memory map part (module docstring)."""
+    """GNU ld and gold: the memory map part (module docstring).
+
+    A large map has hundreds of thousands of lines, nearly all indented
+    (an input section, its numbers, a symbol): those skip the heading
+    checks, which only an unindented line can meet, and build their
+    MapEntry as a tuple.  Object names are kept once each.
+    """
     entries = link.entries
+    append, new = entries.append, tuple.__new__
+    objects = {}        # one string per object name, however many entries
     output = None
     waiting = None      # an output section name waiting for its numbers
     pending = None      # input section name waiting for its numbers
     pattern = None      # the script pattern the next input sections come from
     for number, line in enumerate(lines):
-        if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
-            return number
-        tokens = line.split()
-        if not tokens:
-            continue
-        if not line[0].isspace():
-            output, pending, pattern = tokens[0], None, None
-            waiting = None if _output_section(link, output, tokens[1:]) else output
-            continue
-        if len(tokens) > 2 and "=" in tokens and _hex(tokens[0]) is not None \
+        if line[:1] != " ":
+            if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
+                return number
+            tokens = line.split()
+            if not tokens:
+                continue
+            if not line[0].isspace():
+                output, pending, pattern = tokens[0], None, None
+                waiting = None if _output_section(link, output, tokens[1:]) else output
+                continue
+        else:
+            tokens = line.split()
+            count = len(tokens)
+            if count == 1:
+                # ` .text.name`, its numbers on the next line: the most
+                # common line with ` numbers...` (what the end of the
+                # loop does for it, sooner)
+                name = tokens[0]
+                if output is not None and waiting is None and line[1:2] != " " \
+                        and "(" not in name and not line.startswith(" ** "):
+                    pending = name
+                    continue
+            elif not count:
+                continue
+        count = len(tokens)
+        if count > 2 and "=" in tokens and _hex(tokens[0]) is not None \
                 and _hex(tokens[1]) is None:
             # `0x... name = expr`: a symbol the script assigns
             name = ASSIGNED_RE.match(" ".join(tokens[1:]))
@@ -269,51 +293,69 @@ def _gnu(lines, link):
             waiting = None
             if _hex(tokens[0]) is not None:
                 continue
-        if line.startswith(" ** "):
-            # gold: "** name" with the numbers after two spaces or below
-            head, _, rest = line[4:].partition("  ")
-            numbers = rest.split()
-            if len(numbers) >= 2 and _hex(numbers[0]) is not None \
-                    and _hex(numbers[1]) is not None:
-                entries.append(_special(head.strip(), output, _hex(numbers[0]),
-                                        _hex(numbers[1])))
-                pending = None
-            else:
-                pending = ("**", head.strip())
-            continue
-        if line.startswith(" ") and not line.startswith("  "):
+        if line[1:2] != " " and line[:1] == " ":
+            if line.startswith(" ** "):
+                # gold: "** name" with the numbers after two spaces or below
+                head, _, rest = line[4:].partition("  ")
+                numbers = rest.split()
+                if len(numbers) >= 2 and _hex(numbers[0]) is not None \
+                        and _hex(numbers[1]) is not None:
+                    append(_special(head.strip(), output, _hex(numbers[0]),
+                                    _hex(numbers[1])))
+                    pending = None
+                else:
+                    pending = ("**", head.strip())
+                continue
             # An input section line, or a pattern such as " *(.text)"
-            addr = _hex(tokens[1]) if len(tokens) > 1 else None
-            size = _hex(tokens[2]) if len(tokens) > 2 else None
+            addr = _hex(tokens[1]) if count > 1 else None
+            size = _hex(tokens[2]) if count > 2 else None
             name = tokens[0]
             pending = None
             if name == "*fill*" and addr is not None and size is not None:
-                entries.append(MapEntry(name, output, addr, size, None, fill=True))
+                append(new(MapEntry, (name, output, addr, size, None, True, False, False,
+                                      None)))
             elif addr is not None and size is not None:
                 obj = " ".join(tokens[3:]) or None
-                entries.append(MapEntry(name, output, addr, size, obj, pattern=pattern))
-            elif len(tokens) == 1 and "(" not in name:
+                if obj is not None:
+                    obj = objects.setdefault(obj, obj)
+                append(new(MapEntry, (name, output, addr, size, obj, False, False, False,
+                                      pattern)))
+            elif count == 1 and "(" not in name:
                 # a long input section name; a pattern (`*(.xdata)`) is none
                 pending = name
             elif "(" in name and addr is None:
                 pattern = ldscript.normalize(line)
             continue
         # Indented: a continuation, a data statement, a symbol or a comment
-        # (symbol lines, the most common, fail on their second token)
-        second = _hex(tokens[1]) if len(tokens) > 1 else None
-        if second is None:
+        # (symbol lines, the most common, fail on their second token); the
+        # numbers are _hex() written out
+        if count < 2:
             continue
-        first = _hex(tokens[0])
-        if first is None:
+        second = tokens[1]
+        if not second.startswith("0x"):
             continue
-        if len(tokens) > 2 and tokens[2] in DATA_STATEMENTS:
-            entries.append(MapEntry(tokens[2], output, first, second, None,
-                                    linker=True))
+        first = tokens[0]
+        if not first.startswith("0x"):
+            continue
+        try:
+            second = int(second, 16)
+        except ValueError:
+            continue
+        try:
+            first = int(first, 16)
+        except ValueError:
+            continue
+        if count > 2 and tokens[2] in DATA_STATEMENTS:
+            append(new(MapEntry, (tokens[2], output, first, second, None, False, True, False,
+                                  None)))
         elif isinstance(pending, tuple):
-            entries.append(_special(pending[1], output, first, second))
+            append(_special(pending[1], output, first, second))
         elif pending is not None:
             obj = " ".join(tokens[2:]) or None
-            entries.append(MapEntry(pending, output, first, second, obj, pattern=pattern))
+            if obj is not None:
+                obj = objects.setdefault(obj, obj)
+            append(new(MapEntry, (pending, output, first, second, obj, False, False, False,
+                                  pattern)))
         pending = None
     return None
 
