@@ -21,6 +21,7 @@ DWARF is not an error: read_units() returns an empty list.
 import struct
 import zlib
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from .. import model
 from .elf import SHF_COMPRESSED, SHT_RELA
@@ -77,6 +78,8 @@ REF_FORMS = (0x11, 0x12, 0x13, 0x14, 0x15)
 DATA_FORMS = (0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)
 # Kinds of the steps of _Unit.decoder()
 STEP_FIXED, STEP_EXPRLOC, STEP_STRING, STEP_OTHER = range(4)
+# Kinds of the steps of _Unit.skipper()
+SKIP_FIXED, SKIP_LEB, SKIP_ULEB_BLOCK, SKIP_BLOCK, SKIP_STRING, SKIP_SIBLING = range(6)
 
 
 class DwarfError(Exception):
@@ -138,6 +141,7 @@ class _Debug:
         self.abbrevs = {}
         self.plans = {}
         self.decoders = {}
+        self.skippers = {}
 
     def _relocate(self, image, data):
         """Apply SHT_RELA relocations to the DWARF sections of an object.
@@ -211,6 +215,19 @@ class _Debug:
             tag, pos = _uleb(data, pos)
             children = data[pos]
             pos += 1
+            # Nearly always every attribute and form code is one byte and
+            # no form is implicit_const: the list is the bytes up to the
+            # first (0, 0) pair, read in one piece
+            end = data.find(b"\0\0", pos)
+            while end >= 0 and (end - pos) & 1:
+                end = data.find(b"\0\0", end + 1)
+            if end >= 0:
+                spec = data[pos:end]
+                if (not spec or max(spec) < 0x80) and 0x21 not in spec[1::2]:
+                    table[code] = (tag, bool(children),
+                                   tuple(zip(spec[::2], spec[1::2], repeat(None))))
+                    pos = end + 2
+                    continue
             attrs = []
             while True:
                 # attribute and form codes are nearly always one byte each
@@ -273,6 +290,8 @@ class _Unit:
         self.plans = dbg.plans.setdefault((abbrev, self.addr_size, self.offset_size,
                                            self.version), {})
         self.decoders = {}
+        self.skips = {}
+        self.type_sizes = {}
         self.addr_fmt = e + {2: "H", 4: "I", 8: "Q"}[self.addr_size]
         self.off_fmt = e + osz
         self.str_offsets_base = self.addr_base = self.rnglists_base = None
@@ -348,6 +367,96 @@ class _Unit:
                 fixed = None if size is None else fixed + size
             plan = self.plans[code] = (fixed, sib_at, sib_fmt)
         return plan
+
+    def skipper(self, code):
+        """How to find where a DIE of abbreviation code ends, and its
+        DW_AT_sibling, without decoding it: steps (kind, a, b), or None.
+
+        For a DIE plan() cannot step over: one with children whose
+        sibling follows a form of varying size (a function's frame base),
+        or one without children whose forms vary (an inline string).
+        None when a form cannot be stepped over (indirect, unknown), or a
+        DIE with children has no one DW_AT_sibling of a ref form.
+        """
+        entry = self.abbrev.get(code)
+        if entry is None:
+            return None
+        key = (entry, self.addr_size, self.offset_size, self.version)
+        if key in self.dbg.skippers:
+            return self.dbg.skippers[key]
+        steps, fixed, siblings = [], 0, 0
+        for attr, form, _ in entry[2]:
+            size = self.form_size(form)
+            if attr == AT_SIBLING and entry[1]:
+                if form not in REF_FORMS[:4]:
+                    steps = None
+                    break
+                siblings += 1
+                if fixed:
+                    steps.append((SKIP_FIXED, fixed, None))
+                    fixed = 0
+                steps.append((SKIP_SIBLING, struct.Struct(self.dbg.e + {
+                    1: "B", 2: "H", 4: "I", 8: "Q"}[size]), size))
+                continue
+            if size is not None:
+                fixed += size
+                continue
+            if fixed:
+                steps.append((SKIP_FIXED, fixed, None))
+                fixed = 0
+            if form in ULEB_FORMS or form == FORM_SDATA:
+                steps.append((SKIP_LEB, None, None))
+            elif form == FORM_STRING:
+                steps.append((SKIP_STRING, None, None))
+            elif form in BLOCK_FORMS and BLOCK_FORMS[form] == 0:
+                steps.append((SKIP_ULEB_BLOCK, None, None))
+            elif form in BLOCK_FORMS:
+                prefix = BLOCK_FORMS[form]
+                steps.append((SKIP_BLOCK, struct.Struct(self.dbg.e + {
+                    1: "B", 2: "H", 4: "I"}[prefix]), prefix))
+            else:
+                steps = None
+                break
+        if steps is not None:
+            if fixed:
+                steps.append((SKIP_FIXED, fixed, None))
+            if entry[1] and siblings != 1:
+                steps = None
+        steps = self.dbg.skippers[key] = tuple(steps) if steps is not None else None
+        return steps
+
+    def skip(self, steps, pos):
+        """Run skipper() steps from pos (after the code): (end, sibling
+        value or None), or None when die() must decide (a read past the
+        section: die() raises or reads exactly as it always did)."""
+        info = self.dbg.info
+        sibling = None
+        try:
+            for kind, a, b in steps:
+                if kind == SKIP_FIXED:
+                    pos += a
+                elif kind == SKIP_LEB:
+                    while info[pos] >= 0x80:
+                        pos += 1
+                    pos += 1
+                elif kind == SKIP_ULEB_BLOCK:
+                    length = info[pos]
+                    if length < 0x80:
+                        pos += 1 + length
+                    else:
+                        length, pos = _uleb(info, pos)
+                        pos += length
+                elif kind == SKIP_BLOCK:
+                    pos += b + a.unpack_from(info, pos)[0]
+                elif kind == SKIP_STRING:
+                    pos = info.index(b"\0", pos) + 1
+                else:
+                    sibling = a.unpack_from(info, pos)[0]
+                    pos += b
+        except (IndexError, ValueError, struct.error):
+            return None
+        # Every fixed-size read ended before pos: within the section
+        return (pos, sibling) if pos <= len(info) else None
 
     def decoder(self, code):
         """How to decode a DIE of abbreviation code: (tag, children, steps).
@@ -511,9 +620,21 @@ class _Unit:
         return None
 
     def type_size(self, ref, depth=0):
-        """Byte size of the type DIE at unit offset ref, or None."""
+        """Byte size of the type DIE at unit offset ref, or None.
+
+        Known sizes are kept per (ref, depth): a unit's variables share
+        their base types.
+        """
         if depth > 8 or ref is None:
             return None
+        key = (ref, depth)
+        if key in self.type_sizes:
+            return self.type_sizes[key]
+        size = self.type_sizes[key] = self._type_size(ref, depth)
+        return size
+
+    def _type_size(self, ref, depth):
+        """type_size() decoding the DIE."""
         tag, children, attrs, pos = self.die(self.offset + ref)
         if AT_BYTE_SIZE in attrs and attrs[AT_BYTE_SIZE][0] in DATA_FORMS:
             return attrs[AT_BYTE_SIZE][1]
@@ -676,6 +797,7 @@ def _variables(unit, pos):
     """
     found = []
     info = unit.dbg.info
+    skips = unit.skips
     while pos < unit.end:
         code = info[pos]
         if code < 0x80:
@@ -691,6 +813,14 @@ def _variables(unit, pos):
                 continue
             if not entry[1] and fixed is not None:
                 pos = after + fixed
+                continue
+            # what die() would find, without decoding every attribute
+            steps = skips.get(code, skips)
+            if steps is skips:
+                steps = skips[code] = unit.skipper(code)
+            skipped = unit.skip(steps, after) if steps is not None else None
+            if skipped is not None:
+                pos = unit.sibling(skipped[1], skipped[0]) if entry[1] else skipped[0]
                 continue
         tag, children, attrs, pos = unit.die(pos)
         if tag is None:
