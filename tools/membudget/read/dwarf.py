@@ -126,19 +126,47 @@ def _cstring(data, pos):
     return data[pos:end].decode("utf-8", "replace"), end + 1
 
 
+class _Sections(dict):
+    """Section name -> contents, an uncompressed section copied out of the
+    file's bytes when first asked for: a linked image's .debug_line and
+    .debug_loclists, most of its DWARF, are never read."""
+
+    def __init__(self, data):
+        super().__init__()
+        self.data = data
+        self.spans = {}
+
+    def get(self, name, default=None):
+        if name in self:
+            return self[name]
+        span = self.spans.get(name)
+        if span is None:
+            return default
+        contents = self[name] = self.data[span[0]:span[1]]
+        return contents
+
+
 class _Debug:
     """The DWARF sections of one image and the readers over them."""
 
     def __init__(self, image, data):
         self.e = "<" if image.endian == "little" else ">"
-        self.sections = {}
+        self.sections = _Sections(data)
         for sec in image.sections:
             if sec.name.startswith(".debug_") and sec.type != 8:
-                self.sections[sec.name] = self._contents(image, data, sec)
+                # a later section of the same name wins, as it always did
+                self.sections.pop(sec.name, None)
+                self.sections.spans.pop(sec.name, None)
+                if sec.flags & SHF_COMPRESSED or image.type == "ET_REL":
+                    # inflated now: a bad one is bad DWARF, used or not
+                    self.sections[sec.name] = self._contents(image, data, sec)
+                else:
+                    self.sections.spans[sec.name] = (sec.offset, sec.offset + sec.size)
         if image.type == "ET_REL":
             self._relocate(image, data)
         self.info = self.sections.get(".debug_info", b"")
         self.abbrevs = {}
+        self.entries = {}       # abbreviations, one tuple per distinct one
         self.plans = {}
         self.decoders = {}
         self.skippers = {}
@@ -206,6 +234,7 @@ class _Debug:
         if table is not None:
             return table
         data = self.sections.get(".debug_abbrev", b"")
+        entries = self.entries
         table = {}
         pos = offset
         while True:
@@ -223,9 +252,15 @@ class _Debug:
                 end = data.find(b"\0\0", end + 1)
             if end >= 0:
                 spec = data[pos:end]
-                if (not spec or max(spec) < 0x80) and 0x21 not in spec[1::2]:
-                    table[code] = (tag, bool(children),
-                                   tuple(zip(spec[::2], spec[1::2], repeat(None))))
+                key = (tag, children, spec)
+                entry = entries.get(key)
+                if entry is None and (not spec or max(spec) < 0x80) \
+                        and 0x21 not in spec[1::2]:
+                    entry = (tag, bool(children),
+                             tuple(zip(spec[::2], spec[1::2], repeat(None))))
+                    entry = entries[key] = entries.setdefault(entry, entry)
+                if entry is not None:
+                    table[code] = entry
                     pos = end + 2
                     continue
             attrs = []
@@ -243,7 +278,8 @@ class _Debug:
                 if form == 0x21:
                     const, pos = _sleb(data, pos)
                 attrs.append((attr, form, const))
-            table[code] = (tag, bool(children), tuple(attrs))
+            entry = (tag, bool(children), tuple(attrs))
+            table[code] = entries.setdefault(entry, entry)
         self.abbrevs[offset] = table
         return table
 
@@ -287,8 +323,7 @@ class _Unit:
             raise DwarfError(f"unit at {offset:#x}: address size {self.addr_size}")
         self.first_die = pos
         self.abbrev = dbg.abbrev_table(abbrev)
-        self.plans = dbg.plans.setdefault((abbrev, self.addr_size, self.offset_size,
-                                           self.version), {})
+        self.plans = {}
         self.decoders = {}
         self.skips = {}
         self.type_sizes = {}
@@ -358,14 +393,14 @@ class _Unit:
         """
         plan = self.plans.get(code)
         if plan is None:
-            fixed, sib_at, sib_fmt = 0, None, None
-            for attr, form, _ in self.abbrev[code][2]:
-                size = None if fixed is None else self.form_size(form)
-                if attr == AT_SIBLING and fixed is not None and form in REF_FORMS[:4]:
-                    sib_at = fixed
-                    sib_fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[FIXED_FORMS[form]]
-                fixed = None if size is None else fixed + size
-            plan = self.plans[code] = (fixed, sib_at, sib_fmt)
+            # units share their abbreviations' shapes: each planned once
+            entry = self.abbrev[code]
+            # abbreviations are interned (_Debug.entries): id() is the shape
+            key = (id(entry), self.addr_size, self.offset_size, self.version)
+            plan = self.dbg.plans.get(key)
+            if plan is None:
+                plan = self.dbg.plans[key] = self._plan(entry[2])
+            self.plans[code] = plan
         return plan
 
     def skipper(self, code):
@@ -381,7 +416,7 @@ class _Unit:
         entry = self.abbrev.get(code)
         if entry is None:
             return None
-        key = (entry, self.addr_size, self.offset_size, self.version)
+        key = (id(entry), self.addr_size, self.offset_size, self.version)
         if key in self.dbg.skippers:
             return self.dbg.skippers[key]
         steps, fixed, siblings = [], 0, 0
@@ -458,6 +493,17 @@ class _Unit:
         # Every fixed-size read ended before pos: within the section
         return (pos, sibling) if pos <= len(info) else None
 
+    def _plan(self, specs):
+        """plan() for an abbreviation's attributes."""
+        fixed, sib_at, sib_fmt = 0, None, None
+        for attr, form, _ in specs:
+            size = None if fixed is None else self.form_size(form)
+            if attr == AT_SIBLING and fixed is not None and form in REF_FORMS[:4]:
+                sib_at = fixed
+                sib_fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[FIXED_FORMS[form]]
+            fixed = None if size is None else fixed + size
+        return fixed, sib_at, sib_fmt
+
     def decoder(self, code):
         """How to decode a DIE of abbreviation code: (tag, children, steps).
 
@@ -475,7 +521,7 @@ class _Unit:
             raise DwarfError(f"unit at {self.offset:#x}: unknown abbreviation {code}")
         tag, children, specs = entry
         # units repeat the same abbreviations: compile each shape once
-        key = (specs, self.addr_size, self.offset_size, self.version)
+        key = (id(entry), self.addr_size, self.offset_size, self.version)
         steps = self.dbg.decoders.get(key)
         if steps is None:
             steps = self.dbg.decoders[key] = self._steps(specs)
