@@ -94,7 +94,8 @@ class Image:
     build_id: str | None
     sha256: str
     has_dwarf: bool
-    #: the file's bytes, read once: DWARF, strings and .comment come from here
+    #: the file's bytes, read once: DWARF, strings and .comment come from
+    #: here (an mmap of the file, or bytes; slices of either are bytes)
     data: bytes = field(default=b"", repr=False, compare=False)
     entry: int | None = None    # e_entry, None when 0 (no entry point)
 

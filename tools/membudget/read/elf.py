@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import mmap
 import struct
 
 from .. import model
@@ -121,11 +122,15 @@ class _Reader:
                       f"past end of file ({len(self.data)} bytes)")
         return struct.unpack_from(fmt, self.data, offset)
 
-    def blob(self, offset, size, what):
-        """Return size bytes at offset, or fail naming what was read."""
+    def check(self, offset, size, what):
+        """Fail naming what was read unless size bytes at offset are in the file."""
         if offset < 0 or size < 0 or offset + size > len(self.data):
             self.fail(f"{what}: offset {offset:#x} + size {size:#x} "
                       f"past end of file ({len(self.data)} bytes)")
+
+    def blob(self, offset, size, what):
+        """Return size bytes at offset, or fail naming what was read."""
+        self.check(offset, size, what)
         return self.data[offset:offset + size]
 
 
@@ -192,7 +197,7 @@ def _sections(rd, headers, shstrndx):
             continue
         sname = _string(names, name, rd.path, f"section {index} name")
         if sh_type not in (SHT_NULL, SHT_NOBITS):
-            rd.blob(off, size, f"section {sname}")
+            rd.check(off, size, f"section {sname}")
         sections.append(model.Section(
             index=index, name=sname, cls=classify(flags, sh_type), addr=addr,
             size=size, offset=off, flags=flags, type=sh_type, align=align,
@@ -339,20 +344,33 @@ def read_image(path):
     @v path             file name
     @ret image          model.Image (symbols from .symtab, else .dynsym)
     @raises InputError  unreadable file or malformed ELF
+
+    The file is mapped, not read: Image.data is an mmap, read like bytes
+    (slices are bytes), and only the pages something reads (headers,
+    symbols, the DWARF that attribution uses) take memory.  Most of a
+    large image's bytes (.debug_line, .debug_loclists, code) are never
+    read; its hash is computed from the file.  A file that cannot be
+    mapped (empty, a pipe) is read as before.
     """
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            try:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                data = f.read()
+                digest = hashlib.sha256(data).hexdigest()
+            else:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
     with gc_paused():
-        return _image(path, data)
+        return _image(path, data, digest)
 
 
 def read_image_bytes(path, data):
     """read_image() on bytes already read (an archive member); path names them."""
     with gc_paused():
-        return _image(path, data)
+        return _image(path, data, hashlib.sha256(data).hexdigest())
 
 
 def symbol_table(image, table):
@@ -373,8 +391,8 @@ def symbol_table(image, table):
                     headers, table.index, machine)
 
 
-def _image(path, data):
-    """read_image() on the file's bytes."""
+def _image(path, data, digest):
+    """read_image() on the file's bytes (digest: their sha256)."""
     rd = _Reader(str(path), data)
     bits, endian, fields = _header(rd)
     e_type, machine = fields[0], fields[1]
@@ -393,7 +411,7 @@ def _image(path, data):
         type=ELF_TYPES.get(e_type, f"ET_{e_type}"),
         sections=sections, symbols=symbols,
         build_id=_build_id(rd, endian, sections),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         has_dwarf=".debug_info" in debug or ".zdebug_info" in debug, data=data,
         entry=fields[3] or None)
 
