@@ -791,7 +791,9 @@ def _pieces(ctx):
     by_flags = by_map = by_symbols = 0
     map_source = model.SOURCE_MAP
     for index, sec in sorted(ctx.claims.sections.items()):
-        starts, ends, payloads = ctx.claims.lists[index]
+        # a section's claims go once its runs are made
+        starts, ends, payloads = ctx.claims.lists.pop(index)
+        ctx.claims.targets.pop(index)
         runs = []           # [key, start, end], key: cls + the Piece fields after size
         last = None
         for start, end, owner, file, symbol, cls in _sweep(sec.size, starts, ends, payloads):
@@ -966,6 +968,7 @@ def _attribute(image, components, map_path, objects, project_root):
         ctx.known = _map(image, claims, resolver, root, ctx.link_map, units, unit_paths)
     else:
         unavailable[model.SOURCE_MAP] = "no map given"
+    del units           # their claims are made: not kept for the sweep
     names = objfiles.FileNames([p for p in unit_paths + list(ctx.known.values()) if p],
                                root)
     defined = {name: ctx.object_path(obj) for name, obj in
