@@ -305,14 +305,29 @@ class _Claims:
                 add(sec.index, lo - sec.addr, hi - sec.addr, payload)
 
     def add_symbol(self, sym, payload):
-        """Claim a symbol's bytes in its own section."""
-        sec = self.sections.get(sym.section)
-        if sec is None or sym.size == 0:
+        """Claim a symbol's bytes in its own section (add(), written out:
+        every sized symbol makes one or two of these)."""
+        _, addr, size, index, kind, _, _ = sym
+        target = self.targets.get(index)
+        if target is None or size == 0:
             return
-        offset = sym.addr
+        if target[4] and payload[0] not in (RANK_BOUNDARY, RANK_SECTIONS):
+            return
         if not self.relocatable:
-            offset -= sec.addr - self.tls_base if sym.kind == "tls" else sec.addr
-        self.add(sec.index, offset, offset + sym.size, payload)
+            sec = self.sections[index]
+            addr -= sec.addr - self.tls_base if kind == "tls" else sec.addr
+        cls = payload[6]
+        if cls is not None and target[5] != (cls == "bss"):
+            payload = payload[:6] + (None,)
+        end = addr + size
+        if addr < 0:
+            addr = 0
+        if end > target[3]:
+            end = target[3]
+        if addr < end:
+            target[0](addr)
+            target[1](end)
+            target[2](payload)
 
 
 def _boundary(image, claims, names, warnings):
@@ -415,7 +430,7 @@ def _file_symbols(image, claims, resolver, names, defined):
     components = {}     # path -> its component
     for rows in by_section.values():
         # by address, locals first; (addr, global, number) is unique
-        rows.sort(key=lambda row: row[:3])
+        rows.sort()
         syms = [row[3] for row in rows]
         known = [i for i, s in enumerate(syms) if s.file]
         for i, sym in enumerate(syms):
@@ -503,31 +518,36 @@ def _map(image, claims, resolver, root, link, units, unit_paths):
     section_glob = resolver.section if resolver.has_sections else None
     components = {}     # path -> its component
     payloads = {}       # (component, bucket, path, cls) -> the claims' payload
-    add, catch_all = claims.add, resolver.catch_all
-    for entry, end in _map_spans(entries):
+    catch_all, targets = resolver.catch_all, claims.targets
+    write, nobits = elf.SHF_WRITE, elf.SHT_NOBITS
+    last = len(entries) - 1
+    for k, (name, output, addr, size, obj, fill, linker, merged, _) in enumerate(entries):
         # Only allocated output sections hold bytes (.debug_* offsets are
         # no addresses)
-        addr = entry.addr
         sec = None
-        for candidate in by_name.get(entry.output, ()):
+        for candidate in by_name.get(output, ()):
             if candidate.addr <= addr < candidate.addr + candidate.size:
                 sec = candidate
                 break
         if sec is None:
             continue
+        # the extent, clipped as _map_spans() does
+        end = addr + size
+        if k < last:
+            after = entries[k + 1]
+            if after.output == output and addr <= after.addr < end:
+                end = after.addr
         comp = bucket = path = cls = None
-        if entry.fill:
+        if fill:
             bucket = model.BUCKET_PADDING
-        elif entry.linker:
+        elif linker:
             bucket = model.BUCKET_LINKER
-        elif entry.merged:
+        elif merged:
             bucket = model.BUCKET_MERGED_STRINGS
         else:
-            name = entry.name
             cls = input_class(name)
-            if cls is None and sec.flags & elf.SHF_WRITE and sec.type != elf.SHT_NOBITS:
+            if cls is None and sec.flags & write and sec.type != nobits:
                 cls = "data"    # a table or the like in a writable (mixed) section
-            obj = entry.object
             if obj:
                 path = sources.get(obj)
                 if path is None and obj not in sources:
@@ -543,7 +563,21 @@ def _map(image, claims, resolver, root, link, units, unit_paths):
         if payload is None:
             payload = payloads[key] = (RANK_MAP, comp, bucket, path, None, model.SOURCE_MAP,
                                        cls)
-        add(sec.index, addr - sec.addr, end - sec.addr, payload)
+        # claims.add(), written out: the map's claims are the most numerous
+        start_at, end_at = addr - sec.addr, end - sec.addr
+        add_start, add_end, add_payload, limit, generated, stored = targets[sec.index]
+        if generated:
+            continue    # rank 3 claims nothing in a linker-generated section
+        if cls is not None and stored != (cls == "bss"):
+            payload = payload[:6] + (None,)
+        if start_at < 0:
+            start_at = 0
+        if end_at > limit:
+            end_at = limit
+        if start_at < end_at:
+            add_start(start_at)
+            add_end(end_at)
+            add_payload(payload)
     return sources
 
 
@@ -560,7 +594,7 @@ def _globs(image, claims, resolver):
     # globals first, each group in table order
     ordered = [(s.binding == "local", number, s) for number, s in enumerate(image.symbols)
                if s.size and s.kind in SYMBOL_KINDS]
-    ordered.sort(key=lambda row: row[:2])
+    ordered.sort()      # (local, number) is unique
     classes = {}
     for _, number, sym in ordered:
         comp = symbol_glob(sym.name) if symbol_glob else None
