@@ -885,20 +885,23 @@ def check_invariant(image, pieces):
     which also keeps sections that share a name (relocatable objects) apart.
     """
     totals = dict.fromkeys(model.CLASSES, 0)
+    classes = model.CLASSES
     pos = 0
+    count = len(pieces)
     for sec in image.allocated():
         at = 0
-        while at < sec.size and pos < len(pieces):
-            piece = pieces[pos]
-            if (piece.section, piece.offset) != (sec.name, at) or piece.size <= 0 \
-                    or piece.cls not in model.CLASSES \
-                    or (piece.cls == "bss") != (sec.type == elf.SHT_NOBITS and sec.cls == "bss"):
+        name, size = sec.name, sec.size
+        bss = sec.type == elf.SHT_NOBITS and sec.cls == "bss"
+        while at < size and pos < count:
+            section, cls, offset, length, component, bucket = pieces[pos][:6]
+            if section != name or offset != at or length <= 0 or cls not in classes \
+                    or (cls == "bss") != bss:
                 raise AttributionError(f"{sec.name}: pieces do not tile the section "
                                        f"at offset {at:#x}")
-            if (piece.component is None) == (piece.bucket is None):
+            if (component is None) == (bucket is None):
                 raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
                                        "one of component and bucket")
-            at += piece.size
+            at += length
             pos += 1
         if at != sec.size:
             raise AttributionError(f"{sec.name}: pieces cover {at} of {sec.size} bytes")

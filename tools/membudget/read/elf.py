@@ -265,18 +265,29 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
     xindex = _xindex_table(rd, endian, headers, symtab_index)
     thumb = machine == EM_ARM
     new, Symbol = tuple.__new__, model.Symbol
+    # st_info's halves, named once
+    kinds = [SYMBOL_KINDS.get(k, f"type{k}") for k in range(16)]
+    bindings = [SYMBOL_BINDINGS.get(b, f"bind{b}") for b in range(16)]
+    # A string table of ASCII (nearly always) is decoded once and each name
+    # sliced out of the text: its character offsets are byte offsets
+    text = strings.decode("ascii") if strings.isascii() else None
     symbols = []
     current_file = None
-    for number, entry in enumerate(struct.iter_unpack(endian + fmt, raw)):
-        if number == 0:
-            continue
+    entries = struct.iter_unpack(endian + fmt, raw)
+    next(entries, None)
+    for number, entry in enumerate(entries, 1):
         if bits == 32:
             name, value, ssize_, info, _, shndx = entry
         else:
             name, info, _, shndx, value, ssize_ = entry
         kind = info & 0xF
         binding = info >> 4
-        sname = _string(strings, name, rd.path, f"symbol {number}") if name else ""
+        if not name:
+            sname = ""
+        elif text is not None and name < len(text) and (end := text.find("\0", name)) >= 0:
+            sname = text[name:end]
+        else:
+            sname = _string(strings, name, rd.path, f"symbol {number}")
         if shndx == SHN_XINDEX and xindex is not None and number < len(xindex):
             shndx = xindex[number]
         if kind == STT_FILE:
@@ -284,8 +295,7 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
         if thumb and kind == STT_FUNC:
             value &= ~1
         symbols.append(new(Symbol, (
-            sname, value, ssize_, shndx, SYMBOL_KINDS.get(kind, f"type{kind}"),
-            SYMBOL_BINDINGS.get(binding, f"bind{binding}"),
+            sname, value, ssize_, shndx, kinds[kind], bindings[binding],
             current_file if binding == 0 and kind != STT_FILE else None)))
     return symbols
 
