@@ -334,7 +334,7 @@ def _boundary(image, claims, names, warnings):
     """Source 0: __mb_ boundary symbols; returns True if any was found."""
     ends = {}
     for sym in image.symbols:
-        m = BOUNDARY.fullmatch(sym.name)
+        m = BOUNDARY.fullmatch(sym.name) if sym.name.startswith("__mb_") else None
         if m:
             ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
     ranges, unknown = [], set()

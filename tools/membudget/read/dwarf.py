@@ -166,7 +166,9 @@ class _Debug:
             self._relocate(image, data)
         self.info = self.sections.get(".debug_info", b"")
         self.abbrevs = {}
-        self.entries = {}       # abbreviations, one tuple per distinct one
+        # abbreviations, one tuple per distinct one; and by the bytes of
+        # their attribute list: (abbreviation, bytes it takes)
+        self.entries = {}
         self.plans = {}
         self.decoders = {}
         self.skippers = {}
@@ -246,23 +248,27 @@ class _Debug:
             pos += 1
             # Nearly always every attribute and form code is one byte and
             # no form is implicit_const: the list is the bytes up to the
-            # first (0, 0) pair, read in one piece
+            # first (0, 0) pair, read in one piece.  Other lists are read
+            # one attribute at a time, and kept by those bytes too when the
+            # reading stayed within them (so the same bytes read the same)
             end = data.find(b"\0\0", pos)
             while end >= 0 and (end - pos) & 1:
                 end = data.find(b"\0\0", end + 1)
+            key = None
             if end >= 0:
                 spec = data[pos:end]
                 key = (tag, children, spec)
-                entry = entries.get(key)
-                if entry is None and (not spec or max(spec) < 0x80) \
+                found = entries.get(key)
+                if found is None and (not spec or max(spec) < 0x80) \
                         and 0x21 not in spec[1::2]:
                     entry = (tag, bool(children),
                              tuple(zip(spec[::2], spec[1::2], repeat(None))))
-                    entry = entries[key] = entries.setdefault(entry, entry)
-                if entry is not None:
-                    table[code] = entry
-                    pos = end + 2
+                    found = entries[key] = (entries.setdefault(entry, entry), end + 2 - pos)
+                if found is not None:
+                    table[code] = found[0]
+                    pos += found[1]
                     continue
+            start = pos
             attrs = []
             while True:
                 # attribute and form codes are nearly always one byte each
@@ -279,7 +285,9 @@ class _Debug:
                     const, pos = _sleb(data, pos)
                 attrs.append((attr, form, const))
             entry = (tag, bool(children), tuple(attrs))
-            table[code] = entries.setdefault(entry, entry)
+            table[code] = entry = entries.setdefault(entry, entry)
+            if key is not None and pos - start <= len(key[2]) + 2:
+                entries[key] = (entry, pos - start)
         self.abbrevs[offset] = table
         return table
 
@@ -835,6 +843,28 @@ def _static_address(unit, expr):
     return None
 
 
+#: How _variables() steps over a top-level DIE (_action())
+STEP_SIBLING, STEP_OVER, STEP_SKIP, STEP_DECODE = range(4)
+
+
+def _action(unit, code):
+    """How _variables() steps over DIEs of abbreviation code: to their
+    DW_AT_sibling at a fixed place (STEP_SIBLING, place, struct), over
+    attributes of a fixed size (STEP_OVER, size), with skipper() steps
+    (STEP_SKIP, steps, children), or by decoding them (STEP_DECODE): a
+    variable, an unknown code, or forms skipper() cannot step over."""
+    entry = unit.abbrev.get(code)
+    if entry is None or entry[0] == TAG_VARIABLE:
+        return (STEP_DECODE,)
+    fixed, sib_at, sib_fmt = unit.plan(code)
+    if entry[1] and sib_at is not None:
+        return STEP_SIBLING, sib_at, struct.Struct(sib_fmt)
+    if not entry[1] and fixed is not None:
+        return STEP_OVER, fixed
+    steps = unit.skipper(code)
+    return (STEP_SKIP, steps, entry[1]) if steps is not None else (STEP_DECODE,)
+
+
 def _variables(unit, pos):
     """Top-level variables with a static address: [(addr, size or None)].
 
@@ -843,30 +873,32 @@ def _variables(unit, pos):
     """
     found = []
     info = unit.dbg.info
-    skips = unit.skips
-    while pos < unit.end:
+    base, end = unit.offset, unit.end
+    actions = {}        # abbreviation code -> how to step over its DIEs
+    while pos < end:
         code = info[pos]
         if code < 0x80:
             after = pos + 1
         else:
             code, after = _uleb(info, pos)
-        entry = unit.abbrev.get(code)
-        if entry is not None and entry[0] != TAG_VARIABLE:
-            fixed, sib_at, sib_fmt = unit.plan(code)
-            if entry[1] and sib_at is not None:
-                pos = unit.sibling(struct.unpack_from(sib_fmt, info, after + sib_at)[0],
-                                   after)
-                continue
-            if not entry[1] and fixed is not None:
-                pos = after + fixed
-                continue
+        action = actions.get(code)
+        if action is None:
+            action = actions[code] = _action(unit, code)
+        kind = action[0]
+        if kind == STEP_SIBLING:
+            value = action[2].unpack_from(info, after + action[1])[0]
+            pos = base + value
+            if pos < after:
+                unit.sibling(value, after)      # raises: it points back
+            continue
+        if kind == STEP_OVER:
+            pos = after + action[1]
+            continue
+        if kind == STEP_SKIP:
             # what die() would find, without decoding every attribute
-            steps = skips.get(code, skips)
-            if steps is skips:
-                steps = skips[code] = unit.skipper(code)
-            skipped = unit.skip(steps, after) if steps is not None else None
+            skipped = unit.skip(action[1], after)
             if skipped is not None:
-                pos = unit.sibling(skipped[1], skipped[0]) if entry[1] else skipped[0]
+                pos = unit.sibling(skipped[1], skipped[0]) if action[2] else skipped[0]
                 continue
         tag, children, attrs, pos = unit.die(pos)
         if tag is None:
