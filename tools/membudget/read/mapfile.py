@@ -318,6 +318,43 @@ def _gnu(windows, link):
                         continue
                 elif not count:
                     continue
+                elif line[1:2] == " " and output is not None and waiting is None:
+                    # Two spaces in, inside a section with its numbers: a
+                    # continuation `0xADDR 0xSIZE [object]`, a data
+                    # statement, a symbol, an assignment.  The rules below
+                    # in their order, for this case alone.
+                    second = tokens[1]
+                    try:
+                        second = int(second, 16) if second.startswith("0x") else None
+                    except ValueError:
+                        second = None
+                    if second is None:
+                        if count > 2 and "=" in tokens and _hex(tokens[0]) is not None:
+                            # `0x... name = expr`: a symbol the script assigns
+                            name = ASSIGNED_RE.match(" ".join(tokens[1:]))
+                            if name:
+                                link.assigned.add(name.group(1))
+                        continue
+                    first = tokens[0]
+                    if not first.startswith("0x"):
+                        continue
+                    try:
+                        first = int(first, 16)
+                    except ValueError:
+                        continue
+                    if count > 2 and tokens[2] in DATA_STATEMENTS:
+                        append(new(MapEntry, (tokens[2], output, first, second, None, False,
+                                              True, False, None)))
+                    elif isinstance(pending, tuple):
+                        append(_special(pending[1], output, first, second))
+                    elif pending is not None:
+                        obj = tokens[2] if count == 3 else " ".join(tokens[2:]) or None
+                        if obj is not None:
+                            obj = objects.setdefault(obj, obj)
+                        append(new(MapEntry, (pending, output, first, second, obj, False,
+                                              False, False, pattern)))
+                    pending = None
+                    continue
             count = len(tokens)
             if count > 2 and "=" in tokens and _hex(tokens[0]) is not None \
                     and _hex(tokens[1]) is None:
