@@ -641,6 +641,15 @@ def _sweep(size, starts, ends, payloads):
         start, end = starts[k], ends[k]
         if start > at:
             yield at, start, None, None, None, None
+        # The cluster, and while it keeps one extent the best claim of each
+        # kind: in order of place, the first of the best rank wins
+        p = payloads[k]
+        owner_rank = file_rank = symbol_rank = p[0]
+        owner = k if p[1] or p[2] else None
+        file = k if p[3] else None
+        symbol = k if p[4] else None
+        cls = k if p[6] else None
+        by_map = p[5] == map_source
         last = end      # the cluster's end so far
         same = True     # every claim of the cluster is [start, end)
         j = i + 1
@@ -653,27 +662,22 @@ def _sweep(size, starts, ends, payloads):
                 same = False
                 if ends[k] > last:
                     last = ends[k]
+            elif same:
+                p = payloads[k]
+                rank = p[0]
+                if (p[1] or p[2]) and (owner is None or rank < owner_rank):
+                    owner, owner_rank = k, rank
+                if p[3] and (file is None or rank < file_rank):
+                    file, file_rank = k, rank
+                if p[4] and (symbol is None or rank < symbol_rank):
+                    symbol, symbol_rank = k, rank
+                if p[6] and (cls is None or not by_map and p[5] == map_source):
+                    cls, by_map = k, p[5] == map_source
             j += 1
         if not same:
             yield from _sweep_cluster(order[i:j], starts, ends, payloads)
             at, i = last, j
             continue
-        # One extent: in order of place, the first of the best rank wins
-        owner = file = symbol = cls = None
-        owner_rank = file_rank = symbol_rank = None
-        by_map = False
-        for m in range(i, j):
-            k = order[m]
-            p = payloads[k]
-            rank = p[0]
-            if (p[1] or p[2]) and (owner is None or rank < owner_rank):
-                owner, owner_rank = k, rank
-            if p[3] and (file is None or rank < file_rank):
-                file, file_rank = k, rank
-            if p[4] and (symbol is None or rank < symbol_rank):
-                symbol, symbol_rank = k, rank
-            if p[6] and (cls is None or not by_map and p[5] == map_source):
-                cls, by_map = k, p[5] == map_source
         yield start, end, owner, file, symbol, cls
         at, i = end, j
     if at < size:
