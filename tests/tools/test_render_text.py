@@ -28,9 +28,8 @@ def test_without_budgets_has_no_budget_table():
 def test_long_names_and_huge_numbers_fit_100_columns():
     long_name = "a_very_long_component_name_" * 3
     attribution = sample.attribution()
-    pieces = [dataclasses.replace(p, component=long_name,
-                                  symbol="_ZN9namespace5Class6methodEv" * 4,
-                                  size=p.size * 1000)
+    pieces = [p._replace(component=long_name, symbol="_ZN9namespace5Class6methodEv" * 4,
+                         size=p.size * 1000)
               if p.component else p for p in attribution.pieces]
     attribution.pieces = pieces
     # Every component now has the long name: one row, the sum of them all

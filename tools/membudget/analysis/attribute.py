@@ -75,12 +75,10 @@ bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
 
 import bisect
 import fnmatch
-import functools
 import heapq
 import os
 import re
-from collections import namedtuple
-from operator import itemgetter
+from array import array
 
 from .. import model
 from ..read import dwarf, ehframe, elf, mapfile
@@ -115,9 +113,10 @@ BOUNDARY = re.compile(r"__mb_(.+)_(code|rodata|data|bss)_(start|end)")
 SYMBOL_KINDS = ("func", "object", "tls", "ifunc")
 TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
 
-Claim = namedtuple("Claim", "start end rank seq component bucket file symbol source cls")
-_new_claim = tuple.__new__
-_START = itemgetter(0)
+#: What a claim says, besides its extent: (rank, component, bucket, file,
+#: symbol, source, cls).  Sources make one per unit, object or symbol and
+#: share it between the claims that say the same.
+RANK, COMPONENT, BUCKET, FILE, SYMBOL, SOURCE, CLS = range(7)
 
 
 class AttributionError(Exception):
@@ -180,17 +179,29 @@ class _Resolver:
 
 
 class _Claims:
-    """Claims per section, and the ways sources address bytes."""
+    """Claims per section, and the ways sources address bytes.
+
+    A large image has hundreds of thousands of claims, so each section
+    keeps three columns: start and end offsets (arrays of integers) and
+    the claim's payload (a tuple shared by the claims that say the same).
+    A claim's place in its section's columns is its sequence number: among
+    claims of one rank, the earlier one wins.
+    """
 
     def __init__(self, image):
         self.sections = {s.index: s for s in image.allocated() if s.size}
-        self.lists = {index: [] for index in self.sections}
+        self.lists = {index: (array("Q"), array("Q"), []) for index in self.sections}
         self.linker = {i for i, s in self.sections.items()
                        if _matches(s.name, LINKER_SECTIONS)}
-        self.seq = 0
-        # symbols with a file-symbol claim: their label claim could never
-        # win (same bytes, same name, better rank), so none is made
-        self.named = set()
+        # per section: the columns' appends, its size, linker-made, NOBITS
+        self.targets = {index: (lists[0].append, lists[1].append, lists[2].append,
+                                self.sections[index].size, index in self.linker,
+                                self.sections[index].type == elf.SHT_NOBITS)
+                        for index, lists in self.lists.items()}
+        # symbols (their place in image.symbols) with a file-symbol claim:
+        # their label claim could never win (same bytes, same name, better
+        # rank), so none is made
+        self.named = bytearray(len(image.symbols))
         self.relocatable = image.type == "ET_REL"
         spans = sorted((s.addr, s.index) for s in self.sections.values()
                        if not s.flags & elf.SHF_TLS or s.type != elf.SHT_NOBITS)
@@ -214,37 +225,39 @@ class _Claims:
                 if sym.size and sym.section in self.overlapping:
                     self.symbol_sections.setdefault(sym.addr, set()).add(sym.section)
 
-    def add(self, index, start, end, rank, source, component=None, bucket=None,
-            file=None, symbol=None, cls=None):
-        """Claim [start, end) of section index (clipped to the section)."""
-        sec = self.sections.get(index)
-        if sec is None:
+    def add(self, index, start, end, payload):
+        """Claim [start, end) of section index (clipped to the section).
+
+        @v payload      (rank, component, bucket, file, symbol, source, cls)
+        """
+        target = self.targets.get(index)
+        if target is None:
             return
-        if index in self.linker and rank not in (RANK_BOUNDARY, RANK_SECTIONS):
+        if target[4] and payload[0] not in (RANK_BOUNDARY, RANK_SECTIONS):
             return
-        if cls is not None and (sec.type == elf.SHT_NOBITS) != (cls == "bss"):
-            cls = None      # NOBITS holds bss alone; a stored byte is never bss
+        cls = payload[6]
+        if cls is not None and target[5] != (cls == "bss"):
+            # NOBITS holds bss alone; a stored byte is never bss
+            payload = payload[:6] + (None,)
         if start < 0:
             start = 0
-        if end > sec.size:
-            end = sec.size
+        if end > target[3]:
+            end = target[3]
         if start >= end:
             return
-        self.seq += 1
-        # tuple.__new__ skips the namedtuple's Python-level constructor
-        self.lists[index].append(_new_claim(Claim, (start, end, rank, self.seq, component,
-                                                    bucket, file, symbol, source, cls)))
+        target[0](start)
+        target[1](end)
+        target[2](payload)
 
-    def add_addr(self, lo, hi, rank, source, cls=None, component=None, bucket=None,
-                 file=None, symbol=None):
-        """Claim the address range [lo, hi) in the section that holds it.
+    def sections_of(self, lo, hi, cls=None):
+        """The sections an address range [lo, hi) is claimed in.
 
         Sections may share addresses (real-mode segments at 0, overlays):
         then the sized symbols that start at lo decide which section is
         meant, and a range they cannot place is claimed nowhere.
         """
         if self.relocatable:
-            return
+            return []
         found = []
         # with shared addresses a long section may start before a short one
         at = 0 if self.overlapping else max(bisect.bisect_right(self.starts, lo) - 1, 0)
@@ -259,28 +272,69 @@ class _Claims:
             placed = [s for s in shared if s.index in homes]
             found = [s for s in found if s.index not in self.overlapping] + \
                 (placed if len(placed) == 1 else [])
-        for sec in found:
-            self.add(sec.index, lo - sec.addr, hi - sec.addr, rank, source,
-                     component, bucket, file, symbol)
+        return found
 
-    def add_symbol(self, sym, rank, source, component=None, bucket=None, file=None,
-                   symbol=None, cls=None):
-        """Claim a symbol's bytes in its own section."""
-        sec = self.sections.get(sym.section)
-        if sec is None or sym.size == 0:
+    def add_addr(self, lo, hi, payload, cls=None):
+        """Claim the address range [lo, hi) in the section that holds it
+        (sections_of(); cls picks sections of that class only)."""
+        for sec in self.sections_of(lo, hi, cls):
+            self.add(sec.index, lo - sec.addr, hi - sec.addr, payload)
+
+    def add_ranges(self, ranges, payload):
+        """add_addr() for many ranges of one payload.
+
+        The common case, one section and no shared addresses, is done here
+        without sections_of(): the section holding lo, if it also holds hi.
+        """
+        if self.relocatable:
             return
-        offset = sym.addr
+        starts, order, sections, add = self.starts, self.order, self.sections, self.add
+        simple = not self.overlapping
+        last = len(order) - 1
+        for lo, hi in ranges:
+            if simple:
+                at = bisect.bisect_right(starts, lo) - 1
+                if at < 0:
+                    at = 0
+                sec = sections[order[at]]
+                base = sec.addr
+                if base + sec.size > lo and (at == last or starts[at + 1] >= hi):
+                    add(sec.index, lo - base, hi - base, payload)
+                    continue
+            for sec in self.sections_of(lo, hi):
+                add(sec.index, lo - sec.addr, hi - sec.addr, payload)
+
+    def add_symbol(self, sym, payload):
+        """Claim a symbol's bytes in its own section (add(), written out:
+        every sized symbol makes one or two of these)."""
+        _, addr, size, index, kind, _, _ = sym
+        target = self.targets.get(index)
+        if target is None or size == 0:
+            return
+        if target[4] and payload[0] not in (RANK_BOUNDARY, RANK_SECTIONS):
+            return
         if not self.relocatable:
-            offset -= sec.addr - self.tls_base if sym.kind == "tls" else sec.addr
-        self.add(sec.index, offset, offset + sym.size, rank, source, component, bucket,
-                 file, symbol, cls)
+            sec = self.sections[index]
+            addr -= sec.addr - self.tls_base if kind == "tls" else sec.addr
+        cls = payload[6]
+        if cls is not None and target[5] != (cls == "bss"):
+            payload = payload[:6] + (None,)
+        end = addr + size
+        if addr < 0:
+            addr = 0
+        if end > target[3]:
+            end = target[3]
+        if addr < end:
+            target[0](addr)
+            target[1](end)
+            target[2](payload)
 
 
 def _boundary(image, claims, names, warnings):
     """Source 0: __mb_ boundary symbols; returns True if any was found."""
     ends = {}
     for sym in image.symbols:
-        m = BOUNDARY.fullmatch(sym.name)
+        m = BOUNDARY.fullmatch(sym.name) if sym.name.startswith("__mb_") else None
         if m:
             ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
     ranges, unknown = [], set()
@@ -291,8 +345,8 @@ def _boundary(image, claims, names, warnings):
             warnings.append(f"boundary symbol __mb_{comp}_{cls}_"
                             f"{'end' if 'start' in pair else 'start'} is missing")
         else:
-            claims.add_addr(pair["start"], pair["end"], RANK_BOUNDARY,
-                            model.SOURCE_BOUNDARY, cls=cls, component=comp)
+            claims.add_addr(pair["start"], pair["end"], (RANK_BOUNDARY, comp, None, None, None,
+                                                         model.SOURCE_BOUNDARY, None), cls)
             ranges.append((pair["start"], pair["end"], comp))
     if unknown:
         warnings.append("boundary symbols name components the budgets do not "
@@ -316,22 +370,18 @@ def _dwarf(image, claims, resolver, root, units):
         path = objfiles.unit_path(unit.name, unit.comp_dir, root)
         paths.append(path)
         comp = resolver.path(path)
+        payload = (RANK_DWARF, comp, None, path, None, model.SOURCE_DWARF, None)
         if image.type == "ET_REL":
             if len(units) == 1:
                 for sec in claims.sections.values():
-                    claims.add(sec.index, 0, sec.size, RANK_DWARF, model.SOURCE_DWARF,
-                               comp, None, path)
+                    claims.add(sec.index, 0, sec.size, payload)
             continue
-        for lo, hi in unit.ranges:
-            claims.add_addr(lo, hi, RANK_DWARF, model.SOURCE_DWARF, None, comp, None, path)
-        for addr, size in unit.variables:
-            # the symbol's size only where DWARF's type has none: another
-            # object can start at the address of a zero-sized one
-            if size is None:
-                size = sizes.get(addr)
-            if size:
-                claims.add_addr(addr, addr + size, RANK_DWARF, model.SOURCE_DWARF, None,
-                                comp, None, path)
+        claims.add_ranges(unit.ranges, payload)
+        # the symbol's size only where DWARF's type has none: another
+        # object can start at the address of a zero-sized one
+        claims.add_ranges([(addr, addr + size) for addr, size in
+                           ((a, sizes.get(a) if s is None else s) for a, s in unit.variables)
+                           if size], payload)
     return paths
 
 
@@ -343,66 +393,80 @@ def _eh_frame(image, claims, resolver, data, units, unit_paths):
     sec = next((s for s in claims.sections.values() if s.name == ".eh_frame"), None)
     if not spans or sec is None:
         return
+    payloads = {}
+    add, index, right = claims.add, sec.index, bisect.bisect_right
     for offset, size, pc in ehframe.read_fdes(image, data):
-        k = bisect.bisect_right(starts, pc) - 1
+        k = right(starts, pc) - 1
         if k >= 0 and spans[k][0] <= pc < spans[k][1]:
             path = spans[k][2]
-            claims.add(sec.index, offset, offset + size, RANK_DWARF, model.SOURCE_DWARF,
-                       component=resolver.path(path), file=path)
+            payload = payloads.get(path)
+            if payload is None:
+                payload = payloads[path] = (RANK_DWARF, resolver.path(path), None, path, None,
+                                            model.SOURCE_DWARF, None)
+            add(index, offset, offset + size, payload)
 
 
 def _file_symbols(image, claims, resolver, names, defined):
     """Source 2: locals under STT_FILE, globals the given objects define
     (defined: name -> file), and globals sandwiched by one file."""
-    usable = [s for s in image.symbols
-              if s.size and s.kind in SYMBOL_KINDS and s.section in claims.sections]
+    sections = claims.sections
+    usable = [(number, s) for number, s in enumerate(image.symbols)
+              if s.size and s.kind in SYMBOL_KINDS and s.section in sections]
     files = {}
     by_section = {}
-    for sym in usable:
+    for number, sym in usable:
         if sym.file:
             files.setdefault(sym.file, names.base(sym.file))
-        by_section.setdefault(sym.section, []).append(sym)
+        by_section.setdefault(sym.section, []).append((sym.addr, sym.binding != "local",
+                                                       number, sym))
     if image.type == "ET_REL" and len(files) == 1:
         path = next(iter(files.values()))
+        payload = (RANK_FILE, resolver.path(path), None, path, None,
+                   model.SOURCE_FILE_SYMBOLS, None)
         for sec in claims.sections.values():
-            claims.add(sec.index, 0, sec.size, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
-                       component=resolver.path(path), file=path)
+            claims.add(sec.index, 0, sec.size, payload)
         return bool(files)
-    for syms in by_section.values():
-        syms.sort(key=lambda s: (s.addr, s.binding != "local"))
+    add_symbol, named, source = claims.add_symbol, claims.named, model.SOURCE_FILE_SYMBOLS
+    components = {}     # path -> its component
+    for rows in by_section.values():
+        # by address, locals first; (addr, global, number) is unique
+        rows.sort()
+        syms = [row[3] for row in rows]
         known = [i for i, s in enumerate(syms) if s.file]
         for i, sym in enumerate(syms):
             file = sym.file
             if file is None and sym.binding != "local" and sym.name in defined:
                 path = defined[sym.name]
-                claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
-                                  component=resolver.path(path), file=path, symbol=sym.name)
-                claims.named.add(id(sym))
-                continue
-            if file is None and known and sym.binding != "local":
-                k = bisect.bisect_left(known, i)
-                if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
-                    file = syms[known[k]].file
-            if file:
+            else:
+                if file is None and known and sym.binding != "local":
+                    k = bisect.bisect_left(known, i)
+                    if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
+                        file = syms[known[k]].file
+                if not file:
+                    continue
                 path = files[file]
-                claims.add_symbol(sym, RANK_FILE, model.SOURCE_FILE_SYMBOLS,
-                                  component=resolver.path(path), file=path, symbol=sym.name)
-                claims.named.add(id(sym))
+            comp = components[path] if path in components else \
+                components.setdefault(path, resolver.path(path))
+            add_symbol(sym, (RANK_FILE, comp, None, path, sym.name, source, None))
+            named[rows[i][2]] = 1
     return bool(files or defined)
 
 
-#: INPUT_CLASSES as one compiled pattern per class
-_INPUT_PATTERNS = tuple((cls, re.compile("|".join(fnmatch.translate(g) for g in globs)))
-                        for cls, globs in INPUT_CLASSES)
+#: INPUT_CLASSES as one compiled pattern, a group per class in their order
+#: (the first class with a matching glob names the group that matched)
+_INPUT_PATTERN = re.compile("|".join(
+    f"(?P<{cls}>" + "|".join(fnmatch.translate(g) for g in globs) + ")"
+    for cls, globs in INPUT_CLASSES))
 
 
-@functools.lru_cache(maxsize=None)
 def input_class(name):
-    """The size class an input section's name says, or None."""
-    for cls, pattern in _INPUT_PATTERNS:
-        if pattern.match(name):
-            return cls
-    return None
+    """The size class an input section's name says, or None.
+
+    Not cached: nearly every input section of a large link (.text.NAME)
+    has a name of its own.
+    """
+    found = _INPUT_PATTERN.match(name)
+    return found.lastgroup if found else None
 
 
 def _check_map(image, link, map_path):
@@ -443,43 +507,77 @@ def _map(image, claims, resolver, root, link, units, unit_paths):
     for sec in claims.sections.values():
         by_name.setdefault(sec.name, []).append(sec)
     sources = {}
+    shared = {name for name, secs in by_name.items()
+              if any(s.index in claims.overlapping for s in secs)}
     for entry in entries:       # rule 1: the unit whose code the object holds
         if entry.object and entry.object not in sources \
-                and input_class(entry.name) == "code" \
-                and not any(s.index in claims.overlapping for s in by_name.get(entry.output, ())):
+                and entry.output not in shared and input_class(entry.name) == "code":
             k = bisect.bisect_right(starts, entry.addr) - 1
             if k >= 0 and spans[k][0] <= entry.addr < spans[k][1]:
                 sources[entry.object] = spans[k][2]
-    for entry, end in _map_spans(entries):
+    section_glob = resolver.section if resolver.has_sections else None
+    components = {}     # path -> its component
+    payloads = {}       # (component, bucket, path, cls) -> the claims' payload
+    catch_all, targets = resolver.catch_all, claims.targets
+    write, nobits = elf.SHF_WRITE, elf.SHT_NOBITS
+    last = len(entries) - 1
+    for k, (name, output, addr, size, obj, fill, linker, merged, _) in enumerate(entries):
         # Only allocated output sections hold bytes (.debug_* offsets are
         # no addresses)
-        home = [s for s in by_name.get(entry.output, ())
-                if s.addr <= entry.addr < s.addr + s.size]
-        if not home:
+        sec = None
+        for candidate in by_name.get(output, ()):
+            if candidate.addr <= addr < candidate.addr + candidate.size:
+                sec = candidate
+                break
+        if sec is None:
             continue
+        # the extent, clipped as _map_spans() does
+        end = addr + size
+        if k < last:
+            after = entries[k + 1]
+            if after.output == output and addr <= after.addr < end:
+                end = after.addr
         comp = bucket = path = cls = None
-        if entry.fill:
+        if fill:
             bucket = model.BUCKET_PADDING
-        elif entry.linker:
+        elif linker:
             bucket = model.BUCKET_LINKER
-        elif entry.merged:
+        elif merged:
             bucket = model.BUCKET_MERGED_STRINGS
         else:
-            cls = input_class(entry.name)
-            if cls is None and home[0].flags & elf.SHF_WRITE \
-                    and home[0].type != elf.SHT_NOBITS:
+            cls = input_class(name)
+            if cls is None and sec.flags & write and sec.type != nobits:
                 cls = "data"    # a table or the like in a writable (mixed) section
-            if entry.object:
-                if entry.object not in sources:
-                    sources[entry.object] = objfiles.object_source(entry.object, root)
-                path = sources[entry.object]
-            comp = resolver.section(entry.name) or resolver.path(path)
-            if comp is None and resolver.catch_all is None \
-                    and _matches(entry.name, MERGED_SECTIONS):
+            if obj:
+                path = sources.get(obj)
+                if path is None and obj not in sources:
+                    path = sources[obj] = objfiles.object_source(obj, root)
+            comp = section_glob(name) if section_glob else None
+            if not comp:
+                comp = components[path] if path in components else \
+                    components.setdefault(path, resolver.path(path))
+            if comp is None and catch_all is None and _matches(name, MERGED_SECTIONS):
                 bucket = model.BUCKET_MERGED_STRINGS
-        sec = home[0]
-        claims.add(sec.index, entry.addr - sec.addr, end - sec.addr, RANK_MAP,
-                   model.SOURCE_MAP, comp, bucket, path, cls=cls)
+        key = (comp, bucket, path, cls)
+        payload = payloads.get(key)
+        if payload is None:
+            payload = payloads[key] = (RANK_MAP, comp, bucket, path, None, model.SOURCE_MAP,
+                                       cls)
+        # claims.add(), written out: the map's claims are the most numerous
+        start_at, end_at = addr - sec.addr, end - sec.addr
+        add_start, add_end, add_payload, limit, generated, stored = targets[sec.index]
+        if generated:
+            continue    # rank 3 claims nothing in a linker-generated section
+        if cls is not None and stored != (cls == "bss"):
+            payload = payload[:6] + (None,)
+        if start_at < 0:
+            start_at = 0
+        if end_at > limit:
+            end_at = limit
+        if start_at < end_at:
+            add_start(start_at)
+            add_end(end_at)
+            add_payload(payload)
     return sources
 
 
@@ -488,63 +586,140 @@ def _globs(image, claims, resolver):
     for sec in claims.sections.values():
         comp = resolver.section(sec.name)
         if comp:
-            claims.add(sec.index, 0, sec.size, RANK_SECTIONS, model.SOURCE_GLOBS,
-                       component=comp)
-    ordered = sorted((s for s in image.symbols if s.size and s.kind in SYMBOL_KINDS),
-                     key=lambda s: s.binding == "local")
-    for sym in ordered:
-        comp = resolver.symbol(sym.name)
+            claims.add(sec.index, 0, sec.size, (RANK_SECTIONS, comp, None, None, None,
+                                                model.SOURCE_GLOBS, None))
+    named, sections, source = claims.named, claims.sections, model.SOURCE_GLOBS
+    add_symbol = claims.add_symbol
+    symbol_glob = resolver.symbol if resolver.has_symbols else None
+    # globals first, each group in table order
+    ordered = [(s.binding == "local", number, s) for number, s in enumerate(image.symbols)
+               if s.size and s.kind in SYMBOL_KINDS]
+    ordered.sort()      # (local, number) is unique
+    classes = {}
+    for _, number, sym in ordered:
+        comp = symbol_glob(sym.name) if symbol_glob else None
         if comp:
-            claims.add_symbol(sym, RANK_SYMBOLS, model.SOURCE_GLOBS,
-                              component=comp, symbol=sym.name)
-        if id(sym) not in claims.named:
-            claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS, symbol=sym.name)
-        sec = claims.sections.get(sym.section)
-        if sym.kind == "object" and sec is not None and sec.cls == "code":
-            # a data object in an executable section (a Cortex-M .text that
-            # holds *(.rodata*)): its type says its class where no map does
-            claims.add_symbol(sym, RANK_LABEL, model.SOURCE_GLOBS,
-                              cls="data" if sec.flags & elf.SHF_WRITE else "rodata")
+            add_symbol(sym, (RANK_SYMBOLS, comp, None, None, sym.name, source, None))
+        if not named[number]:
+            add_symbol(sym, (RANK_LABEL, None, None, None, sym.name, source, None))
+        if sym.kind == "object":
+            sec = sections.get(sym.section)
+            if sec is not None and sec.cls == "code":
+                # a data object in an executable section (a Cortex-M .text
+                # that holds *(.rodata*)): its type says its class where no
+                # map does
+                cls = "data" if sec.flags & elf.SHF_WRITE else "rodata"
+                if cls not in classes:
+                    classes[cls] = (RANK_LABEL, None, None, None, None, source, cls)
+                add_symbol(sym, classes[cls])
 
 
-def _sweep(size, claims):
-    """Yield (start, end, owner, file, symbol, cls) runs; the last four are Claims.
+def _sweep(size, starts, ends, payloads):
+    """Yield (start, end, owner, file, symbol, cls) runs over one section's
+    claims (its columns); the last four are the winning claims' places in
+    the columns, or None.
 
-    The class comes from the map's input sections first, then from symbol
-    types, whatever the claims' ranks for owners.
+    Owner, file and symbol: the best-ranked claim that names one, the
+    earlier of two of one rank.  The class comes from the map's input
+    sections first, then from symbol types, whatever the claims' ranks
+    for owners.
+
+    Each run is one interval between consecutive claim boundaries.  The
+    claims are taken in clusters (claims that overlap, directly or
+    through others): most clusters of a large image are one function or
+    object that several sources claim with the same extent, and their
+    best claims are picked in one pass; other clusters go through the
+    heaps of _sweep_cluster().
     """
-    claims.sort(key=_START)
-    points = sorted({0, size}.union([c[0] for c in claims], [c[1] for c in claims]))
+    count = len(starts)
+    order = sorted(range(count), key=starts.__getitem__)
+    at = 0              # where the next run starts
+    i = 0
+    map_source = model.SOURCE_MAP
+    while i < count:
+        k = order[i]
+        start, end = starts[k], ends[k]
+        if start > at:
+            yield at, start, None, None, None, None
+        # The cluster, and while it keeps one extent the best claim of each
+        # kind: in order of place, the first of the best rank wins
+        p = payloads[k]
+        owner_rank = file_rank = symbol_rank = p[0]
+        owner = k if p[1] or p[2] else None
+        file = k if p[3] else None
+        symbol = k if p[4] else None
+        cls = k if p[6] else None
+        by_map = p[5] == map_source
+        last = end      # the cluster's end so far
+        same = True     # every claim of the cluster is [start, end)
+        j = i + 1
+        while j < count:
+            k = order[j]
+            other = starts[k]
+            if other >= last:
+                break
+            if other != start or ends[k] != end:
+                same = False
+                if ends[k] > last:
+                    last = ends[k]
+            elif same:
+                p = payloads[k]
+                rank = p[0]
+                if (p[1] or p[2]) and (owner is None or rank < owner_rank):
+                    owner, owner_rank = k, rank
+                if p[3] and (file is None or rank < file_rank):
+                    file, file_rank = k, rank
+                if p[4] and (symbol is None or rank < symbol_rank):
+                    symbol, symbol_rank = k, rank
+                if p[6] and (cls is None or not by_map and p[5] == map_source):
+                    cls, by_map = k, p[5] == map_source
+            j += 1
+        if not same:
+            yield from _sweep_cluster(order[i:j], starts, ends, payloads)
+            at, i = last, j
+            continue
+        yield start, end, owner, file, symbol, cls
+        at, i = end, j
+    if at < size:
+        yield at, size, None, None, None, None
+
+
+def _sweep_cluster(places, starts, ends, payloads):
+    """_sweep() over one cluster of overlapping claims (their places,
+    sorted by start): the best claim of each kind kept on a heap per kind."""
+    points = sorted(set([starts[k] for k in places]).union([ends[k] for k in places]))
     owners, files, symbols, classes = [], [], [], []
     push, pop = heapq.heappush, heapq.heappop
-    count = len(claims)
+    map_source = model.SOURCE_MAP
+    count = len(places)
     i = 0
-    for k in range(len(points) - 1):
-        p = points[k]
-        while i < count and claims[i][0] <= p:
-            c = claims[i]
-            # (rank, seq) is unique: the heap never compares the claims
-            entry = (c[2], c[3], c)
-            if c[4] or c[5]:
+    for n in range(len(points) - 1):
+        p = points[n]
+        while i < count and starts[places[i]] <= p:
+            k = places[i]
+            c = payloads[k]
+            # (rank, place) is unique: the heap never compares further
+            entry = (c[0], k)
+            if c[1] or c[2]:
                 push(owners, entry)
-            if c[6]:
+            if c[3]:
                 push(files, entry)
-            if c[7]:
+            if c[4]:
                 push(symbols, entry)
-            if c[9]:
-                push(classes, (c[8] != model.SOURCE_MAP, c[3], c))
+            if c[6]:
+                push(classes, (c[5] != map_source, k))
             i += 1
-        while owners and owners[0][2][1] <= p:
+        while owners and ends[owners[0][1]] <= p:
             pop(owners)
-        while files and files[0][2][1] <= p:
+        while files and ends[files[0][1]] <= p:
             pop(files)
-        while symbols and symbols[0][2][1] <= p:
+        while symbols and ends[symbols[0][1]] <= p:
             pop(symbols)
-        while classes and classes[0][2][1] <= p:
+        while classes and ends[classes[0][1]] <= p:
             pop(classes)
-        yield (p, points[k + 1], owners[0][2] if owners else None,
-               files[0][2] if files else None, symbols[0][2] if symbols else None,
-               classes[0][2] if classes else None)
+        yield (p, points[n + 1], owners[0][1] if owners else None,
+               files[0][1] if files else None, symbols[0][1] if symbols else None,
+               classes[0][1] if classes else None)
 
 
 #: Bytes an assembler or linker pads code with, per machine (multi-byte NOPs
@@ -619,11 +794,15 @@ _PLAIN_RUN = (None, None, None, None)
 
 
 def _unowned(sec, start, end, file, symbol, ctx):
-    """Owners of a run no claim owns: yield (start, end, comp, bucket, source, file)."""
+    """Owners of a run no claim owns: yield (start, end, comp, bucket, source, file).
+
+    file and symbol are the payloads of the run's best claims that name
+    a file or a symbol, or None.
+    """
     if sec.index in ctx.claims.linker:
         yield start, end, None, model.BUCKET_LINKER, None, None
     elif (file or symbol) and ctx.resolver.catch_all:
-        yield start, end, ctx.resolver.catch_all, None, (file or symbol).source, None
+        yield start, end, ctx.resolver.catch_all, None, (file or symbol)[SOURCE], None
     elif ctx.merged_section(sec):
         yield start, end, None, model.BUCKET_MERGED_STRINGS, None, None
     else:
@@ -645,24 +824,41 @@ def _pieces(ctx):
          each of CLASS_SOURCES decided
     """
     pieces = []
+    new, Piece = tuple.__new__, model.Piece
     class_bytes = dict.fromkeys(CLASS_SOURCES, 0)
+    by_flags = by_map = by_symbols = 0
+    map_source = model.SOURCE_MAP
     for index, sec in sorted(ctx.claims.sections.items()):
+        # a section's claims go once its runs are made
+        starts, ends, payloads = ctx.claims.lists.pop(index)
+        ctx.claims.targets.pop(index)
         runs = []           # [key, start, end], key: cls + the Piece fields after size
         last = None
-        for start, end, owner, file, symbol, cls in \
-                _sweep(sec.size, ctx.claims.lists[index]):
-            name = file[6] if file else None
-            symbol_name = symbol[7] if symbol else None
+        for start, end, owner, file, symbol, cls in _sweep(sec.size, starts, ends, payloads):
+            if file is not None:
+                file = payloads[file]
+                name = file[3]
+            else:
+                name = None
+            if symbol is not None:
+                symbol = payloads[symbol]
+                symbol_name = symbol[4]
+            else:
+                symbol_name = None
             if cls is None:
                 kind = sec.cls
-                class_bytes[CLASS_FLAGS] += end - start
+                by_flags += end - start
             else:
-                kind = cls[9]
-                class_bytes[CLASS_MAP if cls[8] == model.SOURCE_MAP
-                            else CLASS_SYMBOLS] += end - start
-            if owner:
+                cls = payloads[cls]
+                kind = cls[6]
+                if cls[5] == map_source:
+                    by_map += end - start
+                else:
+                    by_symbols += end - start
+            if owner is not None:
                 # the common case, kept free of the generator below
-                key = (kind, owner[4], owner[5], owner[8], name, symbol_name)
+                owner = payloads[owner]
+                key = (kind, owner[1], owner[2], owner[5], name, symbol_name)
                 if last and last[0] == key and last[2] == start:
                     last[2] = end
                 else:
@@ -677,8 +873,12 @@ def _pieces(ctx):
                     continue
                 last = [key, lo, hi]
                 runs.append(last)
-        pieces += [model.Piece(sec.name, key[0], start, end - start, *key[1:])
+        section = sec.name
+        pieces += [new(Piece, (section, key[0], start, end - start, *key[1:]))
                    for key, start, end in runs]
+    class_bytes[CLASS_MAP] += by_map
+    class_bytes[CLASS_SYMBOLS] += by_symbols
+    class_bytes[CLASS_FLAGS] += by_flags
     return pieces, class_bytes
 
 
@@ -689,20 +889,23 @@ def check_invariant(image, pieces):
     which also keeps sections that share a name (relocatable objects) apart.
     """
     totals = dict.fromkeys(model.CLASSES, 0)
+    classes = model.CLASSES
     pos = 0
+    count = len(pieces)
     for sec in image.allocated():
         at = 0
-        while at < sec.size and pos < len(pieces):
-            piece = pieces[pos]
-            if (piece.section, piece.offset) != (sec.name, at) or piece.size <= 0 \
-                    or piece.cls not in model.CLASSES \
-                    or (piece.cls == "bss") != (sec.type == elf.SHT_NOBITS and sec.cls == "bss"):
+        name, size = sec.name, sec.size
+        bss = sec.type == elf.SHT_NOBITS and sec.cls == "bss"
+        while at < size and pos < count:
+            section, cls, offset, length, component, bucket = pieces[pos][:6]
+            if section != name or offset != at or length <= 0 or cls not in classes \
+                    or (cls == "bss") != bss:
                 raise AttributionError(f"{sec.name}: pieces do not tile the section "
                                        f"at offset {at:#x}")
-            if (piece.component is None) == (piece.bucket is None):
+            if (component is None) == (bucket is None):
                 raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
                                        "one of component and bucket")
-            at += piece.size
+            at += length
             pos += 1
         if at != sec.size:
             raise AttributionError(f"{sec.name}: pieces cover {at} of {sec.size} bytes")
@@ -806,6 +1009,7 @@ def _attribute(image, components, map_path, objects, project_root):
         ctx.known = _map(image, claims, resolver, root, ctx.link_map, units, unit_paths)
     else:
         unavailable[model.SOURCE_MAP] = "no map given"
+    del units           # their claims are made: not kept for the sweep
     names = objfiles.FileNames([p for p in unit_paths + list(ctx.known.values()) if p],
                                root)
     defined = {name: ctx.object_path(obj) for name, obj in

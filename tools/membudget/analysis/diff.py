@@ -214,14 +214,14 @@ def _ids(doc):
 
 def _strip_prefixes(rows):
     """Cut the directory all absolute file paths of one build share."""
-    absolute = [r["file"] for r in rows if r["file"] and os.path.isabs(r["file"])]
+    absolute = {f for f in {r["file"] for r in rows} if f and os.path.isabs(f)}
     if not absolute:
         return {}
-    if len(set(absolute)) == 1:
-        common = os.path.dirname(absolute[0])
+    if len(absolute) == 1:
+        common = os.path.dirname(next(iter(absolute)))
     else:
         common = os.path.commonpath(absolute)
-    return {f: os.path.relpath(f, common) for f in set(absolute)}
+    return {f: os.path.relpath(f, common) for f in absolute}
 
 
 def _entries(doc):
@@ -273,17 +273,21 @@ def match(base_entries, head_entries):
             if k is not None:
                 group = groups.get(k)
                 if group is None:
-                    groups[k] = ([e], [])
+                    groups[k] = [e]
                 else:
-                    group[0].append(e)
+                    group.append(e)
+        heads = {}
         for e in head_left:
             k = key(e)
-            if k is not None:
-                group = groups.get(k)
-                if group is not None:
-                    group[1].append(e)
+            if k is not None and k in groups:
+                group = heads.get(k)
+                if group is None:
+                    heads[k] = [e]
+                else:
+                    group.append(e)
         paired = set()
-        for b_list, h_list in groups.values():
+        for k, b_list in groups.items():
+            h_list = heads.get(k)
             if h_list:
                 for b, h in _pair(b_list, h_list):
                     pairs.append((b, h))

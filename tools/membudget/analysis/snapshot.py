@@ -18,6 +18,7 @@ document first, so it only ever compares documents.
 import hashlib
 import os
 import subprocess
+from operator import itemgetter
 
 from ..model import InputError
 from ..read.snapshot import KIND
@@ -41,13 +42,15 @@ def symbols(pieces):
     """Sum pieces per (owner, file, symbol, class), in a stable order."""
     sums = {}
     for piece in pieces:
-        owner = piece.component if piece.component is not None else piece.bucket
-        key = (owner, piece.file, piece.symbol, piece.cls)
-        sums[key] = sums.get(key, 0) + piece.size
-    rows = [{"name": name, "file": file, "owner": owner, "class": cls, "size": size}
-            for (owner, file, name, cls), size in sums.items()]
-    rows.sort(key=lambda r: (r["owner"], r["file"] or "", r["name"] or "", r["class"]))
-    return rows
+        # fields by place: component, bucket, file, symbol, class; size
+        key = (piece[4] if piece[4] is not None else piece[5], piece[7], piece[8], piece[1])
+        sums[key] = sums.get(key, 0) + piece[3]
+    # sorted (stably: in the order of the sums) by owner, file, name, class
+    order = [((owner, file or "", name or "", cls), owner, file, name, cls, size)
+             for (owner, file, name, cls), size in sums.items()]
+    order.sort(key=itemgetter(0))
+    return [{"name": name, "file": file, "owner": owner, "class": cls, "size": size}
+            for _, owner, file, name, cls, size in order]
 
 
 def compilers(image):

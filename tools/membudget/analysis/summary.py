@@ -142,23 +142,23 @@ class Summary:
         return lines + self.image_budgets + self.region_budgets
 
 
-def _owner(piece):
-    return piece.component if piece.component is not None else piece.bucket
-
-
-def _detail_key(piece, by):
-    value = {"file": piece.file, "symbol": piece.symbol, "section": piece.section}[by]
-    return value if value else NO_KEY[by]
-
-
 def _details(pieces, by, top, owner_order, xip):
     """Group pieces by (key, owner); keep the largest top rows per owner."""
-    groups = {}
-    seen = {}
+    field = {"file": 7, "symbol": 8, "section": 0}[by]     # the Piece field
+    missing = NO_KEY[by]
+    # bytes per (key, owner, class), in the order the keys first come
+    sums = {}
     for piece in pieces:
-        ident = (_detail_key(piece, by), _owner(piece))
-        groups.setdefault(ident, Sizes(xip=xip)).add(piece.cls, piece.size)
-        seen.setdefault(ident, len(seen))
+        ident = (piece[field] or missing,
+                 piece[4] if piece[4] is not None else piece[5], piece[1])
+        sums[ident] = sums.get(ident, 0) + piece[3]
+    groups = {}
+    for (key, owner, cls), size in sums.items():
+        sizes = groups.get((key, owner))
+        if sizes is None:
+            sizes = groups[(key, owner)] = Sizes(xip=xip)
+        sizes.add(cls, size)
+    seen = {ident: place for place, ident in enumerate(groups)}
     rows = [DetailRow(key, owner, sizes) for (key, owner), sizes in groups.items()]
     rank = {name: i for i, name in enumerate(owner_order)}
     if by == "section":
@@ -203,16 +203,25 @@ def summarize(attribution, budgets=None, by="component", top=None, retention=Non
     image = attribution.image
     uses = regions_mod.used(image, attribution.link_map)
     xip = regions_mod.executes_in_place(image, uses, budgets)
+    # bytes per (component, bucket, class): one pass over the pieces
+    sums = {}
+    for piece in attribution.pieces:
+        key = (piece[4], piece[5], piece[1])
+        sums[key] = sums.get(key, 0) + piece[3]
     per_owner = {}
     total = Sizes(xip=xip)
-    for piece in attribution.pieces:
-        per_owner.setdefault(_owner(piece), Sizes(xip=xip)).add(piece.cls, piece.size)
-        total.add(piece.cls, piece.size)
+    for (component, bucket, cls), size in sums.items():
+        owner = component if component is not None else bucket
+        sizes = per_owner.get(owner)
+        if sizes is None:
+            sizes = per_owner[owner] = Sizes(xip=xip)
+        sizes.add(cls, size)
+        total.add(cls, size)
 
     defs = budgets.components if budgets else []
     names = [c.name for c in defs]
-    names += sorted(p.component for p in attribution.pieces
-                    if p.component is not None and p.component not in names)
+    names += sorted({component for component, _, _ in sums
+                     if component is not None and component not in names})
     names = list(dict.fromkeys(names))
     caps = {c.name: c.budgets for c in defs}
     components = []
@@ -221,8 +230,7 @@ def summarize(attribution, budgets=None, by="component", top=None, retention=Non
         components.append(Row(name, "component", sizes,
                               _budget_lines(name, caps.get(name, {}), sizes)))
     bucket_names = list(BUCKETS) + sorted(
-        p.bucket for p in attribution.pieces
-        if p.bucket is not None and p.bucket not in BUCKETS)
+        {bucket for _, bucket, _ in sums if bucket is not None and bucket not in BUCKETS})
     buckets = [Row(name, "bucket", per_owner.get(name, Sizes(xip=xip)))
                for name in dict.fromkeys(bucket_names)]
 

@@ -21,6 +21,7 @@ DWARF is not an error: read_units() returns an empty list.
 import struct
 import zlib
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from .. import model
 from .elf import SHF_COMPRESSED, SHT_RELA
@@ -77,6 +78,8 @@ REF_FORMS = (0x11, 0x12, 0x13, 0x14, 0x15)
 DATA_FORMS = (0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)
 # Kinds of the steps of _Unit.decoder()
 STEP_FIXED, STEP_EXPRLOC, STEP_STRING, STEP_OTHER = range(4)
+# Kinds of the steps of _Unit.skipper()
+SKIP_FIXED, SKIP_LEB, SKIP_ULEB_BLOCK, SKIP_BLOCK, SKIP_STRING, SKIP_SIBLING = range(6)
 
 
 class DwarfError(Exception):
@@ -123,21 +126,52 @@ def _cstring(data, pos):
     return data[pos:end].decode("utf-8", "replace"), end + 1
 
 
+class _Sections(dict):
+    """Section name -> contents, an uncompressed section copied out of the
+    file's bytes when first asked for: a linked image's .debug_line and
+    .debug_loclists, most of its DWARF, are never read."""
+
+    def __init__(self, data):
+        super().__init__()
+        self.data = data
+        self.spans = {}
+
+    def get(self, name, default=None):
+        if name in self:
+            return self[name]
+        span = self.spans.get(name)
+        if span is None:
+            return default
+        contents = self[name] = self.data[span[0]:span[1]]
+        return contents
+
+
 class _Debug:
     """The DWARF sections of one image and the readers over them."""
 
     def __init__(self, image, data):
         self.e = "<" if image.endian == "little" else ">"
-        self.sections = {}
+        self.sections = _Sections(data)
         for sec in image.sections:
             if sec.name.startswith(".debug_") and sec.type != 8:
-                self.sections[sec.name] = self._contents(image, data, sec)
+                # a later section of the same name wins, as it always did
+                self.sections.pop(sec.name, None)
+                self.sections.spans.pop(sec.name, None)
+                if sec.flags & SHF_COMPRESSED or image.type == "ET_REL":
+                    # inflated now: a bad one is bad DWARF, used or not
+                    self.sections[sec.name] = self._contents(image, data, sec)
+                else:
+                    self.sections.spans[sec.name] = (sec.offset, sec.offset + sec.size)
         if image.type == "ET_REL":
             self._relocate(image, data)
         self.info = self.sections.get(".debug_info", b"")
         self.abbrevs = {}
+        # abbreviations, one tuple per distinct one; and by the bytes of
+        # their attribute list: (abbreviation, bytes it takes)
+        self.entries = {}
         self.plans = {}
         self.decoders = {}
+        self.skippers = {}
 
     def _relocate(self, image, data):
         """Apply SHT_RELA relocations to the DWARF sections of an object.
@@ -202,6 +236,7 @@ class _Debug:
         if table is not None:
             return table
         data = self.sections.get(".debug_abbrev", b"")
+        entries = self.entries
         table = {}
         pos = offset
         while True:
@@ -211,6 +246,29 @@ class _Debug:
             tag, pos = _uleb(data, pos)
             children = data[pos]
             pos += 1
+            # Nearly always every attribute and form code is one byte and
+            # no form is implicit_const: the list is the bytes up to the
+            # first (0, 0) pair, read in one piece.  Other lists are read
+            # one attribute at a time, and kept by those bytes too when the
+            # reading stayed within them (so the same bytes read the same)
+            end = data.find(b"\0\0", pos)
+            while end >= 0 and (end - pos) & 1:
+                end = data.find(b"\0\0", end + 1)
+            key = None
+            if end >= 0:
+                spec = data[pos:end]
+                key = (tag, children, spec)
+                found = entries.get(key)
+                if found is None and (not spec or max(spec) < 0x80) \
+                        and 0x21 not in spec[1::2]:
+                    entry = (tag, bool(children),
+                             tuple(zip(spec[::2], spec[1::2], repeat(None))))
+                    found = entries[key] = (entries.setdefault(entry, entry), end + 2 - pos)
+                if found is not None:
+                    table[code] = found[0]
+                    pos += found[1]
+                    continue
+            start = pos
             attrs = []
             while True:
                 # attribute and form codes are nearly always one byte each
@@ -226,7 +284,10 @@ class _Debug:
                 if form == 0x21:
                     const, pos = _sleb(data, pos)
                 attrs.append((attr, form, const))
-            table[code] = (tag, bool(children), tuple(attrs))
+            entry = (tag, bool(children), tuple(attrs))
+            table[code] = entry = entries.setdefault(entry, entry)
+            if key is not None and pos - start <= len(key[2]) + 2:
+                entries[key] = (entry, pos - start)
         self.abbrevs[offset] = table
         return table
 
@@ -270,9 +331,10 @@ class _Unit:
             raise DwarfError(f"unit at {offset:#x}: address size {self.addr_size}")
         self.first_die = pos
         self.abbrev = dbg.abbrev_table(abbrev)
-        self.plans = dbg.plans.setdefault((abbrev, self.addr_size, self.offset_size,
-                                           self.version), {})
+        self.plans = {}
         self.decoders = {}
+        self.skips = {}
+        self.type_sizes = {}
         self.addr_fmt = e + {2: "H", 4: "I", 8: "Q"}[self.addr_size]
         self.off_fmt = e + osz
         self.str_offsets_base = self.addr_base = self.rnglists_base = None
@@ -339,15 +401,116 @@ class _Unit:
         """
         plan = self.plans.get(code)
         if plan is None:
-            fixed, sib_at, sib_fmt = 0, None, None
-            for attr, form, _ in self.abbrev[code][2]:
-                size = None if fixed is None else self.form_size(form)
-                if attr == AT_SIBLING and fixed is not None and form in REF_FORMS[:4]:
-                    sib_at = fixed
-                    sib_fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[FIXED_FORMS[form]]
-                fixed = None if size is None else fixed + size
-            plan = self.plans[code] = (fixed, sib_at, sib_fmt)
+            # units share their abbreviations' shapes: each planned once
+            entry = self.abbrev[code]
+            # abbreviations are interned (_Debug.entries): id() is the shape
+            key = (id(entry), self.addr_size, self.offset_size, self.version)
+            plan = self.dbg.plans.get(key)
+            if plan is None:
+                plan = self.dbg.plans[key] = self._plan(entry[2])
+            self.plans[code] = plan
         return plan
+
+    def skipper(self, code):
+        """How to find where a DIE of abbreviation code ends, and its
+        DW_AT_sibling, without decoding it: steps (kind, a, b), or None.
+
+        For a DIE plan() cannot step over: one with children whose
+        sibling follows a form of varying size (a function's frame base),
+        or one without children whose forms vary (an inline string).
+        None when a form cannot be stepped over (indirect, unknown), or a
+        DIE with children has no one DW_AT_sibling of a ref form.
+        """
+        entry = self.abbrev.get(code)
+        if entry is None:
+            return None
+        key = (id(entry), self.addr_size, self.offset_size, self.version)
+        if key in self.dbg.skippers:
+            return self.dbg.skippers[key]
+        steps, fixed, siblings = [], 0, 0
+        for attr, form, _ in entry[2]:
+            size = self.form_size(form)
+            if attr == AT_SIBLING and entry[1]:
+                if form not in REF_FORMS[:4]:
+                    steps = None
+                    break
+                siblings += 1
+                if fixed:
+                    steps.append((SKIP_FIXED, fixed, None))
+                    fixed = 0
+                steps.append((SKIP_SIBLING, struct.Struct(self.dbg.e + {
+                    1: "B", 2: "H", 4: "I", 8: "Q"}[size]), size))
+                continue
+            if size is not None:
+                fixed += size
+                continue
+            if fixed:
+                steps.append((SKIP_FIXED, fixed, None))
+                fixed = 0
+            if form in ULEB_FORMS or form == FORM_SDATA:
+                steps.append((SKIP_LEB, None, None))
+            elif form == FORM_STRING:
+                steps.append((SKIP_STRING, None, None))
+            elif form in BLOCK_FORMS and BLOCK_FORMS[form] == 0:
+                steps.append((SKIP_ULEB_BLOCK, None, None))
+            elif form in BLOCK_FORMS:
+                prefix = BLOCK_FORMS[form]
+                steps.append((SKIP_BLOCK, struct.Struct(self.dbg.e + {
+                    1: "B", 2: "H", 4: "I"}[prefix]), prefix))
+            else:
+                steps = None
+                break
+        if steps is not None:
+            if fixed:
+                steps.append((SKIP_FIXED, fixed, None))
+            if entry[1] and siblings != 1:
+                steps = None
+        steps = self.dbg.skippers[key] = tuple(steps) if steps is not None else None
+        return steps
+
+    def skip(self, steps, pos):
+        """Run skipper() steps from pos (after the code): (end, sibling
+        value or None), or None when die() must decide (a read past the
+        section: die() raises or reads exactly as it always did)."""
+        info = self.dbg.info
+        sibling = None
+        try:
+            for kind, a, b in steps:
+                if kind == SKIP_FIXED:
+                    pos += a
+                elif kind == SKIP_LEB:
+                    while info[pos] >= 0x80:
+                        pos += 1
+                    pos += 1
+                elif kind == SKIP_ULEB_BLOCK:
+                    length = info[pos]
+                    if length < 0x80:
+                        pos += 1 + length
+                    else:
+                        length, pos = _uleb(info, pos)
+                        pos += length
+                elif kind == SKIP_BLOCK:
+                    pos += b + a.unpack_from(info, pos)[0]
+                elif kind == SKIP_STRING:
+                    pos = info.index(b"\0", pos) + 1
+                else:
+                    sibling = a.unpack_from(info, pos)[0]
+                    pos += b
+        except (IndexError, ValueError, struct.error):
+            return None
+        # Every fixed-size read ended before pos: within the section
+        return (pos, sibling) if pos <= len(info) else None
+
+    def _plan(self, specs):
+        """plan() for an abbreviation's attributes."""
+        fixed, sib_at, sib_fmt = 0, None, None
+        for attr, form, _ in specs:
+            size = None if fixed is None else self.form_size(form)
+            if attr == AT_SIBLING and fixed is not None and form in REF_FORMS[:4]:
+                sib_at = fixed
+                sib_fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[FIXED_FORMS[form]]
+            fixed = None if size is None else fixed + size
+        return fixed, sib_at, sib_fmt
 
     def decoder(self, code):
         """How to decode a DIE of abbreviation code: (tag, children, steps).
@@ -366,7 +529,7 @@ class _Unit:
             raise DwarfError(f"unit at {self.offset:#x}: unknown abbreviation {code}")
         tag, children, specs = entry
         # units repeat the same abbreviations: compile each shape once
-        key = (specs, self.addr_size, self.offset_size, self.version)
+        key = (id(entry), self.addr_size, self.offset_size, self.version)
         steps = self.dbg.decoders.get(key)
         if steps is None:
             steps = self.dbg.decoders[key] = self._steps(specs)
@@ -511,9 +674,21 @@ class _Unit:
         return None
 
     def type_size(self, ref, depth=0):
-        """Byte size of the type DIE at unit offset ref, or None."""
+        """Byte size of the type DIE at unit offset ref, or None.
+
+        Known sizes are kept per (ref, depth): a unit's variables share
+        their base types.
+        """
         if depth > 8 or ref is None:
             return None
+        key = (ref, depth)
+        if key in self.type_sizes:
+            return self.type_sizes[key]
+        size = self.type_sizes[key] = self._type_size(ref, depth)
+        return size
+
+    def _type_size(self, ref, depth):
+        """type_size() decoding the DIE."""
         tag, children, attrs, pos = self.die(self.offset + ref)
         if AT_BYTE_SIZE in attrs and attrs[AT_BYTE_SIZE][0] in DATA_FORMS:
             return attrs[AT_BYTE_SIZE][1]
@@ -668,6 +843,28 @@ def _static_address(unit, expr):
     return None
 
 
+#: How _variables() steps over a top-level DIE (_action())
+STEP_SIBLING, STEP_OVER, STEP_SKIP, STEP_DECODE = range(4)
+
+
+def _action(unit, code):
+    """How _variables() steps over DIEs of abbreviation code: to their
+    DW_AT_sibling at a fixed place (STEP_SIBLING, place, struct), over
+    attributes of a fixed size (STEP_OVER, size), with skipper() steps
+    (STEP_SKIP, steps, children), or by decoding them (STEP_DECODE): a
+    variable, an unknown code, or forms skipper() cannot step over."""
+    entry = unit.abbrev.get(code)
+    if entry is None or entry[0] == TAG_VARIABLE:
+        return (STEP_DECODE,)
+    fixed, sib_at, sib_fmt = unit.plan(code)
+    if entry[1] and sib_at is not None:
+        return STEP_SIBLING, sib_at, struct.Struct(sib_fmt)
+    if not entry[1] and fixed is not None:
+        return STEP_OVER, fixed
+    steps = unit.skipper(code)
+    return (STEP_SKIP, steps, entry[1]) if steps is not None else (STEP_DECODE,)
+
+
 def _variables(unit, pos):
     """Top-level variables with a static address: [(addr, size or None)].
 
@@ -676,21 +873,32 @@ def _variables(unit, pos):
     """
     found = []
     info = unit.dbg.info
-    while pos < unit.end:
+    base, end = unit.offset, unit.end
+    actions = {}        # abbreviation code -> how to step over its DIEs
+    while pos < end:
         code = info[pos]
         if code < 0x80:
             after = pos + 1
         else:
             code, after = _uleb(info, pos)
-        entry = unit.abbrev.get(code)
-        if entry is not None and entry[0] != TAG_VARIABLE:
-            fixed, sib_at, sib_fmt = unit.plan(code)
-            if entry[1] and sib_at is not None:
-                pos = unit.sibling(struct.unpack_from(sib_fmt, info, after + sib_at)[0],
-                                   after)
-                continue
-            if not entry[1] and fixed is not None:
-                pos = after + fixed
+        action = actions.get(code)
+        if action is None:
+            action = actions[code] = _action(unit, code)
+        kind = action[0]
+        if kind == STEP_SIBLING:
+            value = action[2].unpack_from(info, after + action[1])[0]
+            pos = base + value
+            if pos < after:
+                unit.sibling(value, after)      # raises: it points back
+            continue
+        if kind == STEP_OVER:
+            pos = after + action[1]
+            continue
+        if kind == STEP_SKIP:
+            # what die() would find, without decoding every attribute
+            skipped = unit.skip(action[1], after)
+            if skipped is not None:
+                pos = unit.sibling(skipped[1], skipped[0]) if action[2] else skipped[0]
                 continue
         tag, children, attrs, pos = unit.die(pos)
         if tag is None:

@@ -94,12 +94,19 @@ def read_fdes(image, data):
     blob = data[sec.offset:sec.offset + sec.size]
     e = "<" if image.endian == "little" else ">"
     addr_fmt = "I" if image.elfclass == 32 else "Q"
+    word = struct.Struct(e + "I").unpack_from
     cies = {}
+    # a CIE's encoding of a fixed size and an absolute or pc-relative
+    # application (nearly all): (struct, pc-relative), read here without
+    # _pointer(); other encodings: None
+    direct = {}
     fdes = []
     pos = 0
+    size = len(blob)
+    base = sec.addr
     try:
-        while pos + 4 <= len(blob):
-            length, = struct.unpack_from(e + "I", blob, pos)
+        while pos + 4 <= size:
+            length, = word(blob, pos)
             body = pos + 4
             if length == 0:             # terminator
                 pos = body
@@ -108,17 +115,26 @@ def read_fdes(image, data):
                 length, = struct.unpack_from(e + "Q", blob, body)
                 body += 8
             end = body + length
-            if end > len(blob):
+            if end > size:
                 raise _Bad(f"record at {pos:#x} runs past the section")
-            cie_id, = struct.unpack_from(e + "I", blob, body)
+            cie_id, = word(blob, body)
             if cie_id == 0:
-                cies[pos] = _cie_encoding(blob, body, end, e, addr_fmt)
+                enc = cies[pos] = _cie_encoding(blob, body, end, e, addr_fmt)
+                code = PE_FORMAT.get(enc & 0x0F, False)
+                direct[pos] = (struct.Struct(e + (code or addr_fmt)), enc & 0x70 == PE_PCREL) \
+                    if code is not False and enc & 0x70 in (0, PE_PCREL) else None
             else:
                 cie = body - cie_id
                 if cie not in cies:
                     raise _Bad(f"FDE at {pos:#x} points to no CIE")
                 field = body + 4
-                pc, _ = _pointer(blob, field, cies[cie], e, addr_fmt, sec.addr + field)
+                how = direct[cie]
+                if how is None:
+                    pc, _ = _pointer(blob, field, cies[cie], e, addr_fmt, base + field)
+                else:
+                    pc = how[0].unpack_from(blob, field)[0]
+                    if how[1]:
+                        pc += base + field
                 fdes.append((pos, end - pos, pc))
             pos = end
     except (_Bad, IndexError, ValueError, struct.error) as err:

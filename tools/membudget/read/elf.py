@@ -19,6 +19,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import mmap
 import struct
 
 from .. import model
@@ -121,11 +122,15 @@ class _Reader:
                       f"past end of file ({len(self.data)} bytes)")
         return struct.unpack_from(fmt, self.data, offset)
 
-    def blob(self, offset, size, what):
-        """Return size bytes at offset, or fail naming what was read."""
+    def check(self, offset, size, what):
+        """Fail naming what was read unless size bytes at offset are in the file."""
         if offset < 0 or size < 0 or offset + size > len(self.data):
             self.fail(f"{what}: offset {offset:#x} + size {size:#x} "
                       f"past end of file ({len(self.data)} bytes)")
+
+    def blob(self, offset, size, what):
+        """Return size bytes at offset, or fail naming what was read."""
+        self.check(offset, size, what)
         return self.data[offset:offset + size]
 
 
@@ -192,7 +197,7 @@ def _sections(rd, headers, shstrndx):
             continue
         sname = _string(names, name, rd.path, f"section {index} name")
         if sh_type not in (SHT_NULL, SHT_NOBITS):
-            rd.blob(off, size, f"section {sname}")
+            rd.check(off, size, f"section {sname}")
         sections.append(model.Section(
             index=index, name=sname, cls=classify(flags, sh_type), addr=addr,
             size=size, offset=off, flags=flags, type=sh_type, align=align,
@@ -259,29 +264,39 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
     strings = rd.blob(soff, ssize, "symbol string table")
     xindex = _xindex_table(rd, endian, headers, symtab_index)
     thumb = machine == EM_ARM
+    new, Symbol = tuple.__new__, model.Symbol
+    # st_info's halves, named once
+    kinds = [SYMBOL_KINDS.get(k, f"type{k}") for k in range(16)]
+    bindings = [SYMBOL_BINDINGS.get(b, f"bind{b}") for b in range(16)]
+    # A string table of ASCII (nearly always) is decoded once and each name
+    # sliced out of the text: its character offsets are byte offsets
+    text = strings.decode("ascii") if strings.isascii() else None
     symbols = []
     current_file = None
-    for number, entry in enumerate(struct.iter_unpack(endian + fmt, raw)):
-        if number == 0:
-            continue
+    entries = struct.iter_unpack(endian + fmt, raw)
+    next(entries, None)
+    for number, entry in enumerate(entries, 1):
         if bits == 32:
             name, value, ssize_, info, _, shndx = entry
         else:
             name, info, _, shndx, value, ssize_ = entry
         kind = info & 0xF
         binding = info >> 4
-        sname = _string(strings, name, rd.path, f"symbol {number}") if name else ""
+        if not name:
+            sname = ""
+        elif text is not None and name < len(text) and (end := text.find("\0", name)) >= 0:
+            sname = text[name:end]
+        else:
+            sname = _string(strings, name, rd.path, f"symbol {number}")
         if shndx == SHN_XINDEX and xindex is not None and number < len(xindex):
             shndx = xindex[number]
         if kind == STT_FILE:
             current_file = sname or None
         if thumb and kind == STT_FUNC:
             value &= ~1
-        symbols.append(model.Symbol(
-            name=sname, addr=value, size=ssize_, section=shndx,
-            kind=SYMBOL_KINDS.get(kind, f"type{kind}"),
-            binding=SYMBOL_BINDINGS.get(binding, f"bind{binding}"),
-            file=current_file if binding == 0 and kind != STT_FILE else None))
+        symbols.append(new(Symbol, (
+            sname, value, ssize_, shndx, kinds[kind], bindings[binding],
+            current_file if binding == 0 and kind != STT_FILE else None)))
     return symbols
 
 
@@ -339,20 +354,33 @@ def read_image(path):
     @v path             file name
     @ret image          model.Image (symbols from .symtab, else .dynsym)
     @raises InputError  unreadable file or malformed ELF
+
+    The file is mapped, not read: Image.data is an mmap, read like bytes
+    (slices are bytes), and only the pages something reads (headers,
+    symbols, the DWARF that attribution uses) take memory.  Most of a
+    large image's bytes (.debug_line, .debug_loclists, code) are never
+    read; its hash is computed from the file.  A file that cannot be
+    mapped (empty, a pipe) is read as before.
     """
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            try:
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                data = f.read()
+                digest = hashlib.sha256(data).hexdigest()
+            else:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
     with gc_paused():
-        return _image(path, data)
+        return _image(path, data, digest)
 
 
 def read_image_bytes(path, data):
     """read_image() on bytes already read (an archive member); path names them."""
     with gc_paused():
-        return _image(path, data)
+        return _image(path, data, hashlib.sha256(data).hexdigest())
 
 
 def symbol_table(image, table):
@@ -373,8 +401,8 @@ def symbol_table(image, table):
                     headers, table.index, machine)
 
 
-def _image(path, data):
-    """read_image() on the file's bytes."""
+def _image(path, data, digest):
+    """read_image() on the file's bytes (digest: their sha256)."""
     rd = _Reader(str(path), data)
     bits, endian, fields = _header(rd)
     e_type, machine = fields[0], fields[1]
@@ -393,7 +421,7 @@ def _image(path, data):
         type=ELF_TYPES.get(e_type, f"ET_{e_type}"),
         sections=sections, symbols=symbols,
         build_id=_build_id(rd, endian, sections),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         has_dwarf=".debug_info" in debug or ".zdebug_info" in debug, data=data,
         entry=fields[3] or None)
 

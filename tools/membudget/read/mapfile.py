@@ -32,6 +32,7 @@ Symbol and assignment lines are skipped.  Anything else is an InputError.
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .. import model
 from . import ldscript
@@ -51,9 +52,11 @@ GOLD_FILL = ("fill", "zero fill")
 GOLD_MERGED = ("merge strings", "merge constants")
 
 
-@dataclass(frozen=True)
-class MapEntry:
-    """One input section (or fill, or data statement) of an output section."""
+class MapEntry(NamedTuple):
+    """One input section (or fill, or data statement) of an output section.
+
+    A named tuple, as model.Symbol: a large map has hundreds of thousands.
+    """
 
     name: str           # input section name, "*fill*" or e.g. "LONG"
     output: str         # the output section it was placed in
@@ -112,8 +115,21 @@ def _hex(token):
         return None
 
 
+#: Line breaks str.splitlines() knows besides "\n"
+OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+#: The first line that is the memory map's heading, give or take blanks
+HEADING_RE = re.compile(r"^[^\S\n]*(?:%s|%s)[^\S\n]*$" % (re.escape(GNU_HEADING),
+                                                         re.escape(GOLD_HEADING)), re.M)
+#: Characters of the memory map split into lines at a time
+WINDOW = 1 << 20
+
+
 def _read(path):
-    """Return the map's lines."""
+    """Return the map's text, its lines ending in "\n" alone.
+
+    A map written with "\r\n" (or any break str.splitlines() knows) has
+    its lines joined again with "\n": the lines are the same.
+    """
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -121,7 +137,21 @@ def _read(path):
         raise model.InputError(path, err.strerror or str(err)) from None
     if b"\0" in raw:
         raise model.InputError(path, "not a linker map file (binary data)")
-    return raw.decode("utf-8", "replace").splitlines()
+    text = raw.decode("utf-8", "replace")
+    del raw
+    if any(brk in text for brk in OTHER_BREAKS):
+        text = "\n".join(text.splitlines())
+    return text
+
+
+def _windows(text, pos):
+    """(position, lines) of text from pos on, about WINDOW characters at a
+    time cut after a "\n": the lines of text[pos:], never all at once."""
+    while pos < len(text):
+        cut = text.find("\n", pos + WINDOW)
+        stop = len(text) if cut < 0 else cut + 1
+        yield pos, text[pos:stop].splitlines()
+        pos = stop
 
 
 def read_map(path):
@@ -131,10 +161,19 @@ def read_map(path):
     @ret LinkMap        entries in file order, output sections, regions
     @raises InputError  unreadable file, not a map of a known format, or a
                         corrupt Memory Configuration table
+
+    The part before the memory map is read as a list of lines, the memory
+    map itself (most of a large map) a window of lines at a time.
     """
-    lines = _read(path)
-    if lines and lines[0].split() == list(LLD_COLUMNS):
-        return LinkMap(_lld(lines))
+    text = _read(path)
+    first = text[:text.find("\n")] if "\n" in text else text
+    if first.split() == list(LLD_COLUMNS):
+        return LinkMap(_lld(text.splitlines()))
+    heading = HEADING_RE.search(text)
+    # the lines up to the heading are all the parts before it read (an
+    # indented heading does not stop the discarded list: then all of them)
+    lines = (text[:heading.end()] if heading and not text[heading.start()].isspace()
+             else text).splitlines()
     regions, discarded = [], []
     for number, line in enumerate(lines):
         if line.strip() == DISCARDED_HEADING:
@@ -143,9 +182,11 @@ def read_map(path):
             regions = _regions(lines[number + 1:], path, number + 2)
         if line.strip() in (GNU_HEADING, GOLD_HEADING):
             link = LinkMap([], {}, regions, discarded)
-            end = _gnu(lines[number + 1:], link)
-            if end is not None and lines[number + 1 + end].startswith(END_HEADINGS):
-                link.cref = _cref(lines[number + 2 + end:])
+            end = _gnu(_windows(text, heading.end() + 1), link)
+            if end is not None:
+                stop = text.find("\n", end)
+                if text[end:stop if stop >= 0 else len(text)].startswith(END_HEADINGS):
+                    link.cref = _cref(text[stop + 1:].splitlines() if stop >= 0 else [])
             return link
     raise model.InputError(path, "not a GNU ld map file (no "
                            f"'{GNU_HEADING}'), nor a gold or lld map")
@@ -235,83 +276,164 @@ def _output_section(link, name, numbers):
     return True
 
 
-def _gnu(lines, link):
-    """GNU ld and gold: the memory map part (module docstring)."""
+def _gnu(windows, link):
+    """GNU ld and gold: the memory map part (module docstring), from
+    _windows(); the position of the line that ends it, or None.
+
+    A large map has hundreds of thousands of lines, nearly all indented
+    (an input section, its numbers, a symbol): those skip the heading
+    checks, which only an unindented line can meet, and build their
+    MapEntry as a tuple.  Object names are kept once each.
+    """
     entries = link.entries
+    append, new = entries.append, tuple.__new__
+    objects = {}        # one string per object name, however many entries
     output = None
     waiting = None      # an output section name waiting for its numbers
     pending = None      # input section name waiting for its numbers
     pattern = None      # the script pattern the next input sections come from
-    for number, line in enumerate(lines):
-        if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
-            return number
-        tokens = line.split()
-        if not tokens:
-            continue
-        if not line[0].isspace():
-            output, pending, pattern = tokens[0], None, None
-            waiting = None if _output_section(link, output, tokens[1:]) else output
-            continue
-        if len(tokens) > 2 and "=" in tokens and _hex(tokens[0]) is not None \
-                and _hex(tokens[1]) is None:
-            # `0x... name = expr`: a symbol the script assigns
-            name = ASSIGNED_RE.match(" ".join(tokens[1:]))
-            if name:
-                link.assigned.add(name.group(1))
-            continue
-        if output is None:
-            continue
-        if waiting is not None:
-            _output_section(link, waiting, tokens)
-            waiting = None
-            if _hex(tokens[0]) is not None:
-                continue
-        if line.startswith(" ** "):
-            # gold: "** name" with the numbers after two spaces or below
-            head, _, rest = line[4:].partition("  ")
-            numbers = rest.split()
-            if len(numbers) >= 2 and _hex(numbers[0]) is not None \
-                    and _hex(numbers[1]) is not None:
-                entries.append(_special(head.strip(), output, _hex(numbers[0]),
-                                        _hex(numbers[1])))
-                pending = None
+    for start, lines in windows:
+        for number, line in enumerate(lines):
+            if line[:1] != " ":
+                if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
+                    return start + sum(len(before) + 1 for before in lines[:number])
+                tokens = line.split()
+                if not tokens:
+                    continue
+                if not line[0].isspace():
+                    output, pending, pattern = tokens[0], None, None
+                    waiting = None if _output_section(link, output, tokens[1:]) else output
+                    continue
             else:
-                pending = ("**", head.strip())
-            continue
-        if line.startswith(" ") and not line.startswith("  "):
-            # An input section line, or a pattern such as " *(.text)"
-            addr = _hex(tokens[1]) if len(tokens) > 1 else None
-            size = _hex(tokens[2]) if len(tokens) > 2 else None
-            name = tokens[0]
+                tokens = line.split()
+                count = len(tokens)
+                if count == 1:
+                    # ` .text.name`, its numbers on the next line: the most
+                    # common line with ` numbers...` (what the end of the
+                    # loop does for it, sooner)
+                    name = tokens[0]
+                    if output is not None and waiting is None and line[1:2] != " " \
+                            and "(" not in name and not line.startswith(" ** "):
+                        pending = name
+                        continue
+                elif not count:
+                    continue
+                elif line[1:2] == " " and output is not None and waiting is None:
+                    # Two spaces in, inside a section with its numbers: a
+                    # continuation `0xADDR 0xSIZE [object]`, a data
+                    # statement, a symbol, an assignment.  The rules below
+                    # in their order, for this case alone.
+                    second = tokens[1]
+                    try:
+                        second = int(second, 16) if second.startswith("0x") else None
+                    except ValueError:
+                        second = None
+                    if second is None:
+                        if count > 2 and "=" in tokens and _hex(tokens[0]) is not None:
+                            # `0x... name = expr`: a symbol the script assigns
+                            name = ASSIGNED_RE.match(" ".join(tokens[1:]))
+                            if name:
+                                link.assigned.add(name.group(1))
+                        continue
+                    first = tokens[0]
+                    if not first.startswith("0x"):
+                        continue
+                    try:
+                        first = int(first, 16)
+                    except ValueError:
+                        continue
+                    if count > 2 and tokens[2] in DATA_STATEMENTS:
+                        append(new(MapEntry, (tokens[2], output, first, second, None, False,
+                                              True, False, None)))
+                    elif isinstance(pending, tuple):
+                        append(_special(pending[1], output, first, second))
+                    elif pending is not None:
+                        obj = tokens[2] if count == 3 else " ".join(tokens[2:]) or None
+                        if obj is not None:
+                            obj = objects.setdefault(obj, obj)
+                        append(new(MapEntry, (pending, output, first, second, obj, False,
+                                              False, False, pattern)))
+                    pending = None
+                    continue
+            count = len(tokens)
+            if count > 2 and "=" in tokens and _hex(tokens[0]) is not None \
+                    and _hex(tokens[1]) is None:
+                # `0x... name = expr`: a symbol the script assigns
+                name = ASSIGNED_RE.match(" ".join(tokens[1:]))
+                if name:
+                    link.assigned.add(name.group(1))
+                continue
+            if output is None:
+                continue
+            if waiting is not None:
+                _output_section(link, waiting, tokens)
+                waiting = None
+                if _hex(tokens[0]) is not None:
+                    continue
+            if line[1:2] != " " and line[:1] == " ":
+                if line.startswith(" ** "):
+                    # gold: "** name" with the numbers after two spaces or below
+                    head, _, rest = line[4:].partition("  ")
+                    numbers = rest.split()
+                    if len(numbers) >= 2 and _hex(numbers[0]) is not None \
+                            and _hex(numbers[1]) is not None:
+                        append(_special(head.strip(), output, _hex(numbers[0]),
+                                        _hex(numbers[1])))
+                        pending = None
+                    else:
+                        pending = ("**", head.strip())
+                    continue
+                # An input section line, or a pattern such as " *(.text)"
+                addr = _hex(tokens[1]) if count > 1 else None
+                size = _hex(tokens[2]) if count > 2 else None
+                name = tokens[0]
+                pending = None
+                if name == "*fill*" and addr is not None and size is not None:
+                    append(new(MapEntry, (name, output, addr, size, None, True, False, False,
+                                          None)))
+                elif addr is not None and size is not None:
+                    obj = " ".join(tokens[3:]) or None
+                    if obj is not None:
+                        obj = objects.setdefault(obj, obj)
+                    append(new(MapEntry, (name, output, addr, size, obj, False, False, False,
+                                          pattern)))
+                elif count == 1 and "(" not in name:
+                    # a long input section name; a pattern (`*(.xdata)`) is none
+                    pending = name
+                elif "(" in name and addr is None:
+                    pattern = ldscript.normalize(line)
+                continue
+            # Indented: a continuation, a data statement, a symbol or a comment
+            # (symbol lines, the most common, fail on their second token); the
+            # numbers are _hex() written out
+            if count < 2:
+                continue
+            second = tokens[1]
+            if not second.startswith("0x"):
+                continue
+            first = tokens[0]
+            if not first.startswith("0x"):
+                continue
+            try:
+                second = int(second, 16)
+            except ValueError:
+                continue
+            try:
+                first = int(first, 16)
+            except ValueError:
+                continue
+            if count > 2 and tokens[2] in DATA_STATEMENTS:
+                append(new(MapEntry, (tokens[2], output, first, second, None, False, True, False,
+                                      None)))
+            elif isinstance(pending, tuple):
+                append(_special(pending[1], output, first, second))
+            elif pending is not None:
+                obj = " ".join(tokens[2:]) or None
+                if obj is not None:
+                    obj = objects.setdefault(obj, obj)
+                append(new(MapEntry, (pending, output, first, second, obj, False, False, False,
+                                      pattern)))
             pending = None
-            if name == "*fill*" and addr is not None and size is not None:
-                entries.append(MapEntry(name, output, addr, size, None, fill=True))
-            elif addr is not None and size is not None:
-                obj = " ".join(tokens[3:]) or None
-                entries.append(MapEntry(name, output, addr, size, obj, pattern=pattern))
-            elif len(tokens) == 1 and "(" not in name:
-                # a long input section name; a pattern (`*(.xdata)`) is none
-                pending = name
-            elif "(" in name and addr is None:
-                pattern = ldscript.normalize(line)
-            continue
-        # Indented: a continuation, a data statement, a symbol or a comment
-        # (symbol lines, the most common, fail on their second token)
-        second = _hex(tokens[1]) if len(tokens) > 1 else None
-        if second is None:
-            continue
-        first = _hex(tokens[0])
-        if first is None:
-            continue
-        if len(tokens) > 2 and tokens[2] in DATA_STATEMENTS:
-            entries.append(MapEntry(tokens[2], output, first, second, None,
-                                    linker=True))
-        elif isinstance(pending, tuple):
-            entries.append(_special(pending[1], output, first, second))
-        elif pending is not None:
-            obj = " ".join(tokens[2:]) or None
-            entries.append(MapEntry(pending, output, first, second, obj, pattern=pattern))
-        pending = None
     return None
 
 
