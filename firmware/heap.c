@@ -56,22 +56,28 @@ static char heap_pool[HEAP_SIZE] __attribute__((aligned(HEAP_ALIGN)));
 /*
  * On the host the pool lies inside a larger space, so that a simulator can
  * put it where the firmware's lies modulo HEAP_HOST_PLACE: aligned requests
- * (malloc_dma()) then leave the same slack, and fail or succeed alike.
+ * (malloc_dma()) then leave the same slack, and fail or succeed alike.  The
+ * space is aligned at run time: a 64 KiB-aligned .bss keeps valgrind from
+ * reading the program's symbols.
  */
-static char heap_space[HEAP_SIZE + HEAP_HOST_PLACE]
-	__attribute__((aligned(HEAP_HOST_PLACE)));
-static char *heap_pool = heap_space;
+static char heap_space[HEAP_SIZE + 2 * HEAP_HOST_PLACE];
+static char *heap_pool;
 
 /**
  * Place the internal heap's pool (host builds only), before heap_init()
  *
  * @v address		The firmware's pool address, a multiple of HEAP_ALIGN;
- *			the pool starts at the same offset in a
- *			HEAP_HOST_PLACE-aligned space
+ *			the pool starts at the same offset from a
+ *			HEAP_HOST_PLACE boundary
+ *
+ * Unplaced, heap_init() puts it HEAP_ALIGN past a boundary: aligned to no
+ * more than the firmware promises, and the same in every run whatever
+ * ASLR does.
  */
 void heap_place(uintptr_t address)
 {
-	heap_pool = heap_space + (address & (HEAP_HOST_PLACE - HEAP_ALIGN));
+	heap_pool = (char *)ALIGN_UP((uintptr_t)heap_space, HEAP_HOST_PLACE) +
+		    (address & (HEAP_HOST_PLACE - HEAP_ALIGN));
 }
 #endif
 
@@ -105,8 +111,13 @@ struct heap malloc_heap = {
  */
 void heap_init(void)
 {
-	struct heap_block *block = (struct heap_block *)heap_pool;
+	struct heap_block *block;
 
+#ifdef HOST_BUILD
+	if (!heap_pool)
+		heap_place(HEAP_ALIGN);
+#endif
+	block = (struct heap_block *)heap_pool;
 	block->size = HEAP_SIZE;
 	block->next = NULL;
 	malloc_heap.head.next = block;

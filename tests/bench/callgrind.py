@@ -104,15 +104,15 @@ def parse(text, driver="heapsim.c"):
     return profile
 
 
-def profile_trace(heapsim, trace, out_file):
-    """Run @heapsim on @trace under callgrind.
+def profile_trace(heapsim, trace, out_file, options=()):
+    """Run @heapsim (with @options) on @trace under callgrind.
 
     @ret (Profile, heapsim's stdout, its exit status, its stderr)
     """
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     argv = ["valgrind", "--tool=callgrind", "--quiet",
-            f"--callgrind-out-file={out_file}", str(heapsim), str(trace)]
+            f"--callgrind-out-file={out_file}", str(heapsim), *options, str(trace)]
     proc = subprocess.run(argv, capture_output=True, text=True)
     try:
         text = out_file.read_text()
@@ -126,7 +126,7 @@ def profile_trace(heapsim, trace, out_file):
 PER_CALL = ("malloc", "zalloc", "realloc", "free", "malloc_dma", "free_dma")
 
 
-def per_call(heapsim, trace, workdir):
+def per_call(heapsim, trace, workdir, options=()):
     """Instructions of every single heap call heapsim makes on @trace.
 
     @heapsim must be built with -DHEAPSIM_PER_CALL: it zeroes callgrind's
@@ -142,7 +142,7 @@ def per_call(heapsim, trace, workdir):
         old.unlink()
     argv = ["valgrind", "--tool=callgrind", "--quiet",
             f"--callgrind-out-file={workdir / 'cg.out'}",
-            str(heapsim), str(trace)]
+            str(heapsim), *options, str(trace)]
     proc = subprocess.run(argv, capture_output=True, text=True)
     if proc.returncode != 0:
         raise CallgrindError(f"{heapsim} {trace}: exit {proc.returncode}: "

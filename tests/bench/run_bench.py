@@ -479,12 +479,21 @@ def heapsim_keys(text):
     return values
 
 
-def pool_address(binary=HEAPSIM):
-    """Address of a heapsim build's heap pool (a non-PIE link: fixed)."""
-    with open(binary, "rb") as f:
-        symtab = ELFFile(f).get_section_by_name(".symtab")
-        found = symtab.get_symbol_by_name("heap_pool") if symtab else None
-    return found[0]["st_value"] if found else 0
+def pool_address(granule):
+    """Where the firmware's heap pool lies (build/firmware.elf's heap_pool),
+    down to a multiple of @granule, or one granule if there is no firmware.
+
+    heapsim puts its pool there (--pool-address, modulo 64 KiB) and so does
+    the first-fit reference: aligned requests leave the same slack in both,
+    and the same as in the firmware."""
+    try:
+        with open(Path("build") / "firmware.elf", "rb") as f:
+            symtab = ELFFile(f).get_section_by_name(".symtab")
+            found = symtab.get_symbol_by_name("heap_pool") if symtab else None
+    except OSError:
+        found = None
+    address = found[0]["st_value"] if found else granule
+    return address - address % granule
 
 
 def first_fit(trace, heap_size, base, granule=firstfit.GRANULE):
@@ -506,12 +515,13 @@ def allocator(log, heap_size):
     if not found:
         return {"skipped": f"no traces under {TRACES}/ yet"}
     rows = []
-    base = pool_address()
+    base = pool_address(firstfit.GRANULE)
     for trace in found:
         log(f"bench: heapsim {trace.name} under callgrind")
         try:
             profile, out, status, err = callgrind.profile_trace(
-                HEAPSIM, trace, BENCH / "callgrind" / f"{trace.stem}.out")
+                HEAPSIM, trace, BENCH / "callgrind" / f"{trace.stem}.out",
+                ["--pool-address", hex(base)])
         except callgrind.CallgrindError as exc:
             rows.append({"trace": trace.name, "error": str(exc)})
             continue
@@ -556,19 +566,20 @@ def heap_calls(log, heap_size):
     if not found:
         return {"skipped": "no traces"}
     for trace in found:
-        ours = CALL_SUBJECTS[0][1]
+        base = pool_address(8)
         row = {"trace": trace.name,
-               "first_fit": first_fit(trace, heap_size,
-                                      pool_address(ours) if ours.exists()
-                                      else 0, granule=8)}
+               "first_fit": first_fit(trace, heap_size, base, granule=8)}
         for label, binary in CALL_SUBJECTS:
             if not binary.exists():
                 row[label] = {"skipped": f"{binary} not built"}
                 continue
             log(f"bench: {binary.name} {trace.name}, per call under callgrind")
             try:
-                calls = callgrind.per_call(binary, trace,
-                                           BENCH / "percall" / label)
+                # The previous heap cannot be placed: its pool lies where
+                # its build put it
+                calls = callgrind.per_call(binary, trace, BENCH / "percall" / label,
+                                           [] if label == "previous"
+                                           else ["--pool-address", hex(base)])
             except callgrind.CallgrindError as exc:
                 row[label] = {"error": str(exc)}
                 continue
