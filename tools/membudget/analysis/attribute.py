@@ -410,15 +410,18 @@ def _file_symbols(image, claims, resolver, names, defined):
     """Source 2: locals under STT_FILE, globals the given objects define
     (defined: name -> file), and globals sandwiched by one file."""
     sections = claims.sections
-    usable = [(number, s) for number, s in enumerate(image.symbols)
-              if s.size and s.kind in SYMBOL_KINDS and s.section in sections]
     files = {}
     by_section = {}
-    for number, sym in usable:
-        if sym.file:
-            files.setdefault(sym.file, names.base(sym.file))
-        by_section.setdefault(sym.section, []).append((sym.addr, sym.binding != "local",
-                                                       number, sym))
+    for number, sym in enumerate(image.symbols):
+        _, addr, size, section, kind, binding, file = sym
+        if not size or kind not in SYMBOL_KINDS or section not in sections:
+            continue
+        if file and file not in files:
+            files[file] = names.base(file)
+        rows = by_section.get(section)
+        if rows is None:
+            rows = by_section[section] = []
+        rows.append((addr, binding != "local", number, sym))
     if image.type == "ET_REL" and len(files) == 1:
         path = next(iter(files.values()))
         payload = (RANK_FILE, resolver.path(path), None, path, None,
@@ -434,11 +437,11 @@ def _file_symbols(image, claims, resolver, names, defined):
         syms = [row[3] for row in rows]
         known = [i for i, s in enumerate(syms) if s.file]
         for i, sym in enumerate(syms):
-            file = sym.file
-            if file is None and sym.binding != "local" and sym.name in defined:
-                path = defined[sym.name]
+            name, _, _, _, _, binding, file = sym
+            if file is None and binding != "local" and name in defined:
+                path = defined[name]
             else:
-                if file is None and known and sym.binding != "local":
+                if file is None and known and binding != "local":
                     k = bisect.bisect_left(known, i)
                     if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
                         file = syms[known[k]].file
@@ -447,7 +450,7 @@ def _file_symbols(image, claims, resolver, names, defined):
                 path = files[file]
             comp = components[path] if path in components else \
                 components.setdefault(path, resolver.path(path))
-            add_symbol(sym, (RANK_FILE, comp, None, path, sym.name, source, None))
+            add_symbol(sym, (RANK_FILE, comp, None, path, name, source, None))
             named[rows[i][2]] = 1
     return bool(files or defined)
 
