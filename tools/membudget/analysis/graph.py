@@ -547,10 +547,7 @@ def _objects_edges(b, objects):
                 continue
             if src is None:
                 continue
-            for _, _, symi, _ in table.entries:
-                if not symi:
-                    continue
-                sym = obj.symbols[symi - 1]
+            for sym in relocs.referenced_symbols(obj, table):
                 if sym.binding == "local":
                     b.edge(src, local_target(sym),
                            sym.name if sym.kind != "section" and sym.name else None)

@@ -285,10 +285,7 @@ def simulate(graph, summary, changes, keep=(), root_globs=()):
         for table in relocs_mod.tables(obj):
             if table.target != sec.index:
                 continue
-            for _, _, symi, _ in table.entries:
-                if not symi:
-                    continue
-                sym = obj.symbols[symi - 1]
+            for sym in relocs_mod.referenced_symbols(obj, table):
                 if sym.binding == "local":
                     target = index.get((oname, sym.section))
                 else:

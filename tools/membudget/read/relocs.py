@@ -113,6 +113,14 @@ def tables(image, allocated_only=True):
     return found
 
 
+def referenced_symbols(obj, table):
+    """The symbols of obj a relocation table's entries name, in entry order
+    (entries with no symbol, r_sym 0, left out)."""
+    for _, _, symi, _ in table.entries:
+        if symi:
+            yield obj.symbols[symi - 1]
+
+
 def _signed(value, bits):
     return value - (1 << bits) if value & (1 << (bits - 1)) else value
 
