@@ -28,6 +28,7 @@ RESULTS := $(BUILD)/test-results
 include mk/firmware.mk
 include mk/hostc.mk
 include mk/host.mk
+include mk/native.mk
 include mk/tools.mk
 include mk/bench.mk
 include mk/fuzz.mk

@@ -8,8 +8,8 @@
 set -u
 
 # The main job: the firmware's compiler and binutils, and a Python 3.11+
-# for membudget (standard library only)
-packages="make gcc gcc-multilib binutils python3"
+# for membudget (standard library, and Python.h for its compiled part)
+packages="make gcc gcc-multilib binutils python3 python3-dev"
 if [ "${1:-}" = test ]; then
 	# The tests: C unit tests (libcmocka-dev:i386, multiarch, runs them as
 	# i386 programs too), the tools' oracles (pyelftools, binutils cross

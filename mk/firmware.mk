@@ -131,7 +131,7 @@ BOOT_MEMORY ?= 8 64 3584 6144
 FW_STACK_BOUNDS := $(BUILD)/stack-bounds.json
 FW_STACK_MEASURED := $(BUILD)/stack-measured.json
 
-$(FW_STACK_BOUNDS): $(BUILD)/firmware.elf budgets/firmware.toml
+$(FW_STACK_BOUNDS): $(BUILD)/firmware.elf budgets/firmware.toml $(NATIVE_MODS)
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) --format json -o $@
 
 boot-test: $(BUILD)/firmware.img $(BUILD)/break/firmware.img \

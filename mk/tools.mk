@@ -1,6 +1,7 @@
 # membudget (tools/membudget) and the Python test suite under tests/.
 
 MEMBUDGET = $(PYTHON) tools/membudget
+# Every rule that runs $(MEMBUDGET) needs its compiled part (mk/native.mk)
 FW_BUDGETS := budgets/firmware.toml
 
 # The firmware's report and check read the link map too (merged strings,
@@ -26,7 +27,7 @@ $(FW_HEAPSIM): tools/sim/heapsim.c $(HOST_FW_SRCS) $(FW_CONFIG)
 		$(filter %.c,$^) -o $@
 
 # pytest covers the tool and drives the host simulators
-test-py: host $(FW_HEAPSIM)
+test-py: host $(FW_HEAPSIM) $(NATIVE_MODS)
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)$(TEST_PYTHON) -m pytest -q -p no:cacheprovider tests --junitxml=$(RESULTS)/pytest.xml
 
@@ -36,20 +37,20 @@ TEST_SUITES += test-py
 # the stack's high-water marks the last boot test measured on this build
 # (`make boot-test`) appear next to the bounds
 FW_MEASURED_ARGS = --stack-measured $(BUILD)/stack-measured.json
-report: firmware $(FW_HEAPSIM)
+report: firmware $(FW_HEAPSIM) $(NATIVE_MODS)
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS) $(FW_MEASURED_ARGS) \
 		$(REPORT_FLAGS)
 	$(Q)mkdir -p reports
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(FW_MEASURED_ARGS) \
 		--format html -o reports/firmware.html
 
-check: firmware $(FW_HEAPSIM)
+check: firmware $(FW_HEAPSIM) $(NATIVE_MODS)
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS) $(FW_HEAP_ARGS)
 
 # Part of `make`: the report for people, then the verdict, the stack
 # bounds included ([stack], from the .su/.ci beside the map's objects); an
 # exceeded budget (exit 1) or bad input (exit 2) fails the build
-budget-check: firmware
+budget-check: firmware $(NATIVE_MODS)
 	$(Q)$(MEMBUDGET) report $(FW_MEMBUDGET_ARGS) $(REPORT_FLAGS)
 	$(Q)$(MEMBUDGET) check $(FW_MEMBUDGET_ARGS)
 
@@ -58,7 +59,7 @@ budget-check: firmware
 # INCLUDEs) and the budgets as link-time ASSERTs over its symbols, both
 # from the budgets file; mk/firmware.mk links them in
 $(FW_BUDGET_LDS) $(FW_PLACE_LDS) &: $(FW_BUDGETS) $(FW_LDS) \
-		$(wildcard tools/membudget/*.py tools/membudget/*/*.py)
+		$(wildcard tools/membudget/*.py tools/membudget/*/*.py) $(NATIVE_MODS)
 	@mkdir -p $(@D) $(FW_PLACE_DIR)
 	@echo "  LDS     $(FW_BUDGET_LDS) $(FW_PLACE_DIR)/"
 	$(Q)$(MEMBUDGET) lds -b $(FW_BUDGETS) --script $(FW_LDS) \
@@ -70,7 +71,7 @@ lds: $(FW_BUDGET_LDS)
 
 # The committed snapshot `make diff` compares against by default
 BASELINE := reports/baseline.json
-baseline: firmware
+baseline: firmware $(NATIVE_MODS)
 	$(Q)$(MEMBUDGET) snapshot $(FW_MEMBUDGET_ARGS) -o $(BASELINE)
 
 # make diff: the working tree's build against $(BASELINE);
@@ -79,7 +80,7 @@ baseline: firmware
 # DIFF_FLAGS="--format markdown --min-delta 8"
 BASE ?=
 DIFF_FLAGS ?=
-diff: firmware
+diff: firmware $(NATIVE_MODS)
 ifeq ($(BASE),)
 	$(Q)$(MEMBUDGET) diff $(BASELINE) $(BUILD)/firmware.elf -b $(FW_BUDGETS) \
 		--head-map $(BUILD)/firmware.map $(DIFF_FLAGS)
@@ -89,17 +90,17 @@ endif
 
 # make install PREFIX=DIR [DESTDIR=STAGE]: the package under
 # PREFIX/lib/membudget/ and a `membudget` command in PREFIX/bin that runs it
-# with the python3 on PATH (or $MEMBUDGET_PYTHON): standard library only,
-# no pip needed.  `pip install .` (pyproject.toml) is the other way.
+# with the python3 on PATH (or $MEMBUDGET_PYTHON): standard library and
+# its compiled part (mk/native.mk), no pip needed.  `pip install .` (pyproject.toml) is the other way.
 PREFIX ?= /usr/local
 DESTDIR ?=
 INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib/membudget
 INSTALL_BIN = $(DESTDIR)$(PREFIX)/bin
-MB_INSTALL_FILES := $(shell find tools/membudget -name __pycache__ -prune -o -type f \
-	\( -name '*.py' -o -path '*/assets/*' \) -print)
+MB_INSTALL_FILES = $(shell find tools/membudget -name __pycache__ -prune -o -type f \
+	\( -name '*.py' -o -path '*/assets/*' \) -print) $(NATIVE_MODS)
 
 .PHONY: install
-install:
+install: $(NATIVE_MODS)
 	@echo "  INSTALL $(INSTALL_BIN)/membudget, $(INSTALL_LIB)/membudget/"
 	$(Q)rm -rf $(INSTALL_LIB)/membudget
 	$(Q)for f in $(MB_INSTALL_FILES); do \

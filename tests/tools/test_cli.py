@@ -6,6 +6,7 @@ no traceback, and no output file.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -68,6 +69,22 @@ def test_launcher_needs_no_site_packages(fixture_elf, tmp_path):
                           env=env, capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "budgets checked" in proc.stdout
+
+
+def test_missing_compiled_part(fixture_elf, tmp_path):
+    """A copy of the package without its .so files (never built): one line
+    that says what to do, exit 2; with the debug switch, the traceback."""
+    package = tmp_path / "membudget"
+    shutil.copytree(ROOT / "tools" / "membudget", package,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    proc = subprocess.run([sys.executable, str(package), "report", fixture_elf.elf],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert_bad_input(proc, "membudget.read._elf", "the compiled part is not built",
+                     "make native")
+    env = dict(os.environ, MEMBUDGET_DEBUG="1")
+    proc = subprocess.run([sys.executable, str(package), "report", fixture_elf.elf],
+                          capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
 
 
 def _no_tomllib(tmp_path):

@@ -337,6 +337,30 @@ def test_action_step_runs_the_poster(inputs, tmp_path):
     assert "Membudget-Override: heap code +8 B" in (tmp_path / "out" / "overrides.txt").read_text()
 
 
+def test_action_builds_the_native_loops(inputs, tmp_path):
+    """A fresh checkout of the action has no compiled part: the step before
+    membudget's builds it, and the launcher then runs from that checkout."""
+    yaml = pytest.importorskip("yaml", reason="python3-yaml (make test-deps)")
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    step = next(s for s in action["runs"]["steps"] if "native" in s.get("run", ""))
+    assert step["if"] == "inputs.post-from == ''"
+    checkout = tmp_path / "action"
+    shutil.copytree(ROOT / "mk", checkout / "mk")
+    shutil.copy(ROOT / "Makefile", checkout / "Makefile")
+    shutil.copytree(ROOT / "tools", checkout / "tools",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))}
+    env.update(GITHUB_ACTION_PATH=str(checkout),
+               PATH=os.pathsep.join([os.path.dirname(sys.executable), env["PATH"]]))
+    proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c",
+                           step["run"]], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run([sys.executable, str(checkout / "tools" / "membudget"), "report",
+                           str(inputs["elf"])], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 # action.yml and the example workflows, against GitHub's schemas
 
 VALIDATOR = ROOT / "build" / "npm" / "node_modules" / ".bin" / "action-validator"

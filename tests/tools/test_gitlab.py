@@ -121,6 +121,8 @@ def test_template_runs_the_poster_with_its_reports():
     base = doc[".membudget"]
     script = " ".join(base["script"])
     assert "tools/ci/gitlab.py run" in script
+    # A fresh clone has no compiled part: the job builds it first
+    assert any("make" in line and "native" in line for line in base["before_script"])
     assert base["artifacts"]["reports"] == {"junit": "membudget-out/junit.xml",
                                             "metrics": "membudget-out/metrics.txt"}
     for job in ("membudget:mr", "membudget:main"):

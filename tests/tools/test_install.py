@@ -69,10 +69,11 @@ def _package_copy(tmp_path):
     checkout (egg-info, build/lib), nor picks up a stale build/lib there."""
     src = tmp_path / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, src / name)
+    # Without the checkout's compiled part: pip must build its own
     shutil.copytree(ROOT / "tools" / "membudget", src / "tools" / "membudget",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
     return src
 
 
@@ -115,6 +116,13 @@ def test_pip_install_into_fresh_venv(fw, tmp_path):
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
     # The HTML page's assets are package data
     assert list((venv / "lib").glob("python3*/site-packages/membudget/render/assets/*.js"))
+    # Each native loop is built, for the limited API (mk/native.mk)
+    sources = sorted(p.relative_to(ROOT / "tools").with_suffix("")
+                     for p in (ROOT / "tools" / "membudget").glob("*/_*.c"))
+    assert sources
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    for module in sources:
+        assert list(site.glob(f"{module}.abi3.so")), module
     _use([str(script)], fw, tmp_path, env)
 
 
@@ -130,6 +138,7 @@ def test_make_install_prefix(fw, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (prefix / "lib" / "membudget" / "membudget" / "render" / "assets"
             / "report.js").is_file()
+    assert list((prefix / "lib" / "membudget" / "membudget").glob("*/_*.abi3.so"))
     # Python 3.11+ first on PATH, as a user's shell would have it
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     _use([str(prefix / "bin" / "membudget")], fw, tmp_path, env)

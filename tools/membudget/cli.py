@@ -385,6 +385,12 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
+def _native(module):
+    """Whether module is one of the compiled loops (mk/native.mk)."""
+    return bool(module) and module.startswith("membudget.") and \
+        module.rpartition(".")[2].startswith("_")
+
+
 def console_main():
     """The installed `membudget` command (pyproject.toml): main()'s status is the exit status."""
     sys.exit(main())
@@ -392,17 +398,24 @@ def console_main():
 
 def main(argv=None):
     """Run the command line; returns the exit status."""
-    args = build_parser(argv).parse_args(argv)
     debug = os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+    command = "membudget"
     try:
+        args = build_parser(argv).parse_args(argv)
+        command = args.command
         return args.run(args)
     except InputError as err:
         print(f"membudget: {err.path}: {_one_line(err)}", file=sys.stderr)
     except OSError as err:
-        where = err.filename if err.filename is not None else args.command
+        where = err.filename if err.filename is not None else command
         print(f"membudget: {where}: {_one_line(err.strerror or err)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("membudget: interrupted", file=sys.stderr)
+    except ImportError as err:
+        if not _native(err.name) or debug:
+            raise
+        print(f"membudget: {err.name}: the compiled part is not built "
+              f"(run `make native` in the checkout, or install with pip)", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - a bug: one line, the traceback on request
         from .analysis.attribute import AttributionError
         if debug:

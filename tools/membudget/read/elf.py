@@ -23,6 +23,7 @@ import mmap
 import struct
 
 from .. import model
+from ._elf import symbols as _decode_symbols
 
 # The ELF constants of membudget and its tests: defined here only
 SHF_WRITE = 0x1
@@ -244,7 +245,7 @@ def _load_addresses(rd, bits, endian, fields, sections):
 
 
 def _symbols(rd, bits, endian, headers, symtab_index, machine):
-    """Decode one symbol table with struct.iter_unpack.
+    """Check one symbol table's shape; _elf.c decodes its entries.
 
     @ret symbols        list of model.Symbol, in table order (index 0 dropped)
 
@@ -263,41 +264,18 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
     _, _, _, _, soff, ssize, _, _, _, _ = headers[link]
     strings = rd.blob(soff, ssize, "symbol string table")
     xindex = _xindex_table(rd, endian, headers, symtab_index)
-    thumb = machine == EM_ARM
-    new, Symbol = tuple.__new__, model.Symbol
     # st_info's halves, named once
     kinds = [SYMBOL_KINDS.get(k, f"type{k}") for k in range(16)]
     bindings = [SYMBOL_BINDINGS.get(b, f"bind{b}") for b in range(16)]
-    # A string table of ASCII (nearly always) is decoded once and each name
-    # sliced out of the text: its character offsets are byte offsets
-    text = strings.decode("ascii") if strings.isascii() else None
-    symbols = []
-    current_file = None
-    entries = struct.iter_unpack(endian + fmt, raw)
-    next(entries, None)
-    for number, entry in enumerate(entries, 1):
-        if bits == 32:
-            name, value, ssize_, info, _, shndx = entry
-        else:
-            name, info, _, shndx, value, ssize_ = entry
-        kind = info & 0xF
-        binding = info >> 4
-        if not name:
-            sname = ""
-        elif text is not None and name < len(text) and (end := text.find("\0", name)) >= 0:
-            sname = text[name:end]
-        else:
-            sname = _string(strings, name, rd.path, f"symbol {number}")
-        if shndx == SHN_XINDEX and xindex is not None and number < len(xindex):
-            shndx = xindex[number]
-        if kind == STT_FILE:
-            current_file = sname or None
-        if thumb and kind == STT_FUNC:
-            value &= ~1
-        symbols.append(new(Symbol, (
-            sname, value, ssize_, shndx, kinds[kind], bindings[binding],
-            current_file if binding == 0 and kind != STT_FILE else None)))
-    return symbols
+    try:
+        return _decode_symbols(raw, strings, bits, endian == ">", xindex, machine == EM_ARM,
+                               tuple.__new__, model.Symbol, kinds, bindings)
+    except ValueError as err:
+        number, reason, offset = err.args
+        if reason == "outside":
+            rd.fail(f"symbol {number}: string offset {offset:#x} "
+                    f"outside string table ({len(strings)} bytes)")
+        rd.fail(f"symbol {number}: unterminated string at offset {offset:#x}")
 
 
 def _xindex_table(rd, endian, headers, symtab_index):

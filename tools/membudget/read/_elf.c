@@ -1,0 +1,188 @@
+/*
+ * membudget.read._elf: the ELF reader's per-symbol loop, in C.
+ *
+ * A symbol table of a large image has 10^5..10^6 entries; decoding them
+ * one Python statement at a time was a tenth of a report.  elf.py checks
+ * the table's shape (entry size, string table link) and keeps every error
+ * message; this decodes the entries and hands back model.Symbol tuples.
+ *
+ * Built against the limited API (abi3): one .so serves every CPython 3.11+.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define STT_FILE 4
+#define STT_FUNC 2
+#define SHN_XINDEX 0xffff
+
+static uint32_t get32(const unsigned char *p, int big)
+{
+	return big ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+		   : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint16_t get16(const unsigned char *p, int big)
+{
+	return big ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static uint64_t get64(const unsigned char *p, int big)
+{
+	uint64_t lo = get32(p + (big ? 4 : 0), big), hi = get32(p + (big ? 0 : 4), big);
+	return hi << 32 | lo;
+}
+
+/*
+ * One name out of the string table, or NULL with `*bad` set: 1 for an
+ * offset outside the table, 2 for a name without its NUL.  A name at the
+ * same offset as the previous one (the STT_FILE group's) is the same object.
+ */
+static PyObject *name_at(const char *strings, Py_ssize_t len, uint32_t off, int *bad)
+{
+	const char *end;
+
+	if (off == 0)
+		return PyUnicode_FromStringAndSize("", 0);
+	if (off >= (uint64_t)len) {
+		*bad = 1;
+		return NULL;
+	}
+	end = memchr(strings + off, 0, (size_t)(len - off));
+	if (!end) {
+		*bad = 2;
+		return NULL;
+	}
+	return PyUnicode_DecodeUTF8(strings + off, end - (strings + off), "replace");
+}
+
+/*
+ * symbols(raw, strings, bits, big, xindex, thumb, new, Symbol, kinds, bindings)
+ *
+ * raw      the symbol table's bytes (entry 0 included, then skipped)
+ * strings  its string table's bytes
+ * xindex   a sequence of SHT_SYMTAB_SHNDX entries, or None
+ * new      tuple.__new__, to make Symbol instances without a Python call
+ * kinds, bindings  16 names each, for st_info's halves
+ *
+ * Returns the list of Symbol, or raises ValueError(number, reason, offset)
+ * for a bad name: elf.py turns it into the reader's one-line error.
+ */
+static PyObject *symbols(PyObject *self, PyObject *args)
+{
+	Py_buffer raw, str;
+	int bits, big, thumb;
+	PyObject *xindex, *new, *Symbol, *kinds, *bindings;
+	PyObject *out = NULL, *file = Py_None;
+	Py_ssize_t entsize, count, n, nx = 0;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "y*y*iiOpOOOO", &raw, &str, &bits, &big, &xindex,
+			      &thumb, &new, &Symbol, &kinds, &bindings))
+		return NULL;
+	entsize = bits == 32 ? 16 : 24;
+	count = raw.len / entsize;
+	if (xindex != Py_None && (nx = PySequence_Length(xindex)) < 0)
+		goto done;
+	out = PyList_New(0);
+	if (!out)
+		goto done;
+	Py_INCREF(file);
+	for (n = 1; n < count; n++) {
+		const unsigned char *e = (const unsigned char *)raw.buf + n * entsize;
+		uint32_t name;
+		uint64_t value, size;
+		unsigned info, shndx, kind, binding;
+		int bad = 0;
+		PyObject *sname, *fields, *sym;
+
+		if (bits == 32) {
+			name = get32(e, big);
+			value = get32(e + 4, big);
+			size = get32(e + 8, big);
+			info = e[12];
+			shndx = get16(e + 14, big);
+		} else {
+			name = get32(e, big);
+			info = e[4];
+			shndx = get16(e + 6, big);
+			value = get64(e + 8, big);
+			size = get64(e + 16, big);
+		}
+		kind = info & 0xf;
+		binding = info >> 4;
+		sname = name_at(str.buf, str.len, name, &bad);
+		if (!sname) {
+			if (bad) {
+				PyObject *why = Py_BuildValue("(nsI)", n,
+							      bad == 1 ? "outside" : "unterminated", name);
+				if (why) {
+					PyErr_SetObject(PyExc_ValueError, why);
+					Py_DECREF(why);
+				}
+			}
+			goto fail;
+		}
+		if (shndx == SHN_XINDEX && n < nx) {
+			PyObject *x = PySequence_GetItem(xindex, n);
+			long v = x ? PyLong_AsLong(x) : -1;
+			Py_XDECREF(x);
+			if (v == -1 && PyErr_Occurred()) {
+				Py_DECREF(sname);
+				goto fail;
+			}
+			shndx = (unsigned)v;
+		}
+		if (kind == STT_FILE) {
+			Py_DECREF(file);
+			if (PyUnicode_GetLength(sname) > 0) {
+				file = sname;
+				Py_INCREF(file);
+			} else {
+				file = Py_None;
+				Py_INCREF(file);
+			}
+		}
+		if (thumb && kind == STT_FUNC)
+			value &= ~(uint64_t)1;
+		fields = Py_BuildValue("(NKKINNO)", sname, (unsigned long long)value,
+				       (unsigned long long)size, shndx,
+				       PySequence_GetItem(kinds, kind),
+				       PySequence_GetItem(bindings, binding),
+				       binding == 0 && kind != STT_FILE ? file : Py_None);
+		if (!fields)
+			goto fail;
+		sym = PyObject_CallFunctionObjArgs(new, Symbol, fields, NULL);
+		Py_DECREF(fields);
+		if (!sym || PyList_Append(out, sym) < 0) {
+			Py_XDECREF(sym);
+			goto fail;
+		}
+		Py_DECREF(sym);
+	}
+	Py_DECREF(file);
+	goto done;
+fail:
+	Py_DECREF(file);
+	Py_CLEAR(out);
+done:
+	PyBuffer_Release(&raw);
+	PyBuffer_Release(&str);
+	return out;
+}
+
+static PyMethodDef methods[] = {
+	{"symbols", symbols, METH_VARARGS, "Decode an ELF symbol table into model.Symbol tuples."},
+	{NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+	PyModuleDef_HEAD_INIT, "_elf", "The ELF reader's per-symbol loop.", -1, methods,
+	NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__elf(void)
+{
+	return PyModule_Create(&module);
+}
