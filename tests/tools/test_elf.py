@@ -5,8 +5,10 @@ import struct
 
 import pytest
 
+from elfwriter import Section, Symbol, write_elf
 from membudget import model
 from membudget.read import elf
+from membudget.read.elf import STB_GLOBAL, STT_FILE, STT_FUNC
 
 # name -> build_elf keyword arguments; one ELF per architecture and kind
 VARIANTS = {
@@ -118,6 +120,21 @@ def test_file_symbols_group_locals(build_elf):
     assert by_name["heap_fits"].file == "heap.c"
     assert by_name["e820_scratch"].file == "e820.c"
     assert by_name["heap_alloc"].file is None       # global: no STT_FILE group
+
+
+def test_empty_file_symbol_ends_the_group(tmp_path):
+    """ld ends the last object's group with an empty STT_FILE before its own
+    locals: those belong to no file, and a later group starts afresh."""
+    text = Section(".text", "code", 0x1000, 0x40, bytes(0x40))
+    path = tmp_path / "groups.elf"
+    write_elf(path, [text], [
+        Symbol("a.c", None, 0, kind=STT_FILE), Symbol("in_a", 0, 0x1000, 4),
+        Symbol("", None, 0, kind=STT_FILE), Symbol("linker_local", 0, 0x1010, 4),
+        Symbol("b.c", None, 0, kind=STT_FILE), Symbol("in_b", 0, 0x1020, 4),
+        Symbol("global_b", 0, 0x1030, 4, STT_FUNC, STB_GLOBAL)])
+    files = {s.name: s.file for s in elf.read_image(str(path)).symbols}
+    assert files == {"a.c": None, "in_a": "a.c", "": None, "linker_local": None,
+                     "b.c": None, "in_b": "b.c", "global_b": None}
 
 
 def test_build_id_and_hash(build_elf):

@@ -58,12 +58,12 @@ static PyObject *name_at(const char *strings, Py_ssize_t len, uint32_t off, int 
 }
 
 /*
- * symbols(raw, strings, bits, big, xindex, thumb, new, Symbol, kinds, bindings)
+ * symbols(raw, strings, bits, big, xindex, thumb, Symbol, kinds, bindings)
  *
  * raw      the symbol table's bytes (entry 0 included, then skipped)
  * strings  its string table's bytes
  * xindex   a sequence of SHT_SYMTAB_SHNDX entries, or None
- * new      tuple.__new__, to make Symbol instances without a Python call
+ * Symbol   model.Symbol, a tuple subclass
  * kinds, bindings  16 names each, for st_info's halves
  *
  * Returns the list of Symbol, or raises ValueError(number, reason, offset)
@@ -73,19 +73,36 @@ static PyObject *symbols(PyObject *self, PyObject *args)
 {
 	Py_buffer raw, str;
 	int bits, big, thumb;
-	PyObject *xindex, *new, *Symbol, *kinds, *bindings;
+	PyObject *xindex, *Symbol, *kinds, *bindings;
+	PyObject *kind_names[16] = {NULL}, *binding_names[16] = {NULL};
 	PyObject *out = NULL, *file = Py_None;
+	allocfunc alloc;
 	Py_ssize_t entsize, count, n, nx = 0;
+	int i;
 	(void)self;
 
-	if (!PyArg_ParseTuple(args, "y*y*iiOpOOOO", &raw, &str, &bits, &big, &xindex,
-			      &thumb, &new, &Symbol, &kinds, &bindings))
+	if (!PyArg_ParseTuple(args, "y*y*iiOpOOO", &raw, &str, &bits, &big, &xindex,
+			      &thumb, &Symbol, &kinds, &bindings))
 		return NULL;
+	/* Symbol is a tuple subclass: its instances are made as tuple.__new__
+	 * would make them, by its allocator, then filled in place */
+	alloc = PyType_Check(Symbol) ? (allocfunc)PyType_GetSlot((PyTypeObject *)Symbol, Py_tp_alloc)
+				     : NULL;
+	if (!alloc || !PyObject_IsSubclass(Symbol, (PyObject *)&PyTuple_Type)) {
+		PyErr_SetString(PyExc_TypeError, "Symbol must be a tuple subclass");
+		goto done;
+	}
+	for (i = 0; i < 16; i++) {
+		kind_names[i] = PySequence_GetItem(kinds, i);
+		binding_names[i] = PySequence_GetItem(bindings, i);
+		if (!kind_names[i] || !binding_names[i])
+			goto done;
+	}
 	entsize = bits == 32 ? 16 : 24;
 	count = raw.len / entsize;
 	if (xindex != Py_None && (nx = PySequence_Length(xindex)) < 0)
 		goto done;
-	out = PyList_New(0);
+	out = PyList_New(count > 0 ? count - 1 : 0);
 	if (!out)
 		goto done;
 	Py_INCREF(file);
@@ -95,7 +112,7 @@ static PyObject *symbols(PyObject *self, PyObject *args)
 		uint64_t value, size;
 		unsigned info, shndx, kind, binding;
 		int bad = 0;
-		PyObject *sname, *fields, *sym;
+		PyObject *sname, *sym, *owner;
 
 		if (bits == 32) {
 			name = get32(e, big);
@@ -136,30 +153,38 @@ static PyObject *symbols(PyObject *self, PyObject *args)
 		}
 		if (kind == STT_FILE) {
 			Py_DECREF(file);
-			if (PyUnicode_GetLength(sname) > 0) {
-				file = sname;
-				Py_INCREF(file);
-			} else {
-				file = Py_None;
-				Py_INCREF(file);
-			}
+			file = PyUnicode_GetLength(sname) > 0 ? sname : Py_None;
+			Py_INCREF(file);
 		}
 		if (thumb && kind == STT_FUNC)
 			value &= ~(uint64_t)1;
-		fields = Py_BuildValue("(NKKINNO)", sname, (unsigned long long)value,
-				       (unsigned long long)size, shndx,
-				       PySequence_GetItem(kinds, kind),
-				       PySequence_GetItem(bindings, binding),
-				       binding == 0 && kind != STT_FILE ? file : Py_None);
-		if (!fields)
-			goto fail;
-		sym = PyObject_CallFunctionObjArgs(new, Symbol, fields, NULL);
-		Py_DECREF(fields);
-		if (!sym || PyList_Append(out, sym) < 0) {
-			Py_XDECREF(sym);
+		sym = alloc((PyTypeObject *)Symbol, 7);
+		if (!sym) {
+			Py_DECREF(sname);
 			goto fail;
 		}
-		Py_DECREF(sym);
+		/* Stored before the list owns it, so a failure frees it whole */
+		owner = binding == 0 && kind != STT_FILE ? file : Py_None;
+		Py_INCREF(kind_names[kind]);
+		Py_INCREF(binding_names[binding]);
+		Py_INCREF(owner);
+		if (PyTuple_SetItem(sym, 0, sname) < 0 ||
+		    PyTuple_SetItem(sym, 1, PyLong_FromUnsignedLongLong(value)) < 0 ||
+		    PyTuple_SetItem(sym, 2, PyLong_FromUnsignedLongLong(size)) < 0 ||
+		    PyTuple_SetItem(sym, 3, PyLong_FromUnsignedLong(shndx)) < 0 ||
+		    PyTuple_SetItem(sym, 4, kind_names[kind]) < 0 ||
+		    PyTuple_SetItem(sym, 5, binding_names[binding]) < 0 ||
+		    PyTuple_SetItem(sym, 6, owner) < 0) {
+			Py_DECREF(sym);
+			goto fail;
+		}
+		for (i = 1; i < 4; i++)
+			if (!PyTuple_GetItem(sym, i)) {
+				PyErr_NoMemory();
+				Py_DECREF(sym);
+				goto fail;
+			}
+		PyList_SetItem(out, n - 1, sym);
 	}
 	Py_DECREF(file);
 	goto done;
@@ -167,6 +192,10 @@ fail:
 	Py_DECREF(file);
 	Py_CLEAR(out);
 done:
+	for (i = 0; i < 16; i++) {
+		Py_XDECREF(kind_names[i]);
+		Py_XDECREF(binding_names[i]);
+	}
 	PyBuffer_Release(&raw);
 	PyBuffer_Release(&str);
 	return out;

@@ -269,7 +269,7 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
     bindings = [SYMBOL_BINDINGS.get(b, f"bind{b}") for b in range(16)]
     try:
         return _decode_symbols(raw, strings, bits, endian == ">", xindex, machine == EM_ARM,
-                               tuple.__new__, model.Symbol, kinds, bindings)
+                               model.Symbol, kinds, bindings)
     except ValueError as err:
         number, reason, offset = err.args
         if reason == "outside":
