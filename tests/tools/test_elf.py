@@ -240,6 +240,19 @@ def test_bad_symbol_name_offset(sample, tmp_path):
     _expect_input_error(path, "string offset")
 
 
+def test_unterminated_symbol_name(sample, tmp_path):
+    """A name that runs to the string table's end without its NUL."""
+    _, data, image = sample
+    symtab = next(s for s in image.sections if s.name == ".symtab")
+    strtab = next(s for s in image.sections if s.name == ".strtab")
+    patched = bytearray(data)
+    patched[strtab.offset + strtab.size - 1] = ord("x")
+    struct.pack_into("<I", patched, symtab.offset + 16 * 3, strtab.size - 1)
+    path = tmp_path / "unterminated.elf"
+    path.write_bytes(bytes(patched))
+    _expect_input_error(path, f"symbol 3: unterminated string at offset {strtab.size - 1:#x}")
+
+
 def test_bad_section_header_size(sample, tmp_path):
     _, data, _ = sample
     patched = bytearray(data)
