@@ -101,19 +101,6 @@ def _uleb(data, pos):
         shift += 7
 
 
-def _sleb(data, pos):
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                result -= 1 << shift
-            return result, pos
-
-
 def _cstring(data, pos):
     end = data.index(b"\0", pos)
     return data[pos:end].decode("utf-8", "replace"), end + 1
