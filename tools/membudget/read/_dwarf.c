@@ -384,7 +384,7 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
 
 	if (n < *cap)
 		return 0;
-	want = *cap ? *cap * 2 : 64;
+	want = *cap ? *cap * 2 : 16;
 	if (want > PY_SSIZE_T_MAX / size) {
 		PyErr_NoMemory();
 		return -1;
@@ -448,6 +448,19 @@ static struct table *parse_table(struct walker *w, uint64_t offset)
 			nspecs++;
 		}
 		a->nattr = nspecs - a->first;
+	}
+	/* a table per unit: no slack kept (2000 units, 2000 tables) */
+	if (t->n) {
+		void *fit = PyMem_Realloc(t->ab, t->n * sizeof(*t->ab));
+
+		if (fit)
+			t->ab = fit;
+	}
+	if (nspecs) {
+		void *fit = PyMem_Realloc(t->specs, nspecs * sizeof(*t->specs));
+
+		if (fit)
+			t->specs = fit;
 	}
 	while (slots < 2 * t->n)
 		slots *= 2;
