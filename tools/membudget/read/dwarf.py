@@ -11,6 +11,10 @@ DIE tree is far too slow on large images (libpython: 851k DIEs):
     stepped over with its DW_AT_sibling (GCC emits it), and only walked
     when it has none.
 
+The walk over DIEs (unit headers, abbreviation tables, forms, variables
+and their types' sizes) is _dwarf.c; this module keeps the sections, the
+unit names and code ranges, and every error message.
+
 In a relocatable object (ET_REL) addresses are section-relative, so only
 the unit names are read, after applying the object's absolute data
 relocations to the DWARF sections.  Every failure becomes
@@ -21,9 +25,10 @@ DWARF is not an error: read_units() returns an empty list.
 import struct
 import zlib
 from dataclasses import dataclass, field
-from itertools import repeat
 
 from .. import model
+from ._dwarf import aranges as _decode_aranges, unit as _decode_unit, \
+    variables as _decode_variables, walker as _walker
 from .elf import SHF_COMPRESSED, SHT_RELA
 
 
@@ -38,48 +43,36 @@ ZLIB_MAX_RATIO = 1032
 
 TAG_COMPILE_UNIT = 0x11
 TAG_PARTIAL_UNIT = 0x3C
-TAG_VARIABLE = 0x34
-TAG_SUBRANGE = 0x21
-TAG_ARRAY = 0x01
-TYPE_WRAPPERS = (0x16, 0x26, 0x35, 0x37, 0x47)  # typedef, const, volatile, ...
 
-AT_SIBLING = 0x01
-AT_LOCATION = 0x02
 AT_NAME = 0x03
-AT_BYTE_SIZE = 0x0B
 AT_LOW_PC = 0x11
 AT_HIGH_PC = 0x12
 AT_COMP_DIR = 0x1B
-AT_UPPER_BOUND = 0x2F
-AT_COUNT = 0x37
-AT_DECLARATION = 0x3C
-AT_SPECIFICATION = 0x47
-AT_TYPE = 0x49
 AT_RANGES = 0x55
 AT_STR_OFFSETS_BASE = 0x72
 AT_ADDR_BASE = 0x73
 AT_RNGLISTS_BASE = 0x74
 
-OP_ADDR = 0x03
-OP_ADDRX = 0xA1
-OP_GNU_ADDR_INDEX = 0xFB
+#: The unit DIE's attributes this module reads
+UNIT_ATTRS = (AT_NAME, AT_LOW_PC, AT_HIGH_PC, AT_COMP_DIR, AT_RANGES, AT_STR_OFFSETS_BASE,
+              AT_ADDR_BASE, AT_RNGLISTS_BASE)
 
-# Forms of a fixed size whatever the unit (sizes of the others below)
-FIXED_FORMS = {0x05: 2, 0x06: 4, 0x07: 8, 0x0B: 1, 0x0C: 1, 0x11: 1, 0x12: 2,
-               0x13: 4, 0x14: 8, 0x19: 0, 0x1C: 4, 0x1E: 16, 0x20: 8, 0x21: 0,
-               0x24: 8, 0x25: 1, 0x26: 2, 0x27: 3, 0x28: 4, 0x29: 1, 0x2A: 2,
-               0x2B: 3, 0x2C: 4}
-OFFSET_FORMS = (0x0E, 0x17, 0x1D, 0x1F, 0x1F20, 0x1F21)   # offset_size bytes
-ULEB_FORMS = (0x0F, 0x15, 0x1A, 0x1B, 0x22, 0x23, 0x1F01, 0x1F02)
-BLOCK_FORMS = {0x03: 2, 0x04: 4, 0x09: 0, 0x0A: 1, 0x18: 0}  # length prefix
-FORM_ADDR, FORM_STRING, FORM_SDATA, FORM_REF_ADDR, FORM_INDIRECT = \
-    0x01, 0x08, 0x0D, 0x10, 0x16
-REF_FORMS = (0x11, 0x12, 0x13, 0x14, 0x15)
-DATA_FORMS = (0x05, 0x06, 0x07, 0x0B, 0x0D, 0x0F, 0x21)
-# Kinds of the steps of _Unit.decoder()
-STEP_FIXED, STEP_EXPRLOC, STEP_STRING, STEP_OTHER = range(4)
-# Kinds of the steps of _Unit.skipper()
-SKIP_FIXED, SKIP_LEB, SKIP_ULEB_BLOCK, SKIP_BLOCK, SKIP_STRING, SKIP_SIBLING = range(6)
+FORM_ADDR, FORM_STRING = 0x01, 0x08
+
+#: _dwarf.c's problems, ValueError(kind, values...): the message of each
+PROBLEMS = {
+    "past": "read past the end of a section ({} at {:#x})",
+    "runs past": "unit at {:#x} runs past .debug_info",
+    "version": "unit at {:#x}: DWARF version {}",
+    "address size": "unit at {:#x}: address size {}",
+    "form": "unit at {:#x}: unknown form {:#x}",
+    "abbreviation": "unit at {:#x}: unknown abbreviation {}",
+    "children": "unit at {:#x}: unterminated children",
+    "sibling": "unit at {:#x}: DW_AT_sibling {:#x} points back before {:#x}",
+    "address index": "unit at {:#x}: address index {}",
+    "aranges runs past": ".debug_aranges: set runs past the section",
+    "aranges address size": ".debug_aranges: address size {}",
+}
 
 
 class DwarfError(Exception):
@@ -106,19 +99,6 @@ def _uleb(data, pos):
         if byte < 0x80:
             return result, pos
         shift += 7
-
-
-def _sleb(data, pos):
-    result = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                result -= 1 << shift
-            return result, pos
 
 
 def _cstring(data, pos):
@@ -165,13 +145,7 @@ class _Debug:
         if image.type == "ET_REL":
             self._relocate(image, data)
         self.info = self.sections.get(".debug_info", b"")
-        self.abbrevs = {}
-        # abbreviations, one tuple per distinct one; and by the bytes of
-        # their attribute list: (abbreviation, bytes it takes)
-        self.entries = {}
-        self.plans = {}
-        self.decoders = {}
-        self.skippers = {}
+        self.walker = None
 
     def _relocate(self, image, data):
         """Apply SHT_RELA relocations to the DWARF sections of an object.
@@ -230,413 +204,41 @@ class _Debug:
                              f" bytes, not the {size} its header says")
         return out
 
-    def abbrev_table(self, offset):
-        """Decode the abbreviation table at offset: {code: Abbrev}."""
-        table = self.abbrevs.get(offset)
-        if table is not None:
-            return table
-        data = self.sections.get(".debug_abbrev", b"")
-        entries = self.entries
-        table = {}
-        pos = offset
-        while True:
-            code, pos = _uleb(data, pos)
-            if code == 0:
-                break
-            tag, pos = _uleb(data, pos)
-            children = data[pos]
-            pos += 1
-            # Nearly always every attribute and form code is one byte and
-            # no form is implicit_const: the list is the bytes up to the
-            # first (0, 0) pair, read in one piece.  Other lists are read
-            # one attribute at a time, and kept by those bytes too when the
-            # reading stayed within them (so the same bytes read the same)
-            end = data.find(b"\0\0", pos)
-            while end >= 0 and (end - pos) & 1:
-                end = data.find(b"\0\0", end + 1)
-            key = None
-            if end >= 0:
-                spec = data[pos:end]
-                key = (tag, children, spec)
-                found = entries.get(key)
-                if found is None and (not spec or max(spec) < 0x80) \
-                        and 0x21 not in spec[1::2]:
-                    entry = (tag, bool(children),
-                             tuple(zip(spec[::2], spec[1::2], repeat(None))))
-                    found = entries[key] = (entries.setdefault(entry, entry), end + 2 - pos)
-                if found is not None:
-                    table[code] = found[0]
-                    pos += found[1]
-                    continue
-            start = pos
-            attrs = []
-            while True:
-                # attribute and form codes are nearly always one byte each
-                attr, form = data[pos], data[pos + 1]
-                if attr < 0x80 and form < 0x80:
-                    pos += 2
-                else:
-                    attr, pos = _uleb(data, pos)
-                    form, pos = _uleb(data, pos)
-                if attr == 0 and form == 0:
-                    break
-                const = None
-                if form == 0x21:
-                    const, pos = _sleb(data, pos)
-                attrs.append((attr, form, const))
-            entry = (tag, bool(children), tuple(attrs))
-            table[code] = entry = entries.setdefault(entry, entry)
-            if key is not None and pos - start <= len(key[2]) + 2:
-                entries[key] = (entry, pos - start)
-        self.abbrevs[offset] = table
-        return table
+
+def _native(call, *args):
+    """Call a _dwarf.c function; its problems become DwarfError."""
+    try:
+        return call(*args)
+    except ValueError as err:
+        kind, *values = err.args
+        raise DwarfError(PROBLEMS[kind].format(*values)) from None
 
 
 class _Unit:
-    """Decoding state for one unit header: sizes, bases, abbreviations."""
+    """One unit header and its first DIE (_dwarf.c decodes both): sizes,
+    bases, and the readers of strings and indexed addresses."""
 
     def __init__(self, dbg, offset):
         self.dbg = dbg
-        info = dbg.info
-        e = dbg.e
         self.offset = offset
-        length, = struct.unpack_from(e + "I", info, offset)
-        pos = offset + 4
-        self.offset_size = 4
-        if length == 0xFFFFFFFF:
-            length, = struct.unpack_from(e + "Q", info, pos)
-            pos += 8
-            self.offset_size = 8
-        self.end = pos + length
-        if self.end > len(info):
-            raise DwarfError(f"unit at {offset:#x} runs past .debug_info")
-        self.version, = struct.unpack_from(e + "H", info, pos)
-        pos += 2
-        osz = "I" if self.offset_size == 4 else "Q"
-        if self.version == 5:
-            unit_type, self.addr_size = info[pos], info[pos + 1]
-            abbrev, = struct.unpack_from(e + osz, info, pos + 2)
-            pos += 2 + self.offset_size
-            if unit_type in (4, 5):         # skeleton, split_compile
-                pos += 8
-            elif unit_type in (2, 6):       # type, split_type units
-                pos += 8 + self.offset_size
-        elif 2 <= self.version <= 4:
-            abbrev, = struct.unpack_from(e + osz, info, pos)
-            self.addr_size = info[pos + self.offset_size]
-            pos += self.offset_size + 1
-        else:
-            raise DwarfError(f"unit at {offset:#x}: DWARF version {self.version}")
-        if self.addr_size not in (2, 4, 8):
-            raise DwarfError(f"unit at {offset:#x}: address size {self.addr_size}")
-        self.first_die = pos
-        self.abbrev = dbg.abbrev_table(abbrev)
-        self.plans = {}
-        self.decoders = {}
-        self.skips = {}
-        self.type_sizes = {}
+        if dbg.walker is None:
+            dbg.walker = _walker(dbg.info, dbg.sections.get(".debug_abbrev", b""),
+                                 dbg.sections.get(".debug_addr", b""), dbg.e == ">",
+                                 UNIT_ATTRS)
+        (self.end, self.version, self.addr_size, self.offset_size, self.tag,
+         self.children, self.after, self.attrs) = _native(_decode_unit, dbg.walker, offset)
+        e = dbg.e
         self.addr_fmt = e + {2: "H", 4: "I", 8: "Q"}[self.addr_size]
-        self.off_fmt = e + osz
+        self.off_fmt = e + ("I" if self.offset_size == 4 else "Q")
         self.str_offsets_base = self.addr_base = self.rnglists_base = None
 
-    def form_value(self, form, pos, const):
-        """Decode one attribute value: (value, next position).
+    def variables(self):
+        """Top-level variables with a static address: [(addr, size or None)].
 
-        Blocks and expressions come back as bytes, strings as (form, x)
-        pairs resolved by string().
+        Most top-level DIEs (types, declarations) are stepped over without
+        decoding, by their DW_AT_sibling or their fixed size.
         """
-        data = self.dbg.info
-        if form in FIXED_FORMS:
-            size = FIXED_FORMS[form]
-            if form == 0x21:
-                return const, pos
-            if size in (1, 2, 4, 8):
-                fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[size]
-                return struct.unpack_from(fmt, data, pos)[0], pos + size
-            return int.from_bytes(data[pos:pos + size],
-                                  "little" if self.dbg.e == "<" else "big"), pos + size
-        if form == FORM_ADDR:
-            return struct.unpack_from(self.addr_fmt, data, pos)[0], pos + self.addr_size
-        if form in OFFSET_FORMS or (form == FORM_REF_ADDR and self.version >= 3):
-            return struct.unpack_from(self.off_fmt, data, pos)[0], pos + self.offset_size
-        if form == FORM_REF_ADDR:
-            return struct.unpack_from(self.addr_fmt, data, pos)[0], pos + self.addr_size
-        if form in ULEB_FORMS:
-            return _uleb(data, pos)
-        if form == FORM_SDATA:
-            return _sleb(data, pos)
-        if form == FORM_STRING:
-            return _cstring(data, pos)
-        if form in BLOCK_FORMS:
-            prefix = BLOCK_FORMS[form]
-            if prefix == 0:
-                length, pos = _uleb(data, pos)
-            else:
-                fmt = self.dbg.e + {1: "B", 2: "H", 4: "I"}[prefix]
-                length = struct.unpack_from(fmt, data, pos)[0]
-                pos += prefix
-            return data[pos:pos + length], pos + length
-        if form == FORM_INDIRECT:
-            real, pos = _uleb(data, pos)
-            return self.form_value(real, pos, None)
-        raise DwarfError(f"unit at {self.offset:#x}: unknown form {form:#x}")
-
-    def form_size(self, form):
-        """Bytes a form takes in this unit, None if it varies."""
-        if form in FIXED_FORMS:
-            return FIXED_FORMS[form]
-        if form == FORM_ADDR or (form == FORM_REF_ADDR and self.version < 3):
-            return self.addr_size
-        if form in OFFSET_FORMS or form == FORM_REF_ADDR:
-            return self.offset_size
-        return None
-
-    def plan(self, code):
-        """How to step over a DIE of abbreviation code without decoding it.
-
-        @ret (fixed, sib_at, sib_fmt)  fixed: size of all attributes if
-                 every form has a fixed size; sib_at: where DW_AT_sibling
-                 sits if every attribute before it is fixed (sib_fmt its
-                 struct format), else None
-        """
-        plan = self.plans.get(code)
-        if plan is None:
-            # units share their abbreviations' shapes: each planned once
-            entry = self.abbrev[code]
-            # abbreviations are interned (_Debug.entries): id() is the shape
-            key = (id(entry), self.addr_size, self.offset_size, self.version)
-            plan = self.dbg.plans.get(key)
-            if plan is None:
-                plan = self.dbg.plans[key] = self._plan(entry[2])
-            self.plans[code] = plan
-        return plan
-
-    def skipper(self, code):
-        """How to find where a DIE of abbreviation code ends, and its
-        DW_AT_sibling, without decoding it: steps (kind, a, b), or None.
-
-        For a DIE plan() cannot step over: one with children whose
-        sibling follows a form of varying size (a function's frame base),
-        or one without children whose forms vary (an inline string).
-        None when a form cannot be stepped over (indirect, unknown), or a
-        DIE with children has no one DW_AT_sibling of a ref form.
-        """
-        entry = self.abbrev.get(code)
-        if entry is None:
-            return None
-        key = (id(entry), self.addr_size, self.offset_size, self.version)
-        if key in self.dbg.skippers:
-            return self.dbg.skippers[key]
-        steps, fixed, siblings = [], 0, 0
-        for attr, form, _ in entry[2]:
-            size = self.form_size(form)
-            if attr == AT_SIBLING and entry[1]:
-                if form not in REF_FORMS[:4]:
-                    steps = None
-                    break
-                siblings += 1
-                if fixed:
-                    steps.append((SKIP_FIXED, fixed, None))
-                    fixed = 0
-                steps.append((SKIP_SIBLING, struct.Struct(self.dbg.e + {
-                    1: "B", 2: "H", 4: "I", 8: "Q"}[size]), size))
-                continue
-            if size is not None:
-                fixed += size
-                continue
-            if fixed:
-                steps.append((SKIP_FIXED, fixed, None))
-                fixed = 0
-            if form in ULEB_FORMS or form == FORM_SDATA:
-                steps.append((SKIP_LEB, None, None))
-            elif form == FORM_STRING:
-                steps.append((SKIP_STRING, None, None))
-            elif form in BLOCK_FORMS and BLOCK_FORMS[form] == 0:
-                steps.append((SKIP_ULEB_BLOCK, None, None))
-            elif form in BLOCK_FORMS:
-                prefix = BLOCK_FORMS[form]
-                steps.append((SKIP_BLOCK, struct.Struct(self.dbg.e + {
-                    1: "B", 2: "H", 4: "I"}[prefix]), prefix))
-            else:
-                steps = None
-                break
-        if steps is not None:
-            if fixed:
-                steps.append((SKIP_FIXED, fixed, None))
-            if entry[1] and siblings != 1:
-                steps = None
-        steps = self.dbg.skippers[key] = tuple(steps) if steps is not None else None
-        return steps
-
-    def skip(self, steps, pos):
-        """Run skipper() steps from pos (after the code): (end, sibling
-        value or None), or None when die() must decide (a read past the
-        section: die() raises or reads exactly as it always did)."""
-        info = self.dbg.info
-        sibling = None
-        try:
-            for kind, a, b in steps:
-                if kind == SKIP_FIXED:
-                    pos += a
-                elif kind == SKIP_LEB:
-                    while info[pos] >= 0x80:
-                        pos += 1
-                    pos += 1
-                elif kind == SKIP_ULEB_BLOCK:
-                    length = info[pos]
-                    if length < 0x80:
-                        pos += 1 + length
-                    else:
-                        length, pos = _uleb(info, pos)
-                        pos += length
-                elif kind == SKIP_BLOCK:
-                    pos += b + a.unpack_from(info, pos)[0]
-                elif kind == SKIP_STRING:
-                    pos = info.index(b"\0", pos) + 1
-                else:
-                    sibling = a.unpack_from(info, pos)[0]
-                    pos += b
-        except (IndexError, ValueError, struct.error):
-            return None
-        # Every fixed-size read ended before pos: within the section
-        return (pos, sibling) if pos <= len(info) else None
-
-    def _plan(self, specs):
-        """plan() for an abbreviation's attributes."""
-        fixed, sib_at, sib_fmt = 0, None, None
-        for attr, form, _ in specs:
-            size = None if fixed is None else self.form_size(form)
-            if attr == AT_SIBLING and fixed is not None and form in REF_FORMS[:4]:
-                sib_at = fixed
-                sib_fmt = self.dbg.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[FIXED_FORMS[form]]
-            fixed = None if size is None else fixed + size
-        return fixed, sib_at, sib_fmt
-
-    def decoder(self, code):
-        """How to decode a DIE of abbreviation code: (tag, children, steps).
-
-        Consecutive attributes of a fixed size are read with one
-        precompiled struct (a step (STEP_FIXED, struct, size, fields),
-        fields (attr, form, index into the unpacked values or -1, value
-        when -1)); block and string forms have steps of their own; any
-        other form is decoded by form_value() (STEP_OTHER).
-        """
-        decoder = self.decoders.get(code)
-        if decoder is not None:
-            return decoder
-        entry = self.abbrev.get(code)
-        if entry is None:
-            raise DwarfError(f"unit at {self.offset:#x}: unknown abbreviation {code}")
-        tag, children, specs = entry
-        # units repeat the same abbreviations: compile each shape once
-        key = (id(entry), self.addr_size, self.offset_size, self.version)
-        steps = self.dbg.decoders.get(key)
-        if steps is None:
-            steps = self.dbg.decoders[key] = self._steps(specs)
-        decoder = self.decoders[code] = (tag, children, steps)
-        return decoder
-
-    def _steps(self, specs):
-        """The decoding steps for an abbreviation's attributes (decoder())."""
-        steps, fmt, size, fields = [], "", 0, []
-        for attr, form, const in specs:
-            width = self.form_size(form)
-            if width == 0:
-                fields.append((attr, form, -1, const if form == 0x21 else 0))
-                continue
-            if width in (1, 2, 4, 8):
-                fields.append((attr, form, len(fmt), None))
-                fmt += {1: "B", 2: "H", 4: "I", 8: "Q"}[width]
-                size += width
-                continue
-            if fields:
-                steps.append((STEP_FIXED, struct.Struct(self.dbg.e + fmt), size,
-                              tuple(fields)))
-                fmt, size, fields = "", 0, []
-            if form == 0x18:
-                steps.append((STEP_EXPRLOC, attr, form, None))
-            elif form == FORM_STRING:
-                steps.append((STEP_STRING, attr, form, None))
-            else:
-                steps.append((STEP_OTHER, attr, form, const))
-        if fields:
-            steps.append((STEP_FIXED, struct.Struct(self.dbg.e + fmt), size, tuple(fields)))
-        return tuple(steps)
-
-    def die(self, pos):
-        """Decode the DIE at pos: (tag, children, {attr: (form, value)}, end)."""
-        info = self.dbg.info
-        start = pos
-        code = info[pos]
-        if code < 0x80:
-            pos += 1
-        else:
-            code, pos = _uleb(info, pos)
-        if code == 0:
-            return None, False, {}, pos
-        tag, children, steps = self.decoders.get(code) or self.decoder(code)
-        attrs = {}
-        try:
-            for kind, a, b, c in steps:
-                if kind == STEP_FIXED:
-                    values = a.unpack_from(info, pos)
-                    pos += b
-                    for attr, form, index, const in c:
-                        attrs[attr] = (form, values[index] if index >= 0 else const)
-                elif kind == STEP_EXPRLOC:
-                    length = info[pos]
-                    if length < 0x80:
-                        pos += 1
-                    else:
-                        length, pos = _uleb(info, pos)
-                    attrs[a] = (b, info[pos:pos + length])
-                    pos += length
-                elif kind == STEP_STRING:
-                    end = info.index(b"\0", pos)
-                    attrs[a] = (b, info[pos:end].decode("utf-8", "replace"))
-                    pos = end + 1
-                else:
-                    value, pos = self.form_value(b, pos, c)
-                    attrs[a] = (b, value)
-        except (struct.error, IndexError, ValueError):
-            # decode again one attribute at a time, for the precise error
-            return self._die_slowly(start)
-        return tag, children, attrs, pos
-
-    def _die_slowly(self, pos):
-        """die() one attribute at a time with form_value()."""
-        code, pos = _uleb(self.dbg.info, pos)
-        tag, children, specs = self.abbrev[code]
-        attrs = {}
-        for attr, form, const in specs:
-            value, pos = self.form_value(form, pos, const)
-            attrs[attr] = (form, value)
-        return tag, children, attrs, pos
-
-    def skip_children(self, pos):
-        """Return the position after the children list starting at pos."""
-        depth = 1
-        while depth:
-            if pos >= self.end:
-                raise DwarfError(f"unit at {self.offset:#x}: unterminated children")
-            tag, children, attrs, pos = self.die(pos)
-            if tag is None:
-                depth -= 1
-            elif children:
-                sibling = attrs.get(AT_SIBLING)
-                if sibling and sibling[0] in REF_FORMS:
-                    pos = self.sibling(sibling[1], pos)
-                else:
-                    depth += 1
-        return pos
-
-    def sibling(self, value, lowest):
-        """Where DW_AT_sibling value points; before lowest it would loop."""
-        target = self.offset + value
-        if target < lowest:
-            raise DwarfError(f"unit at {self.offset:#x}: DW_AT_sibling "
-                             f"{target:#x} points back before {lowest:#x}")
-        return target
+        return _native(_decode_variables, self.dbg.walker, self.after, self.addr_base)
 
     def string(self, form, value):
         """Resolve a string attribute's value to text, or None."""
@@ -669,84 +271,14 @@ class _Unit:
             table = self.dbg.sections.get(".debug_addr", b"")
             at = (self.addr_base or 0) + value * self.addr_size
             if at + self.addr_size > len(table):
-                raise DwarfError(f"unit at {self.offset:#x}: address index {value}")
+                raise DwarfError(PROBLEMS["address index"].format(self.offset, value))
             return struct.unpack_from(self.addr_fmt, table, at)[0]
-        return None
-
-    def type_size(self, ref, depth=0):
-        """Byte size of the type DIE at unit offset ref, or None.
-
-        Known sizes are kept per (ref, depth): a unit's variables share
-        their base types.
-        """
-        if depth > 8 or ref is None:
-            return None
-        key = (ref, depth)
-        if key in self.type_sizes:
-            return self.type_sizes[key]
-        size = self.type_sizes[key] = self._type_size(ref, depth)
-        return size
-
-    def _type_size(self, ref, depth):
-        """type_size() decoding the DIE."""
-        tag, children, attrs, pos = self.die(self.offset + ref)
-        if AT_BYTE_SIZE in attrs and attrs[AT_BYTE_SIZE][0] in DATA_FORMS:
-            return attrs[AT_BYTE_SIZE][1]
-        inner = attrs.get(AT_TYPE)
-        inner = inner[1] if inner and inner[0] in REF_FORMS else None
-        if tag in TYPE_WRAPPERS:
-            return self.type_size(inner, depth + 1)
-        if tag == TAG_ARRAY and children:
-            size = self.type_size(inner, depth + 1)
-            while size is not None:
-                sub, _, sattrs, pos = self.die(pos)
-                if sub != TAG_SUBRANGE:
-                    break
-                if AT_COUNT in sattrs and sattrs[AT_COUNT][0] in DATA_FORMS:
-                    size *= sattrs[AT_COUNT][1]
-                elif AT_UPPER_BOUND in sattrs and sattrs[AT_UPPER_BOUND][0] in DATA_FORMS:
-                    size *= sattrs[AT_UPPER_BOUND][1] + 1
-                else:
-                    return None
-            return size
         return None
 
 
 def _aranges(dbg):
     """Parse .debug_aranges: {unit offset: [(lo, hi)]}."""
-    data = dbg.sections.get(".debug_aranges", b"")
-    e = dbg.e
-    result = {}
-    pos = 0
-    while pos + 4 <= len(data):
-        start = pos
-        length, = struct.unpack_from(e + "I", data, pos)
-        pos += 4
-        osz = "I"
-        if length == 0xFFFFFFFF:
-            length, = struct.unpack_from(e + "Q", data, pos)
-            pos += 8
-            osz = "Q"
-        end = pos + length
-        if end > len(data):
-            raise DwarfError(".debug_aranges: set runs past the section")
-        _, unit = struct.unpack_from(e + "H" + osz, data, pos)
-        pos += 2 + struct.calcsize(osz)
-        addr_size, seg_size = data[pos], data[pos + 1]
-        pos += 2
-        if addr_size not in (2, 4, 8) or seg_size:
-            raise DwarfError(f".debug_aranges: address size {addr_size}")
-        tuple_size = 2 * addr_size
-        pos = start + -(-(pos - start) // tuple_size) * tuple_size
-        fmt = e + {2: "HH", 4: "II", 8: "QQ"}[addr_size]
-        ranges = result.setdefault(unit, [])
-        for lo, size in struct.iter_unpack(fmt, data[pos:end - (end - pos) % tuple_size]):
-            if lo == 0 and size == 0:
-                break
-            if size:
-                ranges.append((lo, lo + size))
-        pos = end
-    return result
+    return _native(_decode_aranges, dbg.sections.get(".debug_aranges", b""), dbg.e == ">")
 
 
 def _unit_ranges(unit, attrs):
@@ -830,98 +362,6 @@ def _rnglist(unit, pos, base):
     return [r for r in result if r[1] > r[0]]
 
 
-def _static_address(unit, expr):
-    """The address of a location that is just DW_OP_addr/addrx, else None."""
-    if not isinstance(expr, bytes) or not expr:
-        return None
-    if expr[0] == OP_ADDR and len(expr) == 1 + unit.addr_size:
-        return struct.unpack_from(unit.addr_fmt, expr, 1)[0]
-    if expr[0] in (OP_ADDRX, OP_GNU_ADDR_INDEX):
-        index, end = _uleb(expr, 1)
-        if end == len(expr):
-            return unit.address(0x1B, index)
-    return None
-
-
-#: How _variables() steps over a top-level DIE (_action())
-STEP_SIBLING, STEP_OVER, STEP_SKIP, STEP_DECODE = range(4)
-
-
-def _action(unit, code):
-    """How _variables() steps over DIEs of abbreviation code: to their
-    DW_AT_sibling at a fixed place (STEP_SIBLING, place, struct), over
-    attributes of a fixed size (STEP_OVER, size), with skipper() steps
-    (STEP_SKIP, steps, children), or by decoding them (STEP_DECODE): a
-    variable, an unknown code, or forms skipper() cannot step over."""
-    entry = unit.abbrev.get(code)
-    if entry is None or entry[0] == TAG_VARIABLE:
-        return (STEP_DECODE,)
-    fixed, sib_at, sib_fmt = unit.plan(code)
-    if entry[1] and sib_at is not None:
-        return STEP_SIBLING, sib_at, struct.Struct(sib_fmt)
-    if not entry[1] and fixed is not None:
-        return STEP_OVER, fixed
-    steps = unit.skipper(code)
-    return (STEP_SKIP, steps, entry[1]) if steps is not None else (STEP_DECODE,)
-
-
-def _variables(unit, pos):
-    """Top-level variables with a static address: [(addr, size or None)].
-
-    Most top-level DIEs (types, declarations) are stepped over without
-    decoding: see _Unit.plan().
-    """
-    found = []
-    info = unit.dbg.info
-    base, end = unit.offset, unit.end
-    actions = {}        # abbreviation code -> how to step over its DIEs
-    while pos < end:
-        code = info[pos]
-        if code < 0x80:
-            after = pos + 1
-        else:
-            code, after = _uleb(info, pos)
-        action = actions.get(code)
-        if action is None:
-            action = actions[code] = _action(unit, code)
-        kind = action[0]
-        if kind == STEP_SIBLING:
-            value = action[2].unpack_from(info, after + action[1])[0]
-            pos = base + value
-            if pos < after:
-                unit.sibling(value, after)      # raises: it points back
-            continue
-        if kind == STEP_OVER:
-            pos = after + action[1]
-            continue
-        if kind == STEP_SKIP:
-            # what die() would find, without decoding every attribute
-            skipped = unit.skip(action[1], after)
-            if skipped is not None:
-                pos = unit.sibling(skipped[1], skipped[0]) if action[2] else skipped[0]
-                continue
-        tag, children, attrs, pos = unit.die(pos)
-        if tag is None:
-            break
-        addr = None
-        if tag == TAG_VARIABLE and AT_LOCATION in attrs:
-            addr = _static_address(unit, attrs[AT_LOCATION][1])
-        if addr is not None:
-            ref = attrs.get(AT_TYPE)
-            if ref is None and AT_SPECIFICATION in attrs:
-                _, _, decl, _ = unit.die(unit.offset + attrs[AT_SPECIFICATION][1])
-                ref = decl.get(AT_TYPE)
-            size = unit.type_size(ref[1]) if ref and ref[0] in REF_FORMS else None
-            found.append((addr, size))
-        if children:
-            sibling = attrs.get(AT_SIBLING)
-            if sibling and sibling[0] in REF_FORMS:
-                pos = unit.sibling(sibling[1], pos)
-            else:
-                pos = unit.skip_children(pos)
-    return found
-
-
 def _units(image, data):
     """Every compile unit; for ET_REL names only (addresses are relative)."""
     dbg = _Debug(image, data)
@@ -931,8 +371,8 @@ def _units(image, data):
     pos = 0
     while pos < len(dbg.info):
         unit = _Unit(dbg, pos)
-        tag, children, attrs, after = unit.die(unit.first_die)
-        if tag in (TAG_COMPILE_UNIT, TAG_PARTIAL_UNIT):
+        attrs = unit.attrs
+        if unit.tag in (TAG_COMPILE_UNIT, TAG_PARTIAL_UNIT):
             for attr, name in ((AT_STR_OFFSETS_BASE, "str_offsets_base"),
                                (AT_ADDR_BASE, "addr_base"),
                                (AT_RNGLISTS_BASE, "rnglists_base")):
@@ -945,7 +385,7 @@ def _units(image, data):
                 ranges = aranges.get(pos)
                 if ranges is None:
                     ranges = _unit_ranges(unit, attrs)
-                variables = _variables(unit, after) if children else []
+                variables = unit.variables() if unit.children else []
             units.append(Unit(pos, name, comp_dir, ranges, variables))
         pos = unit.end
     return units
@@ -966,7 +406,7 @@ def read_units(image, data=None):
     except DwarfError as err:
         raise model.InputError(image.path, f"bad DWARF: {err}") from None
     except (struct.error, IndexError) as err:
-        # The decoders index section bytes directly: a field, offset or
+        # The range and string readers index section bytes directly: a field, offset or
         # reference past the end of its section lands here
         raise model.InputError(image.path, f"bad DWARF: read past the end of a section "
                                f"({type(err).__name__}: {err})") from None

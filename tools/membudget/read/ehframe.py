@@ -12,75 +12,24 @@ InputError naming the record.
 import struct
 
 from .. import model
-from . import dwarf
+from ._ehframe import fdes as _decode_fdes
 
-PE_OMIT = 0xFF
-PE_PCREL = 0x10
-PE_FORMAT = {0x00: None, 0x02: "H", 0x03: "I", 0x04: "Q", 0x0A: "h", 0x0B: "i", 0x0C: "q"}
-PE_ULEB, PE_SLEB = 0x01, 0x09
-
-
-class _Bad(Exception):
-    pass
-
-
-def _leb(data, pos, signed):
-    """LEB128 as in DWARF: (value, next position)."""
-    return (dwarf._sleb if signed else dwarf._uleb)(data, pos)
-
-
-def _pointer(data, pos, enc, e, addr_fmt, field_addr):
-    """Decode one encoded pointer: (value, next position)."""
-    fmt = enc & 0x0F
-    if fmt in (PE_ULEB, PE_SLEB):
-        value, end = _leb(data, pos, fmt == PE_SLEB)
-    elif fmt in PE_FORMAT:
-        code = PE_FORMAT[fmt] or addr_fmt
-        value = struct.unpack_from(e + code, data, pos)[0]
-        end = pos + struct.calcsize(code)
-    else:
-        raise _Bad(f"pointer encoding {enc:#x}")
-    if enc & 0x70 == PE_PCREL:
-        value += field_addr
-    elif enc & 0x70:
-        raise _Bad(f"pointer application {enc:#x}")
-    return value, end
-
-
-def _cie_encoding(data, body, end, e, addr_fmt):
-    """The FDE pointer encoding a CIE announces (augmentation 'R')."""
-    version = data[body + 4]
-    pos = body + 5
-    aug_end = data.index(b"\0", pos, end)
-    aug = data[pos:aug_end].decode("ascii", "replace")
-    pos = aug_end + 1
-    if "eh" in aug:
-        pos += struct.calcsize(addr_fmt)
-    _, pos = _leb(data, pos, False)         # code alignment
-    _, pos = _leb(data, pos, True)          # data alignment
-    if version == 1:
-        pos += 1
-    else:
-        _, pos = _leb(data, pos, False)     # return address register
-    enc = 0x00
-    if aug.startswith("z"):
-        _, pos = _leb(data, pos, False)
-        for letter in aug[1:]:
-            if letter == "R":
-                enc = data[pos]
-                pos += 1
-            elif letter == "L":
-                pos += 1
-            elif letter == "P":
-                penc = data[pos]
-                _, pos = _pointer(data, pos + 1, penc & 0x0F, e, addr_fmt, 0)
-            elif letter not in "SB":
-                break
-    return enc
+#: _ehframe.c's problems, ValueError(kind, values...): the message of each
+PROBLEMS = {
+    "past": "read past the end of the section at {:#x}",
+    "runs past": "record at {:#x} runs past the section",
+    "no CIE": "FDE at {:#x} points to no CIE",
+    "augmentation": "CIE at {:#x}: augmentation string runs past the record",
+    "encoding": "pointer encoding {:#x}",
+    "application": "pointer application {:#x}",
+}
 
 
 def read_fdes(image, data):
     """Return [(offset, size, pc_begin)] for every FDE of .eh_frame.
+
+    _ehframe.c walks the records: each CIE's pointer encoding (augmentation
+    'R'), each FDE's pc_begin in it.
 
     @v image            model.Image
     @v data             the ELF file's bytes
@@ -92,54 +41,13 @@ def read_fdes(image, data):
     if sec is None:
         return []
     blob = data[sec.offset:sec.offset + sec.size]
-    e = "<" if image.endian == "little" else ">"
-    addr_fmt = "I" if image.elfclass == 32 else "Q"
-    word = struct.Struct(e + "I").unpack_from
-    cies = {}
-    # a CIE's encoding of a fixed size and an absolute or pc-relative
-    # application (nearly all): (struct, pc-relative), read here without
-    # _pointer(); other encodings: None
-    direct = {}
-    fdes = []
-    pos = 0
-    size = len(blob)
-    base = sec.addr
     try:
-        while pos + 4 <= size:
-            length, = word(blob, pos)
-            body = pos + 4
-            if length == 0:             # terminator
-                pos = body
-                continue
-            if length == 0xFFFFFFFF:
-                length, = struct.unpack_from(e + "Q", blob, body)
-                body += 8
-            end = body + length
-            if end > size:
-                raise _Bad(f"record at {pos:#x} runs past the section")
-            cie_id, = word(blob, body)
-            if cie_id == 0:
-                enc = cies[pos] = _cie_encoding(blob, body, end, e, addr_fmt)
-                code = PE_FORMAT.get(enc & 0x0F, False)
-                direct[pos] = (struct.Struct(e + (code or addr_fmt)), enc & 0x70 == PE_PCREL) \
-                    if code is not False and enc & 0x70 in (0, PE_PCREL) else None
-            else:
-                cie = body - cie_id
-                if cie not in cies:
-                    raise _Bad(f"FDE at {pos:#x} points to no CIE")
-                field = body + 4
-                how = direct[cie]
-                if how is None:
-                    pc, _ = _pointer(blob, field, cies[cie], e, addr_fmt, base + field)
-                else:
-                    pc = how[0].unpack_from(blob, field)[0]
-                    if how[1]:
-                        pc += base + field
-                fdes.append((pos, end - pos, pc))
-            pos = end
-    except (_Bad, IndexError, ValueError, struct.error) as err:
-        raise model.InputError(image.path, f"bad .eh_frame: {err}") from None
-    return fdes
+        return _decode_fdes(blob, image.endian != "little", 4 if image.elfclass == 32 else 8,
+                            sec.addr)
+    except ValueError as err:
+        kind, *values = err.args
+        raise model.InputError(image.path, "bad .eh_frame: " + PROBLEMS[kind].format(*values)) \
+            from None
 
 
 def records(blob, endian):
