@@ -383,6 +383,33 @@ def test_a_run_imports_only_its_command():
         "membudget.commands.lds", "membudget.commands.output"}
 
 
+#: What `make check` (a check of one image with its map) must not import:
+#: each costs it start-up time, and none of them takes part in a check
+NOT_IMPORTED_BY_CHECK = {
+    "membudget.analysis.graph", "membudget.read.relocs", "membudget.read.archive",
+    "membudget.analysis.snapshot", "membudget.read.snapshot",
+    "membudget.analysis.rollup", "membudget.render.markdown", "membudget.render.text",
+    "textwrap"}
+
+
+def test_make_check_imports_only_what_a_check_runs(firmware_build):
+    """The firmware's check, as make runs it, imports none of the modules
+    only other commands or other formats use: each would come back as
+    start-up time on every `make`."""
+    code = ("import sys; from membudget import cli; status = cli.main(sys.argv[1:]); "
+            "print(status, ' '.join(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code, "check",
+                           str(firmware_build / "firmware.elf"), "-b",
+                           str(ROOT / "budgets" / "firmware.toml"), "--map",
+                           str(firmware_build / "firmware.map")],
+                          cwd=ROOT / "tools", capture_output=True, text=True, check=True)
+    status, modules = proc.stdout.splitlines()[-1].split(" ", 1)
+    assert status == "0", proc.stdout + proc.stderr
+    imported = set(modules.split())
+    assert "membudget.analysis.attribute" in imported      # the check did run
+    assert imported & NOT_IMPORTED_BY_CHECK == set()
+
+
 def test_help_lists_every_command():
     """Without a command on the line, every parser is built: --help lists
     them all with their help."""

@@ -12,8 +12,8 @@ import os
 from dataclasses import dataclass, field
 
 from ..model import Attribution, ComponentDef, Image, InputError
-from ..read import budgets as budgets_mod, elf, ldscript
-from . import attribute, graph as graph_mod, summary as summary_mod
+from ..read import budgets as budgets_mod, elf
+from . import attribute, summary as summary_mod
 from .heapbudget import HeapReport
 
 #: The one component of a report without a budgets file
@@ -43,6 +43,9 @@ class Analysis:
         @raises GraphUnavailable  no source for it (a one-line reason)
         """
         if self._graph is None:
+            # Imported here: only retained sizes, why and plan need the graph
+            from ..read import ldscript
+            from . import graph as graph_mod
             config = self.budgets.graph if self.budgets else budgets_mod.GraphConfig()
             paths = list(dict.fromkeys(list(config.scripts) + [str(s) for s in scripts]))
             self._graph = graph_mod.build(
@@ -58,6 +61,7 @@ class Analysis:
         """
         retention = unavailable = None
         if retained:
+            from . import graph as graph_mod
             try:
                 retention = graph_mod.Retention(self.reference_graph(scripts),
                                                 self.attribution)
