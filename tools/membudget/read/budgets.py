@@ -71,8 +71,9 @@ _UNITS = {"B": 1, "KiB": KIB, "MiB": KIB * KIB}
 _SIZE_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB)\s*")
 _PERCENT_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
-_TOML_END_RE = re.compile(r"\s*\(at end of document\)$")
+# Only a malformed file needs these: compiled then (re's cache)
+_TOML_POS_RE = r"\s*\(at line (\d+), column \d+\)$"
+_TOML_END_RE = r"\s*\(at end of document\)$"
 
 
 @dataclass(frozen=True)
@@ -482,13 +483,13 @@ def default_root(path):
 def _toml_error(err, text, path):
     """Turn a TOMLDecodeError into 'line N: message'."""
     message = str(err)
-    match = _TOML_POS_RE.search(message)
+    match = re.search(_TOML_POS_RE, message)
     if match:
         line = int(match.group(1))
         message = message[:match.start()]
     else:
         line = max(1, len(text.splitlines()))
-        message = _TOML_END_RE.sub("", message)
+        message = re.sub(_TOML_END_RE, "", message)
     return InputError(path, f"line {line}: {message}")
 
 
