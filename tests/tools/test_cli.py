@@ -389,7 +389,7 @@ NOT_IMPORTED_BY_CHECK = {
     "membudget.analysis.graph", "membudget.read.relocs", "membudget.read.archive",
     "membudget.analysis.snapshot", "membudget.read.snapshot",
     "membudget.analysis.rollup", "membudget.render.markdown", "membudget.render.text",
-    "textwrap"}
+    "textwrap", "pathlib"}
 
 
 def test_make_check_imports_only_what_a_check_runs(firmware_build):

@@ -40,6 +40,38 @@ SOURCES = (SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS, SOURCE_MAP, SOURC
 KIB = 1024
 
 
+class Record:
+    """A plain class with the equality and repr @dataclass would give it.
+
+    FIELDS names what __init__ sets, in order.  @dataclass writes and
+    compiles each class's methods on every import, 2 to 3 M instructions a
+    class (callgrind): the records a check reads are classes like these.
+    Unhashable, as a mutable dataclass is.
+    """
+
+    FIELDS = ()
+    __hash__ = None
+
+    def _values(self):
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"{self.__class__.__qualname__}({fields})"
+
+
+class FrozenRecord(Record):
+    """A Record that is not changed after __init__: hashed by its fields."""
+
+    def __hash__(self):
+        return hash(self._values())
+
+
 class InputError(Exception):
     """Bad input (file, ELF, map, budgets): the CLI prints it and exits 2.
 

@@ -20,7 +20,6 @@ section names.
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from .. import model
 
@@ -39,19 +38,26 @@ _SORTS = (r"\b(SORT_BY_NAME|SORT_BY_ALIGNMENT|SORT_BY_INIT_PRIORITY|SORT_NONE|"
           r"SORT)\s*\(")
 
 
-@dataclass
-class Script:
+class Script(model.Record):
     """The KEEP() patterns (normal form) and EXTERN() symbols of a script."""
 
-    paths: list[str] = field(default_factory=list)
-    keep: list[str] = field(default_factory=list)
-    externs: list[str] = field(default_factory=list)
+    FIELDS = ("paths", "keep", "externs")
+
+    def __init__(self, paths=None, keep=None, externs=None):
+        self.paths = [] if paths is None else paths
+        self.keep = [] if keep is None else keep
+        self.externs = [] if externs is None else externs
 
 
 def normalize(pattern):
-    """One spelling of an input-section pattern, as the map echoes it."""
-    text = re.sub(r"\bSORT\s*\(", "SORT_BY_NAME(", pattern)
-    return re.sub(r"\s+", "", text)
+    """One spelling of an input-section pattern, as the map echoes it.
+
+    The map's reader calls it on every pattern line: no pattern to compile
+    unless SORT is there, and str.split() drops what \\s matches.
+    """
+    if "SORT" in pattern:
+        pattern = re.sub(r"\bSORT\s*\(", "SORT_BY_NAME(", pattern)
+    return "".join(pattern.split())
 
 
 def _balanced(text, start):
