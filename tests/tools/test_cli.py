@@ -383,13 +383,14 @@ def test_a_run_imports_only_its_command():
         "membudget.commands.lds", "membudget.commands.output"}
 
 
-#: What `make check` (a check of one image with its map) must not import:
-#: each costs it start-up time, and none of them takes part in a check
+#: What a check of one image with its map (as `make` runs it; `make check`
+#: adds the heap traces, and json with them) must not import: each costs
+#: start-up time, and none of them takes part in a check
 NOT_IMPORTED_BY_CHECK = {
     "membudget.analysis.graph", "membudget.read.relocs", "membudget.read.archive",
     "membudget.analysis.snapshot", "membudget.read.snapshot",
     "membudget.analysis.rollup", "membudget.render.markdown", "membudget.render.text",
-    "textwrap", "pathlib"}
+    "textwrap", "pathlib", "json", "glob"}
 
 
 def test_make_check_imports_only_what_a_check_runs(firmware_build):
@@ -408,6 +409,23 @@ def test_make_check_imports_only_what_a_check_runs(firmware_build):
     imported = set(modules.split())
     assert "membudget.analysis.attribute" in imported      # the check did run
     assert imported & NOT_IMPORTED_BY_CHECK == set()
+
+
+def test_make_check_runs_from_bytecode_with_the_figures_heapsim(tmp_path):
+    """make check compiles membudget's bytecode before it runs membudget
+    (with -S: no site), and replays the traces on the heapsim that reports
+    the figures alone: each was most of the check's time once."""
+    proc = subprocess.run(["make", "-n", "--no-print-directory", f"BUILD={tmp_path}",
+                           "check"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.replace("\\\n", " ").splitlines()
+    compiled = next(i for i, l in enumerate(lines) if "-m compileall" in l)
+    checked = next(i for i, l in enumerate(lines) if "tools/membudget check" in l)
+    assert compiled < checked
+    assert " -S tools/membudget check " in lines[checked]
+    heapsim = next(l for l in lines if f"-o {tmp_path}/sim/heapsim" in l)
+    assert "-DHEAPSIM_FIGURES_ONLY" in heapsim
 
 
 def test_help_lists_every_command():

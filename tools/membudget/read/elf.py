@@ -16,7 +16,6 @@ Callers may rely on:
 """
 
 import contextlib
-import dataclasses
 import gc
 import hashlib
 import mmap
@@ -240,7 +239,7 @@ def _load_addresses(rd, bits, endian, fields, sections):
                 if inside:
                     lma = sec.addr - p_vaddr + p_paddr
                     break
-        placed.append(sec if lma == sec.addr else dataclasses.replace(sec, lma=lma))
+        placed.append(sec if lma == sec.addr else sec.replace(lma=lma))
     return placed
 
 
