@@ -390,7 +390,7 @@ NOT_IMPORTED_BY_CHECK = {
     "membudget.analysis.graph", "membudget.read.relocs", "membudget.read.archive",
     "membudget.analysis.snapshot", "membudget.read.snapshot",
     "membudget.analysis.rollup", "membudget.render.markdown", "membudget.render.text",
-    "textwrap", "pathlib", "json", "glob"}
+    "textwrap", "pathlib", "json", "glob", "shutil"}
 
 
 def test_make_check_imports_only_what_a_check_runs(firmware_build):
@@ -426,6 +426,17 @@ def test_make_check_runs_from_bytecode_with_the_figures_heapsim(tmp_path):
     assert " -S tools/membudget check " in lines[checked]
     heapsim = next(l for l in lines if f"-o {tmp_path}/sim/heapsim" in l)
     assert "-DHEAPSIM_FIGURES_ONLY" in heapsim
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-3", "x", "57", "200"])
+def test_help_width_is_shutils(monkeypatch, columns):
+    """The help's width comes without shutil, as shutil gives it."""
+    from membudget import cli
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli._columns() == shutil.get_terminal_size().columns
 
 
 def test_help_lists_every_command():
