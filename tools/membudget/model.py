@@ -143,12 +143,19 @@ class Image(Record):
         self.sections = sections    # Sections
         self.symbols = symbols      # Symbols
         self.build_id = build_id
-        self.sha256 = sha256
+        self._sha256 = sha256       # hex, or a function computing it (on first use)
         self.has_dwarf = has_dwarf
         #: the file's bytes, read once: DWARF, strings and .comment come from
         #: here (an mmap of the file, or bytes; slices of either are bytes)
         self.data = data
         self.entry = entry          # e_entry, None when 0 (no entry point)
+
+    @property
+    def sha256(self):
+        """The file's sha256 (hex); read/elf.py computes it only when asked."""
+        if callable(self._sha256):
+            self._sha256 = self._sha256()
+        return self._sha256
 
     def allocated(self):
         """Allocated sections, the ones that count."""

@@ -133,7 +133,7 @@ class Summary(Record):
         self.machine = machine
         self.type = type
         self.build_id = build_id
-        self.sha256 = sha256
+        self._sha256 = sha256       # hex, or a function computing it (on first use)
         self.budgets_path = budgets_path
         self.image_name = image_name
         self.components = components        # Rows
@@ -153,6 +153,13 @@ class Summary(Record):
         #: edges, roots: [(kind, what)], notes}; None when not asked for
         self.graph = graph
         self.graph_unavailable = graph_unavailable  # why retained sizes are missing
+
+    @property
+    def sha256(self):
+        """The image's sha256 (hex), computed when a renderer first shows it."""
+        if callable(self._sha256):
+            self._sha256 = self._sha256()
+        return self._sha256
 
     def budget_lines(self):
         """Every budget applied: components, the image caps, then the regions."""
@@ -271,7 +278,7 @@ def summarize(attribution, budgets=None, by="component", top=None, retention=Non
     return Summary(
         elf=image.path, elfclass=image.elfclass, endian=image.endian,
         machine=image.machine, type=image.type, build_id=image.build_id,
-        sha256=image.sha256,
+        sha256=lambda: image.sha256,
         budgets_path=budgets.path if budgets else None,
         image_name=budgets.name if budgets else None,
         components=components, buckets=buckets,
