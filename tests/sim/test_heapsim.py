@@ -444,6 +444,15 @@ def test_json_stdin_and_failures(heapsim):
     assert stats["used"] == stats["peak_used"] > 0
 
 
+def test_the_highest_id_counts_at_the_end(heapsim):
+    """The final tally looks as far as the highest id the trace names (and
+    no further: the table holds 2^20): its live block counts."""
+    stats = json.loads(run_json(heapsim, "-", "malloc 9 16\nmalloc 0x7ffff 8\n"
+                                              "free 9\n").stdout)
+    assert stats["live"] == 1
+    assert stats["used"] > 0
+
+
 def test_json_keeps_exit_codes(heapsim, tmp_path):
     trace = tmp_path / "bad.trace"
     trace.write_text("malloc 1 8\nfree 2\n")

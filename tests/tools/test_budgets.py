@@ -203,6 +203,44 @@ def test_project_sources_skip_hidden_and_build(project):
         "src/dma.c", "src/dma_pool.c", "src/heap.c", "src/main.c"]
 
 
+def test_project_sources_relative_to_any_spelling_of_the_root(project, monkeypatch):
+    """The paths are relative to the root however it is written: with a
+    trailing slash, relative, or as ./name."""
+    want = budgets.project_sources(project)
+    assert budgets.project_sources(f"{project}/") == want
+    monkeypatch.chdir(project.parent)
+    assert budgets.project_sources(project.name) == want
+    assert budgets.project_sources(f"./{project.name}") == want
+
+
+PATH_PARTS = ["/", "//", "///", ".", "..", "a", "b.toml", "x.", ".hidden", "c.d.e", ""]
+
+
+def test_pure_paths_are_pathlibs():
+    """budgets reads paths without pathlib (its import cost every check):
+    its joins, parents and stems must be pathlib's, spelling for spelling."""
+    from pathlib import PurePosixPath
+    import random
+    rng = random.Random(17)
+    for _ in range(20000):
+        parts = ["".join(rng.choice(PATH_PARTS) for _ in range(rng.randrange(0, 6)))
+                 for _ in range(rng.randrange(1, 4))]
+        assert budgets.pure_path(*parts) == str(PurePosixPath(*parts)), parts
+        path = PurePosixPath(parts[0])
+        assert budgets.pure_parent(parts[0]) == str(path.parent), parts[0]
+        assert budgets.pure_stem(parts[0]) == path.stem, parts[0]
+
+
+def test_default_root_is_the_nearest_git_ancestor(tmp_path):
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    (tmp_path / "repo" / "budgets").mkdir()
+    assert budgets.default_root(tmp_path / "repo" / "budgets" / "b.toml") == \
+        str((tmp_path / "repo").resolve())
+    (tmp_path / "loose").mkdir()
+    assert budgets.default_root(tmp_path / "loose" / "b.toml") == \
+        str((tmp_path / "loose").resolve())
+
+
 def test_repository_budgets_file_is_valid():
     path = ROOT / "budgets" / "firmware.toml"
     b = budgets.load(path)

@@ -1,6 +1,5 @@
 """check.py: verdict lines, exit status and the text/GitHub/JUnit formats."""
 
-import dataclasses
 import xml.etree.ElementTree as ET
 
 import report_sample as sample
@@ -51,8 +50,8 @@ def test_zero_budget_line_has_no_percentage():
 
 def test_every_exceeded_budget_gets_a_line():
     budgets = sample.budgets(1)
-    budgets.components[0] = dataclasses.replace(
-        budgets.components[0], budgets={"code": 1, "rodata": 1, "bss": 1})
+    budgets.components[0] = budgets.components[0].replace(
+        budgets={"code": 1, "rodata": 1, "bss": 1})
     result = summary.summarize(sample.attribution(), budgets)
     lines = check.render_text(Report(result)).splitlines()
     assert lines[:3] == [

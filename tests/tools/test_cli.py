@@ -383,6 +383,62 @@ def test_a_run_imports_only_its_command():
         "membudget.commands.lds", "membudget.commands.output"}
 
 
+#: What a check of one image with its map (as `make` runs it; `make check`
+#: adds the heap traces, and json with them) must not import: each costs
+#: start-up time, and none of them takes part in a check
+NOT_IMPORTED_BY_CHECK = {
+    "membudget.analysis.graph", "membudget.read.relocs", "membudget.read.archive",
+    "membudget.analysis.snapshot", "membudget.read.snapshot",
+    "membudget.analysis.rollup", "membudget.render.markdown", "membudget.render.text",
+    "textwrap", "pathlib", "json", "glob", "shutil", "hashlib"}
+
+
+def test_make_check_imports_only_what_a_check_runs(firmware_build):
+    """The firmware's check, as make runs it, imports none of the modules
+    only other commands or other formats use: each would come back as
+    start-up time on every `make`."""
+    code = ("import sys; from membudget import cli; status = cli.main(sys.argv[1:]); "
+            "print(status, ' '.join(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code, "check",
+                           str(firmware_build / "firmware.elf"), "-b",
+                           str(ROOT / "budgets" / "firmware.toml"), "--map",
+                           str(firmware_build / "firmware.map")],
+                          cwd=ROOT / "tools", capture_output=True, text=True, check=True)
+    status, modules = proc.stdout.splitlines()[-1].split(" ", 1)
+    assert status == "0", proc.stdout + proc.stderr
+    imported = set(modules.split())
+    assert "membudget.analysis.attribute" in imported      # the check did run
+    assert imported & NOT_IMPORTED_BY_CHECK == set()
+
+
+def test_make_check_runs_from_bytecode_with_the_figures_heapsim(tmp_path):
+    """make check compiles membudget's bytecode before it runs membudget
+    (with -S: no site), and replays the traces on the heapsim that reports
+    the figures alone: each was most of the check's time once."""
+    proc = subprocess.run(["make", "-n", "--no-print-directory", f"BUILD={tmp_path}",
+                           "check"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.replace("\\\n", " ").splitlines()
+    compiled = next(i for i, l in enumerate(lines) if "-m compileall" in l)
+    checked = next(i for i, l in enumerate(lines) if "tools/membudget check" in l)
+    assert compiled < checked
+    assert " -S tools/membudget check " in lines[checked]
+    heapsim = next(l for l in lines if f"-o {tmp_path}/sim/heapsim" in l)
+    assert "-DHEAPSIM_FIGURES_ONLY" in heapsim
+
+
+@pytest.mark.parametrize("columns", [None, "", "0", "-3", "x", "57", "200"])
+def test_help_width_is_shutils(monkeypatch, columns):
+    """The help's width comes without shutil, as shutil gives it."""
+    from membudget import cli
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli._columns() == shutil.get_terminal_size().columns
+
+
 def test_help_lists_every_command():
     """Without a command on the line, every parser is built: --help lists
     them all with their help."""

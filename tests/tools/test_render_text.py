@@ -1,7 +1,5 @@
 """render_text: golden output, column alignment and the 100-column limit."""
 
-import dataclasses
-
 import report_sample as sample
 from membudget.analysis import summary
 from membudget.analysis.pipeline import Report
@@ -66,6 +64,6 @@ def test_zero_budget():
     attribution = sample.attribution()
     attribution.pieces.append(Piece(".text", "code", 0, 0, "dma", None, None))
     budgets = sample.budgets()
-    budgets.components[1] = dataclasses.replace(budgets.components[1], budgets={"bss": 0})
+    budgets.components[1] = budgets.components[1].replace(budgets={"bss": 0})
     text = render_text.render(Report(summary.summarize(attribution, budgets)))
     assert "0.0 %" in text

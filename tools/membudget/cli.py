@@ -60,6 +60,41 @@ def _formats(text):
     return ",".join(names)
 
 
+def _columns():
+    """shutil.get_terminal_size().columns, without importing shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        columns = columns or 80
+    return columns
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, its width found as argparse finds it.
+
+    argparse makes a formatter for every argument added, and one imports
+    shutil (with bz2 and lzma) for the terminal's width: 6.5 M instructions
+    of every run, help or not.
+    """
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser with _Formatter; subcommands' parsers are these too."""
+
+    def __init__(self, *args, formatter_class=_Formatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
 def _input_args(parser, budgets_required, positional=True):
     """Arguments of every command that reads one image."""
     if positional:
@@ -365,7 +400,7 @@ def build_parser(argv=None):
     chosen = next((arg for arg in args if not arg.startswith("-")), None)
     if chosen not in COMMANDS:
         chosen = None
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="membudget",
         description="Attribute every byte of an ELF image to a component "
                     "and enforce memory budgets.",

@@ -11,7 +11,6 @@ would be), which cost a fifth of the time to make and less memory.  A
 hot loop may make one with tuple.__new__(Symbol, fields) in field order.
 """
 
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 SCHEMA = 1
@@ -40,6 +39,45 @@ SOURCES = (SOURCE_BOUNDARY, SOURCE_DWARF, SOURCE_FILE_SYMBOLS, SOURCE_MAP, SOURC
 KIB = 1024
 
 
+class Record:
+    """A plain class with the equality and repr @dataclass would give it.
+
+    FIELDS names what __init__ sets, in order.  @dataclass writes and
+    compiles each class's methods on every import, 2 to 3 M instructions a
+    class (callgrind): the records a check reads are classes like these.
+    Unhashable, as a mutable dataclass is.
+    """
+
+    FIELDS = ()
+    __hash__ = None
+
+    def _values(self):
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()
+        return NotImplemented
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS)
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def replace(self, **changes):
+        """A copy with changes (dataclasses.replace): FIELDS must be every
+        argument of __init__."""
+        values = {name: getattr(self, name) for name in self.FIELDS}
+        values.update(changes)
+        return self.__class__(**values)
+
+
+class FrozenRecord(Record):
+    """A Record that is not changed after __init__: hashed by its fields."""
+
+    def __hash__(self):
+        return hash(self._values())
+
+
 class InputError(Exception):
     """Bad input (file, ELF, map, budgets): the CLI prints it and exits 2.
 
@@ -51,20 +89,26 @@ class InputError(Exception):
         self.path = str(path)
 
 
-@dataclass(frozen=True)
-class Section:
-    index: int
-    name: str
-    cls: str            # one of CLASSES
-    addr: int
-    size: int           # bytes in memory (sh_size)
-    offset: int         # file offset
-    flags: int
-    type: int
-    align: int
-    link: int = 0       # sh_link
-    info: int = 0       # sh_info (e.g. the section a relocation table patches)
-    lma: int | None = None  # load address, when it differs from addr
+class Section(FrozenRecord):
+    """A section of the image, as its header says."""
+
+    FIELDS = ("index", "name", "cls", "addr", "size", "offset", "flags", "type", "align",
+              "link", "info", "lma")
+
+    def __init__(self, index, name, cls, addr, size, offset, flags, type, align, link=0,
+                 info=0, lma=None):
+        self.index = index
+        self.name = name
+        self.cls = cls          # one of CLASSES
+        self.addr = addr
+        self.size = size        # bytes in memory (sh_size)
+        self.offset = offset    # file offset
+        self.flags = flags
+        self.type = type
+        self.align = align
+        self.link = link        # sh_link
+        self.info = info        # sh_info (e.g. the section a relocation table patches)
+        self.lma = lma          # load address, when it differs from addr
 
     @property
     def load_addr(self):
@@ -82,40 +126,58 @@ class Symbol(NamedTuple):
     file: str | None    # STT_FILE that precedes this local symbol, if any
 
 
-@dataclass
-class Image:
-    path: str
-    elfclass: int       # 32 or 64
-    endian: str         # "little" or "big"
-    machine: str        # e.g. "EM_386"
-    type: str           # "ET_EXEC", "ET_DYN", "ET_REL"
-    sections: list[Section]
-    symbols: list[Symbol]
-    build_id: str | None
-    sha256: str
-    has_dwarf: bool
-    #: the file's bytes, read once: DWARF, strings and .comment come from
-    #: here (an mmap of the file, or bytes; slices of either are bytes)
-    data: bytes = field(default=b"", repr=False, compare=False)
-    entry: int | None = None    # e_entry, None when 0 (no entry point)
+class Image(Record):
+    """An ELF file read: its sections, symbols and bytes."""
+
+    # data is neither shown nor compared
+    FIELDS = ("path", "elfclass", "endian", "machine", "type", "sections", "symbols",
+              "build_id", "sha256", "has_dwarf", "entry")
+
+    def __init__(self, path, elfclass, endian, machine, type, sections, symbols, build_id,
+                 sha256, has_dwarf, data=b"", entry=None):
+        self.path = path
+        self.elfclass = elfclass    # 32 or 64
+        self.endian = endian        # "little" or "big"
+        self.machine = machine      # e.g. "EM_386"
+        self.type = type            # "ET_EXEC", "ET_DYN", "ET_REL"
+        self.sections = sections    # Sections
+        self.symbols = symbols      # Symbols
+        self.build_id = build_id
+        self._sha256 = sha256       # hex, or a function computing it (on first use)
+        self.has_dwarf = has_dwarf
+        #: the file's bytes, read once: DWARF, strings and .comment come from
+        #: here (an mmap of the file, or bytes; slices of either are bytes)
+        self.data = data
+        self.entry = entry          # e_entry, None when 0 (no entry point)
+
+    @property
+    def sha256(self):
+        """The file's sha256 (hex); read/elf.py computes it only when asked."""
+        if callable(self._sha256):
+            self._sha256 = self._sha256()
+        return self._sha256
 
     def allocated(self):
         """Allocated sections, the ones that count."""
         return [s for s in self.sections if s.cls in CLASSES]
 
 
-@dataclass(frozen=True)
-class ComponentDef:
+class ComponentDef(FrozenRecord):
     """A component as the budgets file defines it (globs are fnmatch-style)."""
 
-    name: str
-    paths: tuple[str, ...] = ()      # source paths relative to the project
-    symbols: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ()
-    catch_all: bool = False
-    budgets: dict = field(default_factory=dict)  # class/rom/ram -> bytes
-    creep: dict = field(default_factory=dict)    # reserved for `diff`
-    owners: tuple[str, ...] = ()     # who to mention when it creeps: "@org/team"
+    FIELDS = ("name", "paths", "symbols", "sections", "catch_all", "budgets", "creep",
+              "owners")
+
+    def __init__(self, name, paths=(), symbols=(), sections=(), catch_all=False,
+                 budgets=None, creep=None, owners=()):
+        self.name = name
+        self.paths = paths          # source paths relative to the project
+        self.symbols = symbols
+        self.sections = sections
+        self.catch_all = catch_all
+        self.budgets = {} if budgets is None else budgets   # class/rom/ram -> bytes
+        self.creep = {} if creep is None else creep         # reserved for `diff`
+        self.owners = owners        # who to mention when it creeps: "@org/team"
 
 
 class Piece(NamedTuple):
@@ -136,12 +198,18 @@ class Piece(NamedTuple):
     symbol: str | None = None
 
 
-@dataclass
-class Attribution:
-    image: Image
-    pieces: list[Piece]
-    source_bytes: dict[str, int]     # bytes each source decided
-    unavailable: dict[str, str]      # source -> why it was not usable
-    warnings: list[str] = field(default_factory=list)
-    class_bytes: dict[str, int] = field(default_factory=dict)  # class source -> bytes
-    link_map: object = None          # mapfile.LinkMap when a map was read
+class Attribution(Record):
+    """Every allocated byte of an image, cut into Pieces with one owner each."""
+
+    FIELDS = ("image", "pieces", "source_bytes", "unavailable", "warnings", "class_bytes",
+              "link_map")
+
+    def __init__(self, image, pieces, source_bytes, unavailable, warnings=None,
+                 class_bytes=None, link_map=None):
+        self.image = image
+        self.pieces = pieces                # Pieces
+        self.source_bytes = source_bytes    # bytes each source decided
+        self.unavailable = unavailable      # source -> why it was not usable
+        self.warnings = [] if warnings is None else warnings
+        self.class_bytes = {} if class_bytes is None else class_bytes  # class source -> bytes
+        self.link_map = link_map            # mapfile.LinkMap when a map was read

@@ -21,12 +21,9 @@ A heapsim that is missing, fails (exit 1 or 2) or prints something that
 is not its JSON is bad input: model.InputError, exit 2.
 """
 
-import json
 import subprocess
-from dataclasses import dataclass, field
-from typing import ClassVar
 
-from ..model import InputError
+from ..model import InputError, Record
 from .summary import BudgetLine
 
 DEFAULT_HEAPSIM = "build/host/heapsim"
@@ -42,11 +39,10 @@ STAT_KEYS = ("ops", "failures", "live", "used", "peak_used", "free",
 TIMEOUT = 120
 
 
-@dataclass(frozen=True)
 class ExactLine(BudgetLine):
     """A size that must equal its budget (the pool), not merely stay below."""
 
-    exact: ClassVar[bool] = True
+    exact = True
 
     @property
     def over(self):
@@ -57,17 +53,20 @@ class ExactLine(BudgetLine):
         return 0.0 if self.used == self.budget else float("inf")
 
 
-@dataclass(frozen=True)
 class CountLine(BudgetLine):
     """A cap on a count (failed allocations), not on bytes."""
 
-    unit: ClassVar[str] = ""
+    unit = ""
 
 
-@dataclass
-class TraceResult:
-    trace: object           # budgets.HeapTrace
-    stats: dict | None      # heapsim's statistics, None when not run
+class TraceResult(Record):
+    """One trace and what heapsim measured on it."""
+
+    FIELDS = ("trace", "stats")
+
+    def __init__(self, trace, stats):
+        self.trace = trace      # budgets.HeapTrace
+        self.stats = stats      # heapsim's statistics, None when not run
 
     def peak_line(self):
         """The peak against its cap, or None when the trace did not run."""
@@ -92,14 +91,16 @@ class TraceResult:
                    for line in (self.peak_line(), self.failures_line()))
 
 
-@dataclass
-class HeapReport:
+class HeapReport(Record):
     """The [heap] budgets and, for the traces run, heapsim's figures."""
 
-    pool_budget: int | None
-    results: list[TraceResult] = field(default_factory=list)
-    symbol: str | None = None       # the pool's symbol in the ELF
-    symbol_size: int | None = None  # its size there
+    FIELDS = ("pool_budget", "results", "symbol", "symbol_size")
+
+    def __init__(self, pool_budget, results=None, symbol=None, symbol_size=None):
+        self.pool_budget = pool_budget  # bytes, or None
+        self.results = [] if results is None else results  # TraceResults
+        self.symbol = symbol            # the pool's symbol in the ELF
+        self.symbol_size = symbol_size  # its size there
 
     @property
     def pool(self):
@@ -181,6 +182,7 @@ def finish_heapsim(heapsim, trace, proc):
         first = (err.strip().splitlines() or ["(no message)"])[0]
         raise InputError(heapsim, f"exit {proc.returncode} on trace "
                          f"'{trace.path}': {first}")
+    import json  # once a trace has run: a check without traces needs none
     try:
         stats = json.loads(out)
     except ValueError:

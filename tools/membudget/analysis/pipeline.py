@@ -9,28 +9,29 @@ print; nothing here prints or writes.
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
 
-from ..model import Attribution, ComponentDef, Image, InputError
-from ..read import budgets as budgets_mod, elf, ldscript
-from . import attribute, graph as graph_mod, summary as summary_mod
-from .heapbudget import HeapReport
+from ..model import ComponentDef, InputError, Record
+from ..read import budgets as budgets_mod, elf
+from . import attribute, summary as summary_mod
 
 #: The one component of a report without a budgets file
 NO_BUDGETS_COMPONENT = "all"
 
 
-@dataclass
-class Analysis:
+class Analysis(Record):
     """An image attributed against its budgets (or against one catch-all)."""
 
-    image: Image
-    budgets: budgets_mod.Budgets | None
-    attribution: Attribution
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    map_path: str | None = None
-    objects: tuple = ()
-    _graph: object = field(default=None, repr=False)
+    FIELDS = ("image", "budgets", "attribution", "warnings", "map_path", "objects")
+
+    def __init__(self, image, budgets, attribution, warnings=None, map_path=None,
+                 objects=()):
+        self.image = image                  # model.Image
+        self.budgets = budgets              # budgets.Budgets, or None
+        self.attribution = attribution      # model.Attribution
+        self.warnings = [] if warnings is None else warnings    # (file, message)
+        self.map_path = map_path
+        self.objects = objects
+        self._graph = None
 
     @property
     def budgets_path(self):
@@ -43,6 +44,9 @@ class Analysis:
         @raises GraphUnavailable  no source for it (a one-line reason)
         """
         if self._graph is None:
+            # Imported here: only retained sizes, why and plan need the graph
+            from ..read import ldscript
+            from . import graph as graph_mod
             config = self.budgets.graph if self.budgets else budgets_mod.GraphConfig()
             paths = list(dict.fromkeys(list(config.scripts) + [str(s) for s in scripts]))
             self._graph = graph_mod.build(
@@ -58,6 +62,7 @@ class Analysis:
         """
         retention = unavailable = None
         if retained:
+            from . import graph as graph_mod
             try:
                 retention = graph_mod.Retention(self.reference_graph(scripts),
                                                 self.attribution)
@@ -70,8 +75,7 @@ class Analysis:
                                          retention=retention, graph_unavailable=unavailable)
 
 
-@dataclass
-class Report:
+class Report(Record):
     """What a report renderer draws: every renderer takes one of these.
 
     summary is always there; heap when the budgets have a [heap] table or
@@ -80,11 +84,14 @@ class Report:
     provenance.
     """
 
-    summary: summary_mod.Summary
-    heap: HeapReport | None = None
-    pieces: list | None = None
-    compilers: list[str] | None = None      # None: not read
-    stack: object = None                    # stack.StackReport with [stack]
+    FIELDS = ("summary", "heap", "pieces", "compilers", "stack")
+
+    def __init__(self, summary, heap=None, pieces=None, compilers=None, stack=None):
+        self.summary = summary          # summary.Summary
+        self.heap = heap                # heapbudget.HeapReport, or None
+        self.pieces = pieces
+        self.compilers = compilers      # None: not read
+        self.stack = stack              # stack.StackReport with [stack]
 
     def budget_lines(self):
         """Every budget verdict: components, image caps, the heap's, the stack's."""

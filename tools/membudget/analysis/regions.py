@@ -14,20 +14,22 @@ image loaded into RAM (a PC firmware, iPXE) occupies RAM with every
 class.  A budgets file may say so itself: [image] xip = true or false.
 """
 
-from dataclasses import dataclass, field
-
-from ..model import InputError
+from ..model import InputError, Record
 from ..read import elf
 
 
-@dataclass
-class RegionUse:
-    name: str
-    origin: int
-    length: int
-    attributes: str
-    used: int = 0
-    sections: list[str] = field(default_factory=list)
+class RegionUse(Record):
+    """A memory region of the link and the bytes placed in it."""
+
+    FIELDS = ("name", "origin", "length", "attributes", "used", "sections")
+
+    def __init__(self, name, origin, length, attributes, used=0, sections=None):
+        self.name = name
+        self.origin = origin
+        self.length = length
+        self.attributes = attributes
+        self.used = used
+        self.sections = [] if sections is None else sections    # section names
 
     @property
     def free(self):

@@ -40,11 +40,8 @@ lower bound, shown as "unbounded (>= N B known)".
 """
 
 import fnmatch
-import json
-from dataclasses import dataclass, field
-from typing import ClassVar
 
-from ..model import InputError
+from ..model import FrozenRecord, InputError, Record
 from ..read import stackusage
 from .summary import BudgetLine
 
@@ -71,14 +68,16 @@ RESOLVE = {RECURSION: "stack.recursion", INDIRECT: "stack.indirect",
            DYNAMIC: "stack.assume", NO_DATA: "stack.assume", OUTSIDE: "stack.assume"}
 
 
-@dataclass(frozen=True)
-class Unknown:
+class Unknown(FrozenRecord):
     """Something the analysis cannot bound, and where it is."""
 
-    kind: str               # one of KINDS
-    function: str           # the function it is in (or the callee)
-    site: str | None = None  # a location: call site or definition
-    detail: str = ""
+    FIELDS = ("kind", "function", "site", "detail")
+
+    def __init__(self, kind, function, site=None, detail=""):
+        self.kind = kind            # one of KINDS
+        self.function = function    # the function it is in (or the callee)
+        self.site = site            # a location: call site or definition
+        self.detail = detail
 
     def text(self):
         where = f" ({self.site})" if self.site else ""
@@ -90,39 +89,52 @@ class Unknown:
         return f"{what}{where}"
 
 
-@dataclass
-class Function:
-    id: str                 # unique: a static's .ci title carries its unit
-    name: str
-    location: str | None = None
-    frame: int | None = None
-    kind: str | None = None     # .su kind, "assumed", or None (no data)
-    calls: list = field(default_factory=list)   # (callee id, site)
-    indirect: list = field(default_factory=list)  # call sites
-    in_image: bool = False
+class Function(Record):
+    """A function of the call graph, its frame and its calls."""
+
+    FIELDS = ("id", "name", "location", "frame", "kind", "calls", "indirect", "in_image")
+
+    def __init__(self, id, name, location=None, frame=None, kind=None, calls=None,
+                 indirect=None, in_image=False):
+        self.id = id                # unique: a static's .ci title carries its unit
+        self.name = name
+        self.location = location
+        self.frame = frame
+        self.kind = kind            # .su kind, "assumed", or None (no data)
+        self.calls = [] if calls is None else calls             # (callee id, site)
+        self.indirect = [] if indirect is None else indirect    # call sites
+        self.in_image = in_image
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(FrozenRecord):
     """One frame of a chain."""
 
-    function: str
-    location: str | None
-    frame: int
-    kind: str | None        # "static", "dynamic,bounded", "assumed", ...; None: unknown
+    FIELDS = ("function", "location", "frame", "kind")
+
+    def __init__(self, function, location, frame, kind):
+        self.function = function
+        self.location = location
+        self.frame = frame
+        self.kind = kind    # "static", "dynamic,bounded", "assumed", ...; None: unknown
 
 
-@dataclass
-class EntryResult:
-    name: str
-    functions: list             # the functions matched (ids)
-    budget: int | None
-    stack: str | None           # symbol of its stack
-    stack_size: int | None
-    known: int                  # deepest path, unknowns counted as 0
-    chain: list                 # Links of the deepest path
-    unknowns: list              # unresolved Unknowns reachable from it
-    measured: int | None = None
+class EntryResult(Record):
+    """One [stack.entries] entry, analysed."""
+
+    FIELDS = ("name", "functions", "budget", "stack", "stack_size", "known", "chain",
+              "unknowns", "measured")
+
+    def __init__(self, name, functions, budget, stack, stack_size, known, chain, unknowns,
+                 measured=None):
+        self.name = name
+        self.functions = functions  # the functions matched (ids)
+        self.budget = budget        # bytes, or None
+        self.stack = stack          # symbol of its stack, or None
+        self.stack_size = stack_size
+        self.known = known          # deepest path, unknowns counted as 0
+        self.chain = chain          # Links of the deepest path
+        self.unknowns = unknowns    # unresolved Unknowns reachable from it
+        self.measured = measured
 
     @property
     def bound(self):
@@ -144,14 +156,17 @@ class EntryResult:
         return out
 
 
-@dataclass(frozen=True)
 class StackLine(BudgetLine):
     """An entry's bound against its budget or its stack's size."""
 
-    chain: tuple = ()
-    unknowns: tuple = ()        # texts of unresolved unknowns: unbounded
-    against: str = "budget"
-    unit: ClassVar[str] = "B"
+    FIELDS = BudgetLine.FIELDS + ("chain", "unknowns", "against")
+    unit = "B"
+
+    def __init__(self, owner, key, used, budget, chain=(), unknowns=(), against="budget"):
+        super().__init__(owner, key, used, budget)
+        self.chain = chain
+        self.unknowns = unknowns    # texts of unresolved unknowns: unbounded
+        self.against = against
 
     @property
     def unbounded(self):
@@ -184,18 +199,24 @@ class StackLine(BudgetLine):
                 f"{fmt_bytes(self.budget)} B{via}")
 
 
-@dataclass
-class StackReport:
-    arch: str
-    return_address: int
-    red_zone: int
-    entries: list               # EntryResults, budgets order
-    unknowns: list              # every unknown of the graph, resolved or not
-    resolved: list              # texts: what the budgets file resolved
-    units: int
-    functions: int
-    measured_path: str | None = None
-    warnings: list = field(default_factory=list)
+class StackReport(Record):
+    """The [stack] figures of an image: every entry's bound."""
+
+    FIELDS = ("arch", "return_address", "red_zone", "entries", "unknowns", "resolved",
+              "units", "functions", "measured_path", "warnings")
+
+    def __init__(self, arch, return_address, red_zone, entries, unknowns, resolved, units,
+                 functions, measured_path=None, warnings=None):
+        self.arch = arch
+        self.return_address = return_address
+        self.red_zone = red_zone
+        self.entries = entries      # EntryResults, budgets order
+        self.unknowns = unknowns    # every unknown of the graph, resolved or not
+        self.resolved = resolved    # texts: what the budgets file resolved
+        self.units = units
+        self.functions = functions
+        self.measured_path = measured_path
+        self.warnings = [] if warnings is None else warnings
 
     def lines(self):
         return [line for entry in self.entries for line in entry.lines()]
@@ -481,6 +502,7 @@ def read_measured(path, image):
     The file: {"elf_sha256": "...", "entries": {"int15": {"measured": 356}}};
     marks of another build (another sha256) are not this image's: None.
     """
+    import json  # only the boot test's marks are JSON
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)

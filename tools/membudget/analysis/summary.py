@@ -6,9 +6,7 @@ per-file, per-symbol or per-section detail.  Display strings are the
 renderers' business (render/fmt.py).
 """
 
-from dataclasses import dataclass, field
-
-from ..model import BUCKETS, CLASSES, SOURCES
+from ..model import BUCKETS, CLASSES, SOURCES, FrozenRecord, Record
 from ..read.demangle import demangle
 from . import regions as regions_mod
 
@@ -21,15 +19,17 @@ DEFAULT_TOP = 10
 NO_KEY = {"file": "(no file)", "symbol": "(no symbol)", "section": "(no section)"}
 
 
-@dataclass
-class Sizes:
+class Sizes(Record):
     """Bytes per class; rom and ram derived (docs/design.md "rom and ram")."""
 
-    code: int = 0
-    rodata: int = 0
-    data: int = 0
-    bss: int = 0
-    xip: bool = False   # executes in place: code and rodata stay in ROM
+    FIELDS = ("code", "rodata", "data", "bss", "xip")
+
+    def __init__(self, code=0, rodata=0, data=0, bss=0, xip=False):
+        self.code = code
+        self.rodata = rodata
+        self.data = data
+        self.bss = bss
+        self.xip = xip      # executes in place: code and rodata stay in ROM
 
     @property
     def rom(self):
@@ -57,14 +57,16 @@ class Sizes:
         return {key: self.get(key) for key in BUDGET_ORDER}
 
 
-@dataclass(frozen=True)
-class BudgetLine:
+class BudgetLine(FrozenRecord):
     """One budget applied: owner is a component name or "image"."""
 
-    owner: str
-    key: str            # a class, "rom" or "ram"
-    used: int
-    budget: int
+    FIELDS = ("owner", "key", "used", "budget")
+
+    def __init__(self, owner, key, used, budget):
+        self.owner = owner
+        self.key = key          # a class, "rom" or "ram"
+        self.used = used
+        self.budget = budget
 
     @property
     def headroom(self):
@@ -85,56 +87,79 @@ class BudgetLine:
         return float("inf") if self.used else 0.0
 
 
-@dataclass
-class Row:
+class Row(Record):
     """A component, a bucket or the total, with its budget lines."""
 
-    name: str
-    kind: str           # "component", "bucket" or "total"
-    sizes: Sizes
-    budgets: list[BudgetLine] = field(default_factory=list)
-    retained: int | None = None     # bytes that leave with it (reference graph)
+    FIELDS = ("name", "kind", "sizes", "budgets", "retained")
+
+    def __init__(self, name, kind, sizes, budgets=None, retained=None):
+        self.name = name
+        self.kind = kind            # "component", "bucket" or "total"
+        self.sizes = sizes
+        self.budgets = [] if budgets is None else budgets   # BudgetLines
+        self.retained = retained    # bytes that leave with it (reference graph)
 
 
-@dataclass
-class DetailRow:
+class DetailRow(Record):
     """Bytes of one file, symbol or section that one owner holds."""
 
-    key: str
-    owner: str
-    sizes: Sizes
-    demangled: str | None = None    # a C++ symbol's name for people
-    retained: int | None = None     # bytes that leave with it (reference graph)
+    FIELDS = ("key", "owner", "sizes", "demangled", "retained")
+
+    def __init__(self, key, owner, sizes, demangled=None, retained=None):
+        self.key = key
+        self.owner = owner
+        self.sizes = sizes
+        self.demangled = demangled  # a C++ symbol's name for people
+        self.retained = retained    # bytes that leave with it (reference graph)
 
 
-@dataclass
-class Summary:
-    elf: str
-    elfclass: int
-    endian: str
-    machine: str
-    type: str
-    build_id: str | None
-    sha256: str
-    budgets_path: str | None
-    image_name: str | None
-    components: list[Row]
-    buckets: list[Row]
-    total: Row
-    image_budgets: list[BudgetLine]
-    sources: list[tuple[str, int]]
-    unavailable: list[tuple[str, str]]
-    by: str
-    details: list[DetailRow]
-    warnings: list[str]
-    xip: bool = False
-    regions: list = field(default_factory=list)         # regions.RegionUse
-    region_budgets: list[BudgetLine] = field(default_factory=list)
-    class_sources: list[tuple[str, int]] = field(default_factory=list)
-    #: the reference graph behind retained sizes: {source, detail, nodes,
-    #: edges, roots: [(kind, what)], notes}; None when not asked for
-    graph: dict | None = None
-    graph_unavailable: str | None = None    # why retained sizes are missing
+class Summary(Record):
+    """The tables of a report: rows, budget lines, sources, details."""
+
+    FIELDS = ("elf", "elfclass", "endian", "machine", "type", "build_id", "sha256",
+              "budgets_path", "image_name", "components", "buckets", "total",
+              "image_budgets", "sources", "unavailable", "by", "details", "warnings",
+              "xip", "regions", "region_budgets", "class_sources", "graph",
+              "graph_unavailable")
+
+    def __init__(self, elf, elfclass, endian, machine, type, build_id, sha256,
+                 budgets_path, image_name, components, buckets, total, image_budgets,
+                 sources, unavailable, by, details, warnings, xip=False, regions=None,
+                 region_budgets=None, class_sources=None, graph=None,
+                 graph_unavailable=None):
+        self.elf = elf
+        self.elfclass = elfclass
+        self.endian = endian
+        self.machine = machine
+        self.type = type
+        self.build_id = build_id
+        self._sha256 = sha256       # hex, or a function computing it (on first use)
+        self.budgets_path = budgets_path
+        self.image_name = image_name
+        self.components = components        # Rows
+        self.buckets = buckets              # Rows
+        self.total = total                  # Row
+        self.image_budgets = image_budgets  # BudgetLines
+        self.sources = sources              # (source, bytes)
+        self.unavailable = unavailable      # (source, why)
+        self.by = by
+        self.details = details              # DetailRows
+        self.warnings = warnings
+        self.xip = xip
+        self.regions = [] if regions is None else regions   # regions.RegionUse
+        self.region_budgets = [] if region_budgets is None else region_budgets
+        self.class_sources = [] if class_sources is None else class_sources
+        #: the reference graph behind retained sizes: {source, detail, nodes,
+        #: edges, roots: [(kind, what)], notes}; None when not asked for
+        self.graph = graph
+        self.graph_unavailable = graph_unavailable  # why retained sizes are missing
+
+    @property
+    def sha256(self):
+        """The image's sha256 (hex), computed when a renderer first shows it."""
+        if callable(self._sha256):
+            self._sha256 = self._sha256()
+        return self._sha256
 
     def budget_lines(self):
         """Every budget applied: components, the image caps, then the regions."""
@@ -253,7 +278,7 @@ def summarize(attribution, budgets=None, by="component", top=None, retention=Non
     return Summary(
         elf=image.path, elfclass=image.elfclass, endian=image.endian,
         machine=image.machine, type=image.type, build_id=image.build_id,
-        sha256=image.sha256,
+        sha256=lambda: image.sha256,
         budgets_path=budgets.path if budgets else None,
         image_name=budgets.name if budgets else None,
         components=components, buckets=buckets,

@@ -7,7 +7,7 @@ one roll-up table, one exit status.
 
 import os
 
-from ..analysis import heapbudget, rollup
+from ..analysis import heapbudget
 from ..model import InputError
 from ..read import budgets as budgets_mod
 from ..render import check
@@ -47,6 +47,7 @@ def run_images(budgets_paths, fmt="text", heap_traces=None,
     Every input is read and checked before anything is written: bad input
     in any of them is one line and exit 2, for the whole run.
     """
+    from ..analysis import rollup  # several images only
     rows = []
     names = {}
     for path in budgets_paths:

@@ -8,7 +8,7 @@ written to DIR under the name FILES gives it.
 import importlib
 import os
 
-from ..analysis import heapbudget, pipeline, snapshot, stack as stack_mod
+from ..analysis import heapbudget, pipeline, stack as stack_mod
 from ..model import InputError
 from . import output
 
@@ -62,6 +62,7 @@ def analyze(elf, budgets=None, map_path=None, objects=(), by="component", top=No
     report = pipeline.Report(summary, heap,
                              stack=stack_of(analysis, objects, stack, stack_measured))
     if pieces:
+        from ..analysis import snapshot  # only the HTML page names the compilers
         report.pieces = analysis.attribution.pieces
         report.compilers = snapshot.compilers(analysis.image)
     return report

@@ -46,10 +46,8 @@ import fnmatch
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from ..model import CLASSES, KIB, ComponentDef, InputError
+from ..model import CLASSES, KIB, ComponentDef, FrozenRecord, InputError, Record
 
 #: Keys a budget table may cap: the four classes and the two derived sums
 BUDGET_KEYS = CLASSES + ("rom", "ram")
@@ -71,28 +69,33 @@ _UNITS = {"B": 1, "KiB": KIB, "MiB": KIB * KIB}
 _SIZE_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(B|KiB|MiB)\s*")
 _PERCENT_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
-_TOML_END_RE = re.compile(r"\s*\(at end of document\)$")
+# Only a malformed file needs these: compiled then (re's cache)
+_TOML_POS_RE = r"\s*\(at line (\d+), column \d+\)$"
+_TOML_END_RE = r"\s*\(at end of document\)$"
 
 
-@dataclass(frozen=True)
-class HeapTrace:
+class HeapTrace(FrozenRecord):
     """One [heap.traces] entry: a heapsim trace and its caps."""
 
-    name: str
-    path: str               # as written in the budgets file
-    file: str               # resolved against the project root
-    peak: int               # cap on heapsim's peak_used, bytes
-    failures: int | None    # cap on failed allocations, None: not capped
+    FIELDS = ("name", "path", "file", "peak", "failures")
+
+    def __init__(self, name, path, file, peak, failures):
+        self.name = name
+        self.path = path            # as written in the budgets file
+        self.file = file            # resolved against the project root
+        self.peak = peak            # cap on heapsim's peak_used, bytes
+        self.failures = failures    # cap on failed allocations, None: not capped
 
 
-@dataclass
-class HeapBudget:
+class HeapBudget(Record):
     """The [heap] table: the expected pool size and the traces' caps."""
 
-    pool: int | None
-    traces: list[HeapTrace]
-    symbol: str | None = None   # the ELF symbol whose size must equal pool
+    FIELDS = ("pool", "traces", "symbol")
+
+    def __init__(self, pool, traces, symbol=None):
+        self.pool = pool            # bytes, or None
+        self.traces = traces        # HeapTraces
+        self.symbol = symbol        # the ELF symbol whose size must equal pool
 
     def trace(self, name):
         """Return the trace called name, or None."""
@@ -102,52 +105,66 @@ class HeapBudget:
         return None
 
 
-@dataclass(frozen=True)
-class StackEntry:
+class StackEntry(FrozenRecord):
     """One [stack.entries] entry: the functions whose depth it bounds."""
 
-    name: str
-    functions: tuple[str, ...]      # names, or globs when glob is set
-    glob: bool
-    budget: int | None
-    stack: str | None               # symbol of the stack it runs on
+    FIELDS = ("name", "functions", "glob", "budget", "stack")
+
+    def __init__(self, name, functions, glob, budget, stack):
+        self.name = name
+        self.functions = functions  # names, or globs when glob is set
+        self.glob = glob
+        self.budget = budget        # bytes, or None
+        self.stack = stack          # symbol of the stack it runs on, or None
 
 
-@dataclass
-class StackBudget:
+class StackBudget(Record):
     """The [stack] table: entries and what resolves the analysis's unknowns."""
 
-    entries: list[StackEntry]
-    assume: dict = field(default_factory=dict)      # function -> bytes
-    indirect: dict = field(default_factory=dict)    # function -> (targets)
-    recursion: dict = field(default_factory=dict)   # function -> activations
-    red_zone: int | None = None     # bytes below the stack pointer; None: the ABI's
+    FIELDS = ("entries", "assume", "indirect", "recursion", "red_zone")
+
+    def __init__(self, entries, assume=None, indirect=None, recursion=None,
+                 red_zone=None):
+        self.entries = entries                      # StackEntries
+        self.assume = {} if assume is None else assume              # function -> bytes
+        self.indirect = {} if indirect is None else indirect        # function -> (targets)
+        self.recursion = {} if recursion is None else recursion     # function -> activations
+        self.red_zone = red_zone    # bytes below the stack pointer; None: the ABI's
 
 
-@dataclass(frozen=True)
-class GraphConfig:
+class GraphConfig(FrozenRecord):
     """The [graph] table: extra roots (symbol globs) and the link's scripts."""
 
-    roots: tuple[str, ...] = ()
-    scripts: tuple[str, ...] = ()   # resolved against the project root
+    FIELDS = ("roots", "scripts")
+
+    def __init__(self, roots=(), scripts=()):
+        self.roots = roots
+        self.scripts = scripts      # resolved against the project root
 
 
-@dataclass
-class Budgets:
-    path: str
-    name: str
-    root: str                       # project root the path globs are relative to
-    image: dict[str, int]           # "rom"/"ram" -> bytes
-    image_creep: dict[str, int]
-    components: list[ComponentDef]
-    warnings: list[str] = field(default_factory=list)
-    heap: HeapBudget | None = None
-    regions: dict[str, int] = field(default_factory=dict)   # region name -> cap
-    xip: bool | None = None         # executes in place; None: decide from the link
-    elf: str | None = None          # [image] elf, resolved against the file's directory
-    map: str | None = None          # [image] map, likewise
-    stack: StackBudget | None = None
-    graph: GraphConfig = field(default_factory=GraphConfig)
+class Budgets(Record):
+    """A budgets file, read and checked."""
+
+    FIELDS = ("path", "name", "root", "image", "image_creep", "components", "warnings",
+              "heap", "regions", "xip", "elf", "map", "stack", "graph")
+
+    def __init__(self, path, name, root, image, image_creep, components, warnings=None,
+                 heap=None, regions=None, xip=None, elf=None, map=None, stack=None,
+                 graph=None):
+        self.path = path
+        self.name = name
+        self.root = root                # project root the path globs are relative to
+        self.image = image              # "rom"/"ram" -> bytes
+        self.image_creep = image_creep
+        self.components = components    # ComponentDefs
+        self.warnings = [] if warnings is None else warnings
+        self.heap = heap                # HeapBudget, or None
+        self.regions = {} if regions is None else regions   # region name -> cap
+        self.xip = xip      # executes in place; None: decide from the link
+        self.elf = elf      # [image] elf, resolved against the file's directory
+        self.map = map      # [image] map, likewise
+        self.stack = stack  # StackBudget, or None
+        self.graph = GraphConfig() if graph is None else graph
 
     def component(self, name):
         """Return the component called name, or None."""
@@ -216,11 +233,13 @@ def _size_table(value, where, path):
             for key in BUDGET_KEYS if key in value}
 
 
-@dataclass(frozen=True)
-class Percent:
+class Percent(FrozenRecord):
     """A creep cap relative to the base size: creep = "2 %"."""
 
-    value: float
+    FIELDS = ("value",)
+
+    def __init__(self, value):
+        self.value = value
 
     def of(self, base):
         """The cap in bytes for a base of base bytes (rounded down)."""
@@ -298,15 +317,15 @@ def _heap_trace(name, table, root, path):
     trace = table["path"]
     if not isinstance(trace, str) or not trace.strip():
         raise InputError(path, f"{where}.path: expected a non-empty string")
-    file = Path(root) / trace
-    if not file.is_file():
+    file = pure_path(root, trace)
+    if not os.path.isfile(file):
         raise InputError(path, f"{where}.path: '{trace}' is not a file "
                          "under the project root")
     failures = table.get("failures")
     if failures is not None and (type(failures) is not int or failures < 0):
         raise InputError(path, f"{where}.failures: expected a whole number "
                          f"of allocations, got {failures!r}")
-    return HeapTrace(name=name, path=trace, file=str(file),
+    return HeapTrace(name=name, path=trace, file=file,
                      peak=parse_size(table["peak"], f"{where}.peak", path),
                      failures=failures)
 
@@ -342,11 +361,11 @@ def _graph(table, root, path):
     scripts = _globs(table.get("scripts", []), "graph.scripts", path)
     resolved = []
     for script in scripts:
-        file = Path(root) / script
-        if not file.is_file():
+        file = pure_path(root, script)
+        if not os.path.isfile(file):
             raise InputError(path, f"graph.scripts: '{script}' is not a file "
                              "under the project root")
-        resolved.append(str(file))
+        resolved.append(file)
     return GraphConfig(roots=roots, scripts=tuple(resolved))
 
 
@@ -440,10 +459,16 @@ def _check_overlaps(components, root, path):
                                      f"both list {kind[:-1]} glob '{glob}'")
     warnings = []
     sources = project_sources(root)
+    known = set(sources)
     claimed = {}
     for comp in components:
         for glob in comp.paths:
-            hits = fnmatch.filter(sources, glob)
+            # A glob without wildcards matches itself alone: no pattern to
+            # compile (~0.6 M instructions a glob, most of this check)
+            if any(c in glob for c in "*?["):
+                hits = fnmatch.filter(sources, glob)
+            else:
+                hits = [glob] if glob in known else []
             if not hits:
                 warnings.append(f"components.{comp.name}: path glob '{glob}' "
                                 "matches no file under the project root")
@@ -461,34 +486,77 @@ def project_sources(root):
     Hidden directories and build/ are skipped: they hold no sources.
     """
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    top = os.fspath(root)
+    for dirpath, dirnames, filenames in os.walk(top):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "build")
-        rel = Path(dirpath).relative_to(root)
+        # os.walk joins every dirpath onto top: what follows it is the relative path
+        rel = dirpath[len(top):].lstrip("/")
+        prefix = f"{rel}/" if rel else ""
         for name in filenames:
             if name.endswith(SOURCE_SUFFIXES):
-                found.append((rel / name).as_posix())
+                found.append(prefix + name)
     return sorted(found)
 
 
 def default_root(path):
     """The project root: the nearest ancestor holding .git, else the file's directory."""
-    start = Path(path).resolve().parent
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists():
+    start = directory = os.path.dirname(os.path.realpath(path))
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
             return directory
-    return start
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return start
+        directory = parent
+
+
+def _names(path):
+    """(anchor, names) of a POSIX path as pathlib parses it: '/' or '//'
+    (exactly two leading slashes stay two) or '', and the names without
+    empty and '.' ones."""
+    anchor = ""
+    if path.startswith("/"):
+        anchor = "//" if path.startswith("//") and not path.startswith("///") else "/"
+    return anchor, [name for name in path.split("/") if name and name != "."]
+
+
+def pure_path(*parts):
+    """str(pathlib.PurePosixPath(*parts)): the parts joined, an absolute
+    one restarting, in pathlib's normal form.  pathlib itself (with
+    urllib.parse and ipaddress) was 16 M instructions of every check."""
+    anchor, names = "", []
+    for part in parts:
+        part_anchor, part_names = _names(os.fspath(part))
+        if part_anchor:
+            anchor, names = part_anchor, []
+        names += part_names
+    return anchor + "/".join(names) if anchor or names else "."
+
+
+def pure_parent(path):
+    """str(pathlib.PurePosixPath(path).parent)."""
+    anchor, names = _names(pure_path(path))
+    return anchor + "/".join(names[:-1]) if anchor or len(names) > 1 else "."
+
+
+def pure_stem(path):
+    """pathlib.PurePosixPath(path).stem: the last name without its suffix."""
+    names = _names(pure_path(path))[1]
+    name = names[-1] if names else ""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def _toml_error(err, text, path):
     """Turn a TOMLDecodeError into 'line N: message'."""
     message = str(err)
-    match = _TOML_POS_RE.search(message)
+    match = re.search(_TOML_POS_RE, message)
     if match:
         line = int(match.group(1))
         message = message[:match.start()]
     else:
         line = max(1, len(text.splitlines()))
-        message = _TOML_END_RE.sub("", message)
+        message = re.sub(_TOML_END_RE, "", message)
     return InputError(path, f"line {line}: {message}")
 
 
@@ -510,15 +578,16 @@ def parse(text, path, root=None):
     if not isinstance(image, dict):
         raise InputError(path, f"image: expected a table, got {_type_name(image)}")
     _check_keys(image, IMAGE_KEYS, "image", path)
-    name = image.get("name", Path(path).stem)
+    name = image.get("name", pure_stem(path))
     if not isinstance(name, str) or not name:
         raise InputError(path, "image.name: expected a non-empty string")
     if root is None:
         if "root" in image:
             if not isinstance(image["root"], str):
                 raise InputError(path, "image.root: expected a string")
-            root = (Path(path).resolve().parent / image["root"]).resolve()
-            if not root.is_dir():
+            root = os.path.realpath(os.path.join(
+                os.path.dirname(os.path.realpath(path)), image["root"]))
+            if not os.path.isdir(root):
                 raise InputError(path, f"image.root: '{image['root']}' is not a directory")
         else:
             root = default_root(path)
@@ -533,7 +602,7 @@ def parse(text, path, root=None):
         if key in image:
             if not isinstance(image[key], str) or not image[key].strip():
                 raise InputError(path, f"image.{key}: expected a path")
-            files[key] = str(Path(path).parent / image[key])
+            files[key] = pure_path(pure_parent(path), image[key])
     regions = doc.get("regions", {})
     if not isinstance(regions, dict):
         raise InputError(path, f"regions: expected a table, got {_type_name(regions)}")
@@ -565,7 +634,8 @@ def parse(text, path, root=None):
 def load(path, root=None):
     """Read and parse a budgets file; OSError and bad UTF-8 become InputError."""
     try:
-        data = Path(path).read_bytes()
+        with open(pure_path(path), "rb") as f:     # as pathlib opened it: '' is '.'
+            data = f.read()
     except OSError as err:
         raise InputError(path, err.strerror or str(err)) from None
     try:

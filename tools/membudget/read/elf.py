@@ -16,9 +16,7 @@ Callers may rely on:
 """
 
 import contextlib
-import dataclasses
 import gc
-import hashlib
 import mmap
 import struct
 
@@ -240,7 +238,7 @@ def _load_addresses(rd, bits, endian, fields, sections):
                 if inside:
                     lma = sec.addr - p_vaddr + p_paddr
                     break
-        placed.append(sec if lma == sec.addr else dataclasses.replace(sec, lma=lma))
+        placed.append(sec if lma == sec.addr else sec.replace(lma=lma))
     return placed
 
 
@@ -337,8 +335,9 @@ def read_image(path):
     (slices are bytes), and only the pages something reads (headers,
     symbols, the DWARF that attribution uses) take memory.  Most of a
     large image's bytes (.debug_line, .debug_loclists, code) are never
-    read; its hash is computed from the file.  A file that cannot be
-    mapped (empty, a pipe) is read as before.
+    read; its hash is computed from the file, when something asks for it
+    (a check never does).  A file that cannot be mapped (empty, a pipe)
+    is read as before.
     """
     try:
         with open(path, "rb") as f:
@@ -346,19 +345,40 @@ def read_image(path):
                 data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             except (OSError, ValueError):
                 data = f.read()
-                digest = hashlib.sha256(data).hexdigest()
+                digest = _digest_of_bytes(data)
             else:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
+                digest = _digest_of_file(path)
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
     with gc_paused():
         return _image(path, data, digest)
 
 
+def _digest_of_bytes(data):
+    """Image.sha256 of bytes read: computed on first use."""
+    def digest():
+        import hashlib  # on use: hashlib (OpenSSL) is 11 M instructions to import
+        return hashlib.sha256(data).hexdigest()
+    return digest
+
+
+def _digest_of_file(path):
+    """Image.sha256 of a mapped file: read from the file (hashing the map
+    would bring every page of it into memory), on first use."""
+    def digest():
+        import hashlib
+        try:
+            with open(path, "rb") as f:
+                return hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError as err:
+            raise model.InputError(path, err.strerror or str(err)) from None
+    return digest
+
+
 def read_image_bytes(path, data):
     """read_image() on bytes already read (an archive member); path names them."""
     with gc_paused():
-        return _image(path, data, hashlib.sha256(data).hexdigest())
+        return _image(path, data, _digest_of_bytes(data))
 
 
 def symbol_table(image, table):
@@ -380,7 +400,8 @@ def symbol_table(image, table):
 
 
 def _image(path, data, digest):
-    """read_image() on the file's bytes (digest: their sha256)."""
+    """read_image() on the file's bytes (digest: their sha256, or a
+    function that computes it)."""
     rd = _Reader(str(path), data)
     bits, endian, fields = _header(rd)
     e_type, machine = fields[0], fields[1]

@@ -20,7 +20,6 @@ section names.
 
 import os
 import re
-from dataclasses import dataclass, field
 
 from .. import model
 
@@ -29,27 +28,36 @@ DEFAULT_KEEP = (".init", ".fini", ".preinit_array", ".init_array", ".init_array.
                 ".fini_array", ".fini_array.*", ".ctors", ".ctors.*", ".dtors",
                 ".dtors.*", ".jcr")
 
-_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_KEEP = re.compile(r"\bKEEP\s*\(")
-_EXTERN = re.compile(r"\bEXTERN\s*\(([^)]*)\)")
-_INCLUDE = re.compile(r"\bINCLUDE\s+(\S+)")
-_SORTS = re.compile(r"\b(SORT_BY_NAME|SORT_BY_ALIGNMENT|SORT_BY_INIT_PRIORITY|SORT_NONE|"
-                    r"SORT)\s*\(")
+# Patterns, compiled on first use (re's cache): a map's reader imports this
+# module for normalize() alone, and compiling them was most of its import
+_COMMENT = r"(?s)/\*.*?\*/"
+_KEEP = r"\bKEEP\s*\("
+_EXTERN = r"\bEXTERN\s*\(([^)]*)\)"
+_INCLUDE = r"\bINCLUDE\s+(\S+)"
+_SORTS = (r"\b(SORT_BY_NAME|SORT_BY_ALIGNMENT|SORT_BY_INIT_PRIORITY|SORT_NONE|"
+          r"SORT)\s*\(")
 
 
-@dataclass
-class Script:
+class Script(model.Record):
     """The KEEP() patterns (normal form) and EXTERN() symbols of a script."""
 
-    paths: list[str] = field(default_factory=list)
-    keep: list[str] = field(default_factory=list)
-    externs: list[str] = field(default_factory=list)
+    FIELDS = ("paths", "keep", "externs")
+
+    def __init__(self, paths=None, keep=None, externs=None):
+        self.paths = [] if paths is None else paths
+        self.keep = [] if keep is None else keep
+        self.externs = [] if externs is None else externs
 
 
 def normalize(pattern):
-    """One spelling of an input-section pattern, as the map echoes it."""
-    text = re.sub(r"\bSORT\s*\(", "SORT_BY_NAME(", pattern)
-    return re.sub(r"\s+", "", text)
+    """One spelling of an input-section pattern, as the map echoes it.
+
+    The map's reader calls it on every pattern line: no pattern to compile
+    unless SORT is there, and str.split() drops what \\s matches.
+    """
+    if "SORT" in pattern:
+        pattern = re.sub(r"\bSORT\s*\(", "SORT_BY_NAME(", pattern)
+    return "".join(pattern.split())
 
 
 def _balanced(text, start):
@@ -76,7 +84,7 @@ def pattern_globs(pattern):
     paren = text.find("(")
     if paren <= 0 or not text.endswith(")"):
         return None
-    inner = _SORTS.sub("", text[paren + 1:-1]).replace(")", " ")
+    inner = re.sub(_SORTS, "", text[paren + 1:-1]).replace(")", " ")
     return text[:paren].strip(), inner.split()
 
 
@@ -93,17 +101,17 @@ def read_script(path, seen=None):
     seen.add(real)
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            text = _COMMENT.sub(" ", f.read())
+            text = re.sub(_COMMENT, " ", f.read())
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
     script.paths.append(str(path))
-    for match in _KEEP.finditer(text):
+    for match in re.finditer(_KEEP, text):
         inner = _balanced(text, match.end())
         if inner:
             script.keep.append(inner.strip())
-    for match in _EXTERN.finditer(text):
+    for match in re.finditer(_EXTERN, text):
         script.externs += match.group(1).replace(",", " ").split()
-    for match in _INCLUDE.finditer(text):
+    for match in re.finditer(_INCLUDE, text):
         name = match.group(1).strip(";\"'")
         for base in (os.path.dirname(str(path)), "."):
             candidate = os.path.join(base, name)

@@ -28,12 +28,10 @@ file and line.  docs/design.md "Stack depth" says why the graph comes from
 .ci files and not from relocations.
 """
 
-import glob as globmod
 import os
 import re
-from dataclasses import dataclass, field
 
-from ..model import InputError
+from ..model import FrozenRecord, InputError, Record
 
 SU_SUFFIX = ".su"
 CI_SUFFIX = ".ci"
@@ -55,16 +53,18 @@ _ITEM_RE = re.compile(r"(graph|node|edge):\s*\{(.*?)(\}?)")
 _ATTR_RE = re.compile(r'\s*([a-z]+)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9_]+))')
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(FrozenRecord):
     """One .su line: a function's own frame."""
 
-    file: str
-    line: int
-    col: int | None
-    name: str
-    size: int
-    kind: str               # one of KINDS
+    FIELDS = ("file", "line", "col", "name", "size", "kind")
+
+    def __init__(self, file, line, col, name, size, kind):
+        self.file = file
+        self.line = line
+        self.col = col              # or None
+        self.name = name
+        self.size = size
+        self.kind = kind            # one of KINDS
 
     @property
     def location(self):
@@ -72,38 +72,46 @@ class Frame:
         return f"{self.file}:{self.line}{col}"
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(FrozenRecord):
     """A .ci node: a function the unit defines, or a callee it names."""
 
-    title: str
-    name: str
-    location: str | None = None     # "file:line:col" of a definition
-    size: int | None = None         # bytes, for a definition
-    kind: str | None = None
+    FIELDS = ("title", "name", "location", "size", "kind")
+
+    def __init__(self, title, name, location=None, size=None, kind=None):
+        self.title = title
+        self.name = name
+        self.location = location    # "file:line:col" of a definition
+        self.size = size            # bytes, for a definition
+        self.kind = kind
 
     @property
     def defined(self):
         return self.location is not None
 
 
-@dataclass(frozen=True)
-class Edge:
-    source: str             # node titles
-    target: str
-    site: str | None        # "file:line:col" of the call, when gcc gives one
+class Edge(FrozenRecord):
+    """A .ci edge: a call from one node to another."""
+
+    FIELDS = ("source", "target", "site")
+
+    def __init__(self, source, target, site):
+        self.source = source        # node titles
+        self.target = target
+        self.site = site            # "file:line:col" of the call, when gcc gives one
 
 
-@dataclass
-class Unit:
+class Unit(Record):
     """One .ci file (one translation unit) and its .su frames."""
 
-    path: str               # the .ci file
-    title: str              # the unit, as gcc names it (its source path)
-    nodes: dict = field(default_factory=dict)   # title -> Node
-    edges: list = field(default_factory=list)
-    frames: list = field(default_factory=list)  # Frames of its .su
-    su_path: str | None = None
+    FIELDS = ("path", "title", "nodes", "edges", "frames", "su_path")
+
+    def __init__(self, path, title, nodes=None, edges=None, frames=None, su_path=None):
+        self.path = path            # the .ci file
+        self.title = title          # the unit, as gcc names it (its source path)
+        self.nodes = {} if nodes is None else nodes         # title -> Node
+        self.edges = [] if edges is None else edges
+        self.frames = [] if frames is None else frames      # Frames of its .su
+        self.su_path = su_path
 
 
 def _decode(path):
@@ -247,6 +255,7 @@ def _expand(spec):
                       if name.endswith((SU_SUFFIX, CI_SUFFIX))]
         return found
     if any(c in spec for c in "*?["):
+        import glob as globmod  # only a --stack glob needs it
         return sorted(globmod.glob(spec, recursive=True))
     return [spec]
 

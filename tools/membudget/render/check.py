@@ -7,11 +7,10 @@ of the pipeline.Report.  A line whose class sets
 any budget is exceeded.
 """
 
-from ..analysis import rollup
-
 from .fmt import fmt_bytes, fmt_excess_percent, fmt_percent, fmt_signed
-from .markdown import _table as md_table
-from .text import table as text_table
+
+# The roll-up's tables (rollup, markdown, text) are imported where they are
+# drawn: the one-image verdict of `check`, make's, needs none of them
 
 EXIT_OK = 0
 EXIT_OVER = 1
@@ -140,6 +139,7 @@ def render_junit(report):
 
 def render_markdown(report):
     """One image as a one-row roll-up (for a job summary)."""
+    from ..analysis import rollup
     summary = report.summary
     return render_images_markdown([rollup.row(summary.image_name or summary.elf,
                                               summary.elf, summary.budgets_path, report)])
@@ -192,6 +192,7 @@ def _images_tally(rows):
 
 def render_images_text(rows):
     """The roll-up table, every exceeded budget (image: line), then a tally."""
+    from .text import table as text_table
     out = text_table(ROLLUP_HEADER, _rollup_rows(rows, region_rows=True), "lrrlll",
                      width=ROLLUP_WIDTH)
     over = [f"{row.name}: {excess_line(line)}" for row in rows for line in row.over()]
@@ -207,6 +208,7 @@ def render_images_markdown(rows):
             for line in row.over()]
     mark = ":x:" if over else ":white_check_mark:"
     out = ["### membudget check", "", f"{mark} {_images_tally(rows)}", ""]
+    from .markdown import _table as md_table
     out += md_table(ROLLUP_HEADER, _rollup_rows(rows), "lrrlll")
     if over:
         out += [""] + over
