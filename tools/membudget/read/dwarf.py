@@ -24,7 +24,6 @@ DWARF is not an error: read_units() returns an empty list.
 
 import struct
 import zlib
-from dataclasses import dataclass, field
 
 from .. import model
 from ._dwarf import aranges as _decode_aranges, unit as _decode_unit, \
@@ -79,15 +78,17 @@ class DwarfError(Exception):
     """Malformed DWARF; read_units() turns it into model.InputError."""
 
 
-@dataclass
-class Unit:
+class Unit(model.Record):
     """One compile unit and the addresses it owns."""
 
-    offset: int
-    name: str | None
-    comp_dir: str | None
-    ranges: list = field(default_factory=list)     # [(lo, hi)] code
-    variables: list = field(default_factory=list)  # [(addr, size or None)]
+    FIELDS = ("offset", "name", "comp_dir", "ranges", "variables")
+
+    def __init__(self, offset, name, comp_dir, ranges=None, variables=None):
+        self.offset = offset
+        self.name = name                # str or None
+        self.comp_dir = comp_dir        # str or None
+        self.ranges = [] if ranges is None else ranges              # [(lo, hi)] code
+        self.variables = [] if variables is None else variables     # [(addr, size or None)]
 
 
 def _uleb(data, pos):
