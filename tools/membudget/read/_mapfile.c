@@ -10,11 +10,14 @@
  * assign a symbol.  mapfile.py keeps everything else (the parts before
  * the memory map, the checks, every message): the loop raises none.
  *
- * The text is untrusted: any bytes, any line length.  It is read as the
- * UTF-8 of the Python string, whose lines end in "\n" alone (mapfile
- * _read()), and every read is bounded by the line's end.  Tokens are what
- * str.split() makes (Unicode whitespace included), numbers what
- * int(token, 16) takes after "0x".
+ * The map is untrusted: any bytes, any line length.  It is read as the
+ * bytes of the file, whose lines end in "\n" alone (mapfile _read()), and
+ * every read is bounded by their end.  What comes out is what the Python
+ * reader made of the decoded text (UTF-8, invalid bytes replaced): tokens
+ * as str.split() makes them (Unicode whitespace included), numbers as
+ * int(token, 16) takes them after "0x".  A decoder starts afresh at every
+ * ASCII byte and every lead byte, so each token decodes alone as it did
+ * inside the whole text.
  *
  * Built against the limited API (abi3): one .so serves every CPython 3.11+.
  */
@@ -33,8 +36,9 @@ struct tok {
 };
 
 struct line {
-	const unsigned char *p, *end;	/* the line, without its "\n" */
-	const unsigned char *limit;	/* the end of the whole text */
+	const unsigned char *p;		/* the line */
+	const unsigned char *end;	/* its "\n" (or the end of the map): split() */
+	const unsigned char *limit;	/* the end of the map */
 	struct tok t[MAXTOK];
 	Py_ssize_t count;		/* tokens in all */
 	int has_eq;			/* one of them is "=" */
@@ -43,7 +47,7 @@ struct line {
 /* One object name, kept once however many entries name it */
 struct slot {
 	uint64_t hash;
-	const char *key;		/* the UTF-8 of obj */
+	unsigned char *key;		/* its bytes in the map (a copy) */
 	Py_ssize_t len;
 	PyObject *obj;
 };
@@ -69,7 +73,8 @@ static const unsigned char ascii_ws[128] = {
 	[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, [' '] = 1,
 };
 
-/* The length of the whitespace character at p (str.split()'s), or 0 */
+/* The length of the whitespace character at p (str.split()'s), or 0; the
+ * map ends at end */
 static inline int wslen(const unsigned char *p, const unsigned char *end)
 {
 	unsigned c = *p;
@@ -118,19 +123,19 @@ static inline const unsigned char *plain_end(const unsigned char *p, const unsig
 
 /*
  * The next token of the line from p on (str.split()'s): its start in
- * *start and its end returned, or NULL when there is none.
+ * *start and its end returned; NULL when there is none, *start then the
+ * line's end.
  */
-static inline const unsigned char *token(const struct line *l, const unsigned char *p,
+static inline const unsigned char *token(const unsigned char *p, const unsigned char *limit,
 					 const unsigned char **start)
 {
-	const unsigned char *end = l->end;
 	uint64_t x;
 	int w;
 
 	for (;;) {
 		/* whitespace: mostly runs of spaces, skipped a word at a time */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		if (l->limit - p >= 8) {
+		if (limit - p >= 8) {
 			memcpy(&x, p, 8);
 			x ^= 0x2020202020202020ull;
 			if (!x) {
@@ -140,34 +145,37 @@ static inline const unsigned char *token(const struct line *l, const unsigned ch
 			p += __builtin_ctzll(x) >> 3;
 		}
 #endif
-		if (p == end)
+		if (p == limit || *p == '\n') {
+			*start = p;
 			return NULL;
+		}
 		if (*p == ' ')
 			p++;
-		else if ((w = wslen(p, end)))
+		else if ((w = wslen(p, limit)))
 			p += w;
 		else
 			break;
 	}
 	*start = p;
 	for (;;) {
-		p = plain_end(p, l->limit);
+		p = plain_end(p, limit);
 		/* a control or a multibyte character other than whitespace is
 		 * part of the token (a continuation byte is never whitespace) */
-		if (p == end || wslen(p, end))
+		if (p == limit || wslen(p, limit))
 			return p;
 		p++;
 	}
 }
 
-/* line.split(): the first MAXTOK tokens, the count, whether "=" is one */
+/* line.split(): the first MAXTOK tokens, the count, whether "=" is one;
+ * and where the line ends */
 static void split(struct line *l)
 {
 	const unsigned char *p = l->p, *start;
 
 	l->count = 0;
 	l->has_eq = 0;
-	while ((p = token(l, p, &start))) {
+	while ((p = token(p, l->limit, &start))) {
 		if (l->count < MAXTOK) {
 			l->t[l->count].p = start;
 			l->t[l->count].n = p - start;
@@ -176,6 +184,7 @@ static void split(struct line *l)
 			l->has_eq = 1;
 		l->count++;
 	}
+	l->end = start;
 }
 
 static int tok_is(const struct tok *t, const char *s)
@@ -201,9 +210,10 @@ static void replace(PyObject **slot, PyObject *v)
 	Py_XDECREF(old);
 }
 
+/* The text of n bytes of the map, as the reader decodes it */
 static PyObject *str_of(const unsigned char *p, Py_ssize_t n)
 {
-	return PyUnicode_DecodeUTF8((const char *)p, n, NULL);
+	return PyUnicode_DecodeUTF8((const char *)p, n, "replace");
 }
 
 /* A byte's value as a hex digit; else one of these */
@@ -353,7 +363,7 @@ static int join(struct scan *sc, const struct line *l, Py_ssize_t k,
 		sc->bufsize = end - l->p;
 	}
 	/* token k on, one space between two: never longer than the line */
-	for (p = l->t[k].p; (p = token(l, p, &start));) {
+	for (p = l->t[k].p; (p = token(p, l->limit, &start));) {
 		if (at)
 			sc->buf[at++] = ' ';
 		memcpy(sc->buf + at, start, p - start);
@@ -427,14 +437,18 @@ static PyObject *object_name(struct scan *sc, const struct line *l, Py_ssize_t k
 			return s->obj;
 		}
 	}
-	s->obj = str_of(p, n);
-	if (!s->obj)
-		return NULL;
-	s->key = PyUnicode_AsUTF8AndSize(s->obj, &s->len);
+	s->key = malloc(n);
 	if (!s->key) {
-		Py_CLEAR(s->obj);
+		PyErr_NoMemory();
 		return NULL;
 	}
+	s->obj = str_of(p, n);
+	if (!s->obj) {
+		free(s->key);
+		return NULL;
+	}
+	memcpy(s->key, p, n);
+	s->len = n;
 	s->hash = h;
 	sc->used++;
 	sc->last = s;
@@ -571,19 +585,19 @@ static void set_pending(struct scan *sc, PyObject *name, int gold)
 	sc->gold = gold;
 }
 
-/* APPENDED_RE.match(line): `\S+:\s+file format ` */
-static int appended(const unsigned char *p, const unsigned char *end)
+/* APPENDED_RE.match(line) of the old reader: `\S+:\s+file format ` */
+static int appended(const unsigned char *p, const unsigned char *limit)
 {
 	const unsigned char *q = p;
 	int w;
 
-	while (q < end && !wslen(q, end))
+	while (q < limit && !wslen(q, limit))
 		q++;
-	if (q - p < 2 || q[-1] != ':' || q == end || !wslen(q, end))
+	if (q - p < 2 || q[-1] != ':' || q == limit || *q == '\n' || !wslen(q, limit))
 		return 0;
-	while (q < end && (w = wslen(q, end)))
+	while (q < limit && *q != '\n' && (w = wslen(q, limit)))
 		q += w;
-	return has_prefix(q, end, "file format ");
+	return has_prefix(q, limit, "file format ");
 }
 
 /* A gold "** name  0xADDR 0xSIZE" record, the numbers maybe on the next line */
@@ -724,13 +738,16 @@ static int one_line(struct scan *sc, struct line *l)
 {
 	int ok;
 
-	if (l->p == l->end || l->p[0] != ' ') {
-		if (has_prefix(l->p, l->end, "Cross Reference Table") || appended(l->p, l->end))
+	/* the literals hold no "\n": compared up to the map's end, they stay
+	 * in the line */
+	if (l->p[0] != ' ') {
+		if (has_prefix(l->p, l->limit, "Cross Reference Table") ||
+		    appended(l->p, l->limit))
 			return 1;
 		split(l);
 		if (!l->count)
 			return 0;
-		if (!wslen(l->p, l->end)) {
+		if (!wslen(l->p, l->limit)) {
 			/* an output section, its numbers here or on the next line */
 			PyObject *name = str_of(l->t[0].p, l->t[0].n);
 
@@ -779,83 +796,88 @@ static int one_line(struct scan *sc, struct line *l)
 	return numbers(sc, l);
 }
 
-/* The byte offset of character `chars` of UTF-8 text (the end if beyond) */
-static Py_ssize_t byte_at(const unsigned char *p, Py_ssize_t len, Py_ssize_t chars)
+/* Set up what gnu() and discarded() build entries with; -1 on error */
+static int scan_init(struct scan *sc, PyObject *entry_type)
 {
-	Py_ssize_t at = 0;
+	PyObject *fields;
 
-	for (; at < len; at++)
-		if ((p[at] & 0xc0) != 0x80 && chars-- == 0)
-			break;
-	return at;
+	memset(sc, 0, sizeof(*sc));
+	sc->pattern = Py_None;
+	Py_INCREF(sc->pattern);
+	if (!PyType_Check(entry_type) ||
+	    !PyType_IsSubtype((PyTypeObject *)entry_type, &PyTuple_Type)) {
+		PyErr_SetString(PyExc_TypeError, "MapEntry must be a tuple subclass");
+		return -1;
+	}
+	sc->tuple_new = (newfunc)PyType_GetSlot(&PyTuple_Type, Py_tp_new);
+	sc->entry_type = entry_type;
+	sc->entries = PyList_New(0);
+	fields = PyTuple_New(9);
+	sc->args = fields ? PyTuple_Pack(1, fields) : NULL;
+	sc->tuple = fields;
+	Py_XDECREF(fields);
+	return sc->tuple_new && sc->entries && sc->args ? 0 : -1;
 }
 
-static Py_ssize_t chars_before(const unsigned char *p, Py_ssize_t bytes)
+static void scan_free(struct scan *sc)
 {
-	Py_ssize_t n = 0, at;
+	size_t k;
 
-	for (at = 0; at < bytes; at++)
-		n += (p[at] & 0xc0) != 0x80;
-	return n;
+	Py_XDECREF(sc->entries);
+	Py_XDECREF(sc->sections);
+	Py_XDECREF(sc->assigned);
+	Py_XDECREF(sc->args);
+	Py_XDECREF(sc->output);
+	Py_XDECREF(sc->waiting);
+	Py_XDECREF(sc->pattern);
+	Py_XDECREF(sc->pending);
+	for (k = 0; k < sc->nslots; k++) {
+		Py_XDECREF(sc->slots[k].obj);
+		free(sc->slots[k].key);
+	}
+	free(sc->slots);
+	free(sc->buf);
 }
 
 /*
- * gnu(text, start, normalize, MapEntry)
+ * gnu(map, start, normalize, MapEntry)
  *
- * text       the whole map (lines ending in "\n" alone)
- * start      the character the memory map starts at (after its heading)
+ * map        the map's bytes (lines ending in "\n" alone)
+ * start      the offset the memory map starts at (after its heading)
  * normalize  ldscript.normalize, for the patterns (` *(.text .text.*)`)
  * MapEntry   mapfile.MapEntry, a tuple subclass
  *
  * Returns (entries, sections, assignments, end): the MapEntry list, the
  * output sections as (name, addr, size, lma) in map order (the first of a
  * name is the one), the `0x... name = expr` lines as " ".join(tokens[1:]),
- * and the character of the line that ends the map (a cross-reference
- * table, objdump output) or None.
+ * and the offset of the line that ends the map (a cross-reference table,
+ * objdump's output) or None.
  */
 static PyObject *gnu(PyObject *self, PyObject *args)
 {
-	PyObject *text, *entry_type, *normalize, *fields, *out = NULL, *end = NULL;
-	Py_ssize_t start, len, chars, at, stop = -1;
+	PyObject *entry_type, *normalize, *out = NULL, *end = NULL;
+	Py_ssize_t start, at, stop = -1;
 	const unsigned char *data;
+	Py_buffer map;
 	struct scan sc;
-	size_t k;
 	(void)self;
 
-	if (!PyArg_ParseTuple(args, "UnOO", &text, &start, &normalize, &entry_type))
+	if (!PyArg_ParseTuple(args, "y*nOO", &map, &start, &normalize, &entry_type))
 		return NULL;
-	if (!PyType_Check(entry_type) ||
-	    !PyType_IsSubtype((PyTypeObject *)entry_type, &PyTuple_Type)) {
-		PyErr_SetString(PyExc_TypeError, "MapEntry must be a tuple subclass");
-		return NULL;
-	}
-	data = (const unsigned char *)PyUnicode_AsUTF8AndSize(text, &len);
-	if (!data || (chars = PyUnicode_GetLength(text)) < 0)
-		return NULL;
-	memset(&sc, 0, sizeof(sc));
-	sc.tuple_new = (newfunc)PyType_GetSlot(&PyTuple_Type, Py_tp_new);
-	sc.entry_type = entry_type;
+	data = map.buf;
+	if (scan_init(&sc, entry_type) < 0)
+		goto done;
 	sc.normalize = normalize;
-	sc.pattern = Py_None;
-	Py_INCREF(sc.pattern);
-	sc.entries = PyList_New(0);
 	sc.sections = PyList_New(0);
 	sc.assigned = PyList_New(0);
-	fields = PyTuple_New(9);
-	sc.args = fields ? PyTuple_Pack(1, fields) : NULL;
-	sc.tuple = fields;
-	Py_XDECREF(fields);
-	if (!sc.tuple_new || !sc.entries || !sc.sections || !sc.assigned || !sc.args)
+	if (!sc.sections || !sc.assigned)
 		goto done;
-	at = start < 0 ? len : chars == len ? (start < len ? start : len) : byte_at(data, len, start);
-	while (at < len) {
-		const unsigned char *eol = memchr(data + at, '\n', len - at);
+	for (at = start < 0 ? map.len : start; at < map.len;) {
 		struct line l;
 		int r;
 
 		l.p = data + at;
-		l.end = eol ? eol : data + len;
-		l.limit = data + len;
+		l.limit = data + map.len;
 		r = one_line(&sc, &l);
 		if (r < 0)
 			goto done;
@@ -869,29 +891,165 @@ static PyObject *gnu(PyObject *self, PyObject *args)
 		end = Py_None;
 		Py_INCREF(end);
 	} else
-		end = PyLong_FromSsize_t(chars == len ? stop : chars_before(data, stop));
+		end = PyLong_FromSsize_t(stop);
 	if (end)
 		out = PyTuple_Pack(4, sc.entries, sc.sections, sc.assigned, end);
 done:
 	Py_XDECREF(end);
-	Py_XDECREF(sc.entries);
-	Py_XDECREF(sc.sections);
-	Py_XDECREF(sc.assigned);
-	Py_XDECREF(sc.args);
-	Py_XDECREF(sc.output);
-	Py_XDECREF(sc.waiting);
-	Py_XDECREF(sc.pattern);
-	Py_XDECREF(sc.pending);
-	for (k = 0; k < sc.nslots; k++)
-		Py_XDECREF(sc.slots[k].obj);
-	free(sc.slots);
-	free(sc.buf);
+	scan_free(&sc);
+	PyBuffer_Release(&map);
 	return out;
+}
+
+/*
+ * discarded(map, start, stop, MapEntry)
+ *
+ * The "Discarded input sections" list, from the line at offset start (the
+ * one after its heading) to offset stop at most: MapEntry(name, "", addr,
+ * size, object) each, an entry's name alone on its line when it is long.
+ * It ends at a blank line after an entry, or at an unindented one.
+ */
+static PyObject *discarded(PyObject *self, PyObject *args)
+{
+	PyObject *entry_type, *out = NULL;
+	Py_ssize_t start, stop, at;
+	const unsigned char *data;
+	Py_buffer map;
+	struct scan sc;
+	struct tok pending = {NULL, 0};
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "y*nnO", &map, &start, &stop, &entry_type))
+		return NULL;
+	data = map.buf;
+	if (stop > map.len)
+		stop = map.len;
+	if (scan_init(&sc, entry_type) < 0 || !(sc.output = PyUnicode_FromString("")))
+		goto done;
+	for (at = start < 0 ? stop : start; at < stop;) {
+		struct line l;
+		PyObject *num[3] = {NULL, NULL, NULL}, *obj;
+		const struct tok *name = NULL;
+		Py_ssize_t k, first = 0;
+		int r = 0;
+
+		l.p = data + at;
+		l.limit = data + stop;
+		split(&l);
+		at = l.end - data + 1;
+		if (!l.count) {
+			if (PyList_Size(sc.entries))
+				break;
+			continue;
+		}
+		if (!wslen(l.p, l.limit))
+			break;
+		for (k = 0; k < 3 && k < l.count && r >= 0; k++)
+			r = hexval(&l.t[k], &num[k]);
+		if (r >= 0 && pending.p && l.count >= 2 && num[0] && num[1])
+			name = &pending;
+		else if (r >= 0 && l.count >= 3 && num[1] && num[2]) {
+			name = &l.t[0];
+			first = 1;
+		} else if (r >= 0 && l.count == 1)
+			pending = l.t[0];
+		if (name) {
+			const unsigned char *p;
+			Py_ssize_t n;
+
+			r = join(&sc, &l, first + 2, &p, &n);
+			obj = r < 0 ? NULL : n ? str_of(p, n) : Py_None;
+			if (obj == Py_None)
+				Py_INCREF(obj);
+			if (obj) {
+				Py_INCREF(num[first]);
+				Py_INCREF(num[first + 1]);
+				r = entry(&sc, str_of(name->p, name->n), num[first], num[first + 1],
+					  obj, 0, 0, 0, Py_None);
+				Py_DECREF(obj);
+			} else
+				r = -1;
+			pending.p = NULL;
+		}
+		for (k = 0; k < 3; k++)
+			Py_XDECREF(num[k]);
+		if (r < 0)
+			goto done;
+	}
+	out = sc.entries;
+	Py_INCREF(out);
+done:
+	scan_free(&sc);
+	PyBuffer_Release(&map);
+	return out;
+}
+
+/* One byte of a file that is no map, or that breaks its lines besides "\n" */
+static int odd(const unsigned char *p, const unsigned char *end)
+{
+	if (*p == 0)
+		return 2;
+	if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != 0x1f) ||
+	    (p[0] == 0xc2 && end - p > 1 && p[1] == 0x85) ||
+	    (p[0] == 0xe2 && end - p > 2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)))
+		return 1;
+	return 0;
+}
+
+/*
+ * breaks(raw): 2 when the bytes hold a NUL (no map), else 1 when their
+ * text breaks lines at something besides "\n" (what str.splitlines() also
+ * breaks at: "\r", "\v", "\f", "\x1c".."\x1e", U+0085, U+2028, U+2029),
+ * else 0.  One pass, 16 bytes at a time, for a map of tens of megabytes.
+ */
+static PyObject *breaks(PyObject *self, PyObject *args)
+{
+	Py_buffer raw;
+	const unsigned char *p, *end;
+	int found = 0;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "y*", &raw))
+		return NULL;
+	p = raw.buf;
+	end = p + raw.len;
+	while (p < end && !found) {
+#if defined(__GNUC__)
+		typedef unsigned char v16 __attribute__((vector_size(16)));
+		typedef signed char m16 __attribute__((vector_size(16)));
+
+		for (; end - p >= 16; p += 16) {
+			v16 x;
+			m16 m;
+			uint64_t w[2];
+
+			memcpy(&x, p, 16);
+			/* the bytes odd() may stop at: the controls but "\t",
+			 * "\n" and "\x1f", and the lead bytes of the others */
+			m = (x < 0x20) & (x != '\t') & (x != '\n') & (x != 0x1f);
+			m |= (x == 0xc2) | (x == 0xe2);
+			memcpy(w, &m, 16);
+			if (w[0] | w[1])
+				break;
+		}
+#endif
+		for (const unsigned char *block = p; p < end && p < block + 16 && !found; p++)
+			found = odd(p, end);
+	}
+	/* a NUL anywhere is no map, whatever came before it */
+	if (found == 1 && p < end && memchr(p, 0, end - p))
+		found = 2;
+	PyBuffer_Release(&raw);
+	return PyLong_FromLong(found);
 }
 
 static PyMethodDef methods[] = {
 	{"gnu", gnu, METH_VARARGS, "The memory map of a GNU ld or gold map: its entries, "
 	 "output sections, assignments and where it ends."},
+	{"discarded", discarded, METH_VARARGS, "The entries of the \"Discarded input "
+	 "sections\" list."},
+	{"breaks", breaks, METH_VARARGS, "2 for a NUL, 1 for a line break besides \"\\n\", "
+	 "else 0."},
 	{NULL, NULL, 0, NULL},
 };
 

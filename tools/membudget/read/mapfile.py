@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 from .. import model
 from . import ldscript
-from ._mapfile import gnu as _scan_gnu
+from ._mapfile import breaks as _breaks, discarded as _scan_discarded, gnu as _scan_gnu
 
 GNU_HEADING = "Linker script and memory map"
 GOLD_HEADING = "Memory map"
@@ -111,31 +111,54 @@ def _hex(token):
         return None
 
 
-#: Line breaks str.splitlines() knows besides "\n"
-OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-#: The first line that is the memory map's heading, give or take blanks
-HEADING_RE = re.compile(r"^[^\S\n]*(?:%s|%s)[^\S\n]*$" % (re.escape(GNU_HEADING),
-                                                         re.escape(GOLD_HEADING)), re.M)
+def _text(data):
+    """The text of some of the map's bytes: UTF-8, anything else replaced
+    (a decoder starts afresh at each "\n": lines decode alone)."""
+    return data.decode("utf-8", "replace")
 
 
 def _read(path):
-    """Return the map's text, its lines ending in "\n" alone.
+    """Return the map's bytes, its lines ending in "\n" alone.
 
     A map written with "\r\n" (or any break str.splitlines() knows) has
-    its lines joined again with "\n": the lines are the same.
+    its lines joined again with "\n": the lines are the same.  Only the
+    parts read in Python are decoded.
     """
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
-    if b"\0" in raw:
+    kind = _breaks(raw)
+    if kind == 2:
         raise model.InputError(path, "not a linker map file (binary data)")
-    text = raw.decode("utf-8", "replace")
-    del raw
-    if any(brk in text for brk in OTHER_BREAKS):
-        text = "\n".join(text.splitlines())
-    return text
+    if kind:
+        raw = "\n".join(_text(raw).splitlines()).encode()
+    return raw
+
+
+def _heading(data):
+    """The first line that is the memory map's heading, give or take
+    blanks: its (start, end) in data and whether it is indented; or None.
+
+    Looked for by the headings' own bytes (a decoded line holds them as
+    its bytes do), not line by line.
+    """
+    found = None
+    for title in (GNU_HEADING.encode(), GOLD_HEADING.encode()):
+        # a later title only before the line found: "Memory map" is slow
+        # to look for through a whole map that is not gold's
+        at = data.find(title, 0, found[0] if found else len(data))
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            line = _text(data[start:end])
+            if line.strip() in (GNU_HEADING, GOLD_HEADING):
+                found = (start, end, line[:1].isspace())
+                break
+            at = data.find(title, end, found[0] if found else len(data))
+    return found
 
 
 def read_map(path):
@@ -147,58 +170,39 @@ def read_map(path):
                         corrupt Memory Configuration table
 
     The part before the memory map is read as a list of lines, the memory
-    map itself (most of a large map) by _gnu() in place.
+    map itself (most of a large map) by _gnu() from the bytes.
     """
-    text = _read(path)
-    first = text[:text.find("\n")] if "\n" in text else text
-    if first.split() == list(LLD_COLUMNS):
-        return LinkMap(_lld(text.splitlines()))
-    heading = HEADING_RE.search(text)
+    data = _read(path)
+    cut = data.find(b"\n")
+    if _text(data[:cut] if cut >= 0 else data).split() == list(LLD_COLUMNS):
+        return LinkMap(_lld(_text(data).splitlines()))
+    heading = _heading(data)
     # the lines up to the heading are all the parts before it read (an
     # indented heading does not stop the discarded list: then all of them)
-    lines = (text[:heading.end()] if heading and not text[heading.start()].isspace()
-             else text).splitlines()
+    stop = heading[1] if heading and not heading[2] else len(data)
+    lines = _text(data[:stop]).splitlines()
     regions, discarded = [], []
+    at, at_line = 0, 0      # where line at_line starts in data
     for number, line in enumerate(lines):
-        if line.strip() == DISCARDED_HEADING:
-            discarded = _discarded(lines[number + 1:])
-        if line.strip() == MEMORY_HEADING:
+        title = line.strip()
+        if title == DISCARDED_HEADING:
+            # its input sections, from the next line on (_mapfile.c)
+            while at_line <= number:
+                cut = data.find(b"\n", at, stop)
+                at, at_line = stop if cut < 0 else cut + 1, at_line + 1
+            discarded = _scan_discarded(data, at, stop, MapEntry)
+        if title == MEMORY_HEADING:
             regions = _regions(lines[number + 1:], path, number + 2)
-        if line.strip() in (GNU_HEADING, GOLD_HEADING):
+        if title in (GNU_HEADING, GOLD_HEADING):
             link = LinkMap([], {}, regions, discarded)
-            end = _gnu(text, heading.end() + 1, link)
+            end = _gnu(data, heading[1] + 1, link)
             if end is not None:
-                stop = text.find("\n", end)
-                if text[end:stop if stop >= 0 else len(text)].startswith(END_HEADINGS):
-                    link.cref = _cref(text[stop + 1:].splitlines() if stop >= 0 else [])
+                eol = data.find(b"\n", end)
+                if _text(data[end:eol if eol >= 0 else len(data)]).startswith(END_HEADINGS):
+                    link.cref = _cref(_text(data[eol + 1:]).splitlines() if eol >= 0 else [])
             return link
     raise model.InputError(path, "not a GNU ld map file (no "
                            f"'{GNU_HEADING}'), nor a gold or lld map")
-
-
-def _discarded(lines):
-    """The input sections of the "Discarded input sections" list."""
-    found, pending = [], None
-    for line in lines:
-        tokens = line.split()
-        if not tokens:
-            if found:
-                break
-            continue
-        if not line[0].isspace():
-            break
-        numbers = [_hex(t) for t in tokens[:3]]
-        if pending is not None and len(tokens) >= 2 and None not in numbers[:2]:
-            found.append(MapEntry(pending, "", numbers[0], numbers[1],
-                                  " ".join(tokens[2:]) or None))
-            pending = None
-        elif len(tokens) >= 3 and numbers[1] is not None and numbers[2] is not None:
-            found.append(MapEntry(tokens[0], "", numbers[1], numbers[2],
-                                  " ".join(tokens[3:]) or None))
-            pending = None
-        elif len(tokens) == 1:
-            pending = tokens[0]
-    return found
 
 
 def _cref(lines):
@@ -238,16 +242,16 @@ def _regions(lines, path, first):
     return regions
 
 
-def _gnu(text, start, link):
+def _gnu(data, start, link):
     """GNU ld and gold: the memory map part (module docstring), from
-    character start of text on; the position of the line that ends it (an
+    offset start of the map's bytes on; the offset of the line that ends it (an
     END_HEADINGS line, or objdump's "FILE:  file format ..." that some
     builds append), or None.
 
     The loop over its lines is _mapfile.c's: it returns the entries, the
     output sections' numbers and the lines that may assign a symbol.
     """
-    link.entries, sections, assigned, end = _scan_gnu(text, start, ldscript.normalize,
+    link.entries, sections, assigned, end = _scan_gnu(data, start, ldscript.normalize,
                                                       MapEntry)
     for name, addr, size, lma in sections:
         link.sections.setdefault(name, OutputSection(name, addr, size, lma))
