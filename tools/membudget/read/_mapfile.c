@@ -1,14 +1,16 @@
 /*
- * membudget.read._mapfile: the GNU ld (and gold) memory map's per-line
- * loop, in C.
+ * membudget.read._mapfile: the link map reader's per-line loops, in C.
  *
- * The memory map of a large link has hundreds of thousands of lines (an
- * input section, its numbers, a symbol); splitting them into Python
- * strings and testing each was the hottest function of a report.  This
- * walks the map's text in place and builds only what the reader keeps:
- * the MapEntry tuples, the output sections' numbers, the lines that may
- * assign a symbol.  mapfile.py keeps everything else (the parts before
- * the memory map, the checks, every message): the loop raises none.
+ * The memory map of a large GNU ld link has hundreds of thousands of
+ * lines (an input section, its numbers, a symbol); splitting them into
+ * Python strings and testing each was the hottest function of a report.
+ * gnu() walks the map's bytes in place and builds only what the reader
+ * keeps: the MapEntry tuples, the output sections' numbers, the lines
+ * that may assign a symbol.  discarded() does the same for the
+ * "Discarded input sections" list, breaks() checks the whole file for a
+ * NUL or a line break besides "\n" in one pass.  mapfile.py keeps
+ * everything else (the headings, the Memory Configuration and cross
+ * reference tables, lld's maps, every message): these raise none.
  *
  * The map is untrusted: any bytes, any line length.  It is read as the
  * bytes of the file, whose lines end in "\n" alone (mapfile _read()), and

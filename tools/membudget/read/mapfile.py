@@ -28,6 +28,9 @@ map ends at a cross-reference table or at output some build scripts
 append after it (`objdump -h`, "FILE:  file format ...").
 
 Symbol and assignment lines are skipped.  Anything else is an InputError.
+
+The loops over the lines of the memory map and of the discarded list run
+in C (_mapfile.c) on the file's bytes; only what Python reads is decoded.
 """
 
 import re
