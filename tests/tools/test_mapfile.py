@@ -225,3 +225,33 @@ def test_assigned_symbols(tmp_path):
     link = mapfile.read_map(path)
     assert link.assigned == {"__image_start", "etext"}
     assert [(e.name, e.pattern) for e in link.entries] == [(".text", "*(.text)")]
+
+
+def test_odd_text_reads_as_its_decoded_lines(tmp_path):
+    """The C loop reads the bytes as the text they decode to: CR LF lines,
+    Unicode blanks between tokens, invalid UTF-8 replaced, numbers as
+    int(token, 16) takes them (an underscore, another script's digits,
+    past 64 bits), a long name alone on its line."""
+    path = tmp_path / "odd.map"
+    path.write_bytes(
+        b"Discarded input sections\r\n\r\n"
+        b" .text.gone\xe3\x80\x80\r\n"
+        b"                0x0000000000000000       0x10 gone\xff.o\r\n"
+        b"\r\n"
+        b"Linker script and memory map\r\n\r\n"
+        b".text           0x0000000000001000      0x130\r\n"
+        b" .text\xe3\x80\x80  0x0000000000001000\xc2\xa00x_1_0 a.o\r\n"
+        b" .text.a_very_long_input_section_name\r\n"
+        + "                0x0000000000001010       0x\uff11\uff12 lib b.a(c.o)\r\n".encode()
+        + b" .text.bad      0x0000000000001022       0x1__0 d.o\r\n"
+        b" .text.big      0x0000000000001022       0x" + b"f" * 17 + b" e.o\r\n"
+        b" ** fill        0x0000000000001030       0x100\r\n")
+    link = mapfile.read_map(path)
+    assert [tuple(e)[:6] for e in link.entries] == [
+        (".text", ".text", 0x1000, 0x10, "a.o", False),
+        (".text.a_very_long_input_section_name", ".text", 0x1010, 0x12, "lib b.a(c.o)", False),
+        (".text.big", ".text", 0x1022, 16 ** 17 - 1, "e.o", False),
+        ("*fill*", ".text", 0x1030, 0x100, None, True)]
+    assert [tuple(e)[:5] for e in link.discarded] == [
+        (".text.gone", "", 0, 0x10, "gone\ufffd.o")]
+    assert link.sections[".text"].size == 0x130

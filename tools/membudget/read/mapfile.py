@@ -28,6 +28,9 @@ map ends at a cross-reference table or at output some build scripts
 append after it (`objdump -h`, "FILE:  file format ...").
 
 Symbol and assignment lines are skipped.  Anything else is an InputError.
+
+The loops over the lines of the memory map and of the discarded list run
+in C (_mapfile.c) on the file's bytes; only what Python reads is decoded.
 """
 
 import re
@@ -36,6 +39,7 @@ from typing import NamedTuple
 
 from .. import model
 from . import ldscript
+from ._mapfile import breaks as _breaks, discarded as _scan_discarded, gnu as _scan_gnu
 
 GNU_HEADING = "Linker script and memory map"
 GOLD_HEADING = "Memory map"
@@ -43,13 +47,8 @@ LLD_COLUMNS = ("VMA", "LMA", "Size", "Align", "Out", "In", "Symbol")
 END_HEADINGS = ("Cross Reference Table",)
 MEMORY_HEADING = "Memory Configuration"
 DISCARDED_HEADING = "Discarded input sections"
-#: objdump's header, which some builds (iPXE) append to the map
-APPENDED_RE = re.compile(r"\S+:\s+file format ")
 #: `name = ...` or `PROVIDE (name = ...)` after the address of an assignment
 ASSIGNED_RE = re.compile(r"(?:PROVIDE(?:_HIDDEN)?\s*\(\s*)?([A-Za-z_.$][\w.$]*)\s*=")
-DATA_STATEMENTS = ("BYTE", "SHORT", "LONG", "QUAD", "SQUAD")
-GOLD_FILL = ("fill", "zero fill")
-GOLD_MERGED = ("merge strings", "merge constants")
 
 
 class MapEntry(NamedTuple):
@@ -115,43 +114,54 @@ def _hex(token):
         return None
 
 
-#: Line breaks str.splitlines() knows besides "\n"
-OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-#: The first line that is the memory map's heading, give or take blanks
-HEADING_RE = re.compile(r"^[^\S\n]*(?:%s|%s)[^\S\n]*$" % (re.escape(GNU_HEADING),
-                                                         re.escape(GOLD_HEADING)), re.M)
-#: Characters of the memory map split into lines at a time
-WINDOW = 1 << 20
+def _text(data):
+    """The text of some of the map's bytes: UTF-8, anything else replaced
+    (a decoder starts afresh at each "\n": lines decode alone)."""
+    return data.decode("utf-8", "replace")
 
 
 def _read(path):
-    """Return the map's text, its lines ending in "\n" alone.
+    """Return the map's bytes, its lines ending in "\n" alone.
 
     A map written with "\r\n" (or any break str.splitlines() knows) has
-    its lines joined again with "\n": the lines are the same.
+    its lines joined again with "\n": the lines are the same.  Only the
+    parts read in Python are decoded.
     """
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
-    if b"\0" in raw:
+    kind = _breaks(raw)
+    if kind == 2:
         raise model.InputError(path, "not a linker map file (binary data)")
-    text = raw.decode("utf-8", "replace")
-    del raw
-    if any(brk in text for brk in OTHER_BREAKS):
-        text = "\n".join(text.splitlines())
-    return text
+    if kind:
+        raw = "\n".join(_text(raw).splitlines()).encode()
+    return raw
 
 
-def _windows(text, pos):
-    """(position, lines) of text from pos on, about WINDOW characters at a
-    time cut after a "\n": the lines of text[pos:], never all at once."""
-    while pos < len(text):
-        cut = text.find("\n", pos + WINDOW)
-        stop = len(text) if cut < 0 else cut + 1
-        yield pos, text[pos:stop].splitlines()
-        pos = stop
+def _heading(data):
+    """The first line that is the memory map's heading, give or take
+    blanks: its (start, end) in data and whether it is indented; or None.
+
+    Looked for by the headings' own bytes (a decoded line holds them as
+    its bytes do), not line by line.
+    """
+    found = None
+    for title in (GNU_HEADING.encode(), GOLD_HEADING.encode()):
+        # a later title only before the line found: "Memory map" is slow
+        # to look for through a whole map that is not gold's
+        at = data.find(title, 0, found[0] if found else len(data))
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            line = _text(data[start:end])
+            if line.strip() in (GNU_HEADING, GOLD_HEADING):
+                found = (start, end, line[:1].isspace())
+                break
+            at = data.find(title, end, found[0] if found else len(data))
+    return found
 
 
 def read_map(path):
@@ -163,58 +173,39 @@ def read_map(path):
                         corrupt Memory Configuration table
 
     The part before the memory map is read as a list of lines, the memory
-    map itself (most of a large map) a window of lines at a time.
+    map itself (most of a large map) by _gnu() from the bytes.
     """
-    text = _read(path)
-    first = text[:text.find("\n")] if "\n" in text else text
-    if first.split() == list(LLD_COLUMNS):
-        return LinkMap(_lld(text.splitlines()))
-    heading = HEADING_RE.search(text)
+    data = _read(path)
+    cut = data.find(b"\n")
+    if _text(data[:cut] if cut >= 0 else data).split() == list(LLD_COLUMNS):
+        return LinkMap(_lld(_text(data).splitlines()))
+    heading = _heading(data)
     # the lines up to the heading are all the parts before it read (an
     # indented heading does not stop the discarded list: then all of them)
-    lines = (text[:heading.end()] if heading and not text[heading.start()].isspace()
-             else text).splitlines()
+    stop = heading[1] if heading and not heading[2] else len(data)
+    lines = _text(data[:stop]).splitlines()
     regions, discarded = [], []
+    at, at_line = 0, 0      # where line at_line starts in data
     for number, line in enumerate(lines):
-        if line.strip() == DISCARDED_HEADING:
-            discarded = _discarded(lines[number + 1:])
-        if line.strip() == MEMORY_HEADING:
+        title = line.strip()
+        if title == DISCARDED_HEADING:
+            # its input sections, from the next line on (_mapfile.c)
+            while at_line <= number:
+                cut = data.find(b"\n", at, stop)
+                at, at_line = stop if cut < 0 else cut + 1, at_line + 1
+            discarded = _scan_discarded(data, at, stop, MapEntry)
+        if title == MEMORY_HEADING:
             regions = _regions(lines[number + 1:], path, number + 2)
-        if line.strip() in (GNU_HEADING, GOLD_HEADING):
+        if title in (GNU_HEADING, GOLD_HEADING):
             link = LinkMap([], {}, regions, discarded)
-            end = _gnu(_windows(text, heading.end() + 1), link)
+            end = _gnu(data, heading[1] + 1, link)
             if end is not None:
-                stop = text.find("\n", end)
-                if text[end:stop if stop >= 0 else len(text)].startswith(END_HEADINGS):
-                    link.cref = _cref(text[stop + 1:].splitlines() if stop >= 0 else [])
+                eol = data.find(b"\n", end)
+                if _text(data[end:eol if eol >= 0 else len(data)]).startswith(END_HEADINGS):
+                    link.cref = _cref(_text(data[eol + 1:]).splitlines() if eol >= 0 else [])
             return link
     raise model.InputError(path, "not a GNU ld map file (no "
                            f"'{GNU_HEADING}'), nor a gold or lld map")
-
-
-def _discarded(lines):
-    """The input sections of the "Discarded input sections" list."""
-    found, pending = [], None
-    for line in lines:
-        tokens = line.split()
-        if not tokens:
-            if found:
-                break
-            continue
-        if not line[0].isspace():
-            break
-        numbers = [_hex(t) for t in tokens[:3]]
-        if pending is not None and len(tokens) >= 2 and None not in numbers[:2]:
-            found.append(MapEntry(pending, "", numbers[0], numbers[1],
-                                  " ".join(tokens[2:]) or None))
-            pending = None
-        elif len(tokens) >= 3 and numbers[1] is not None and numbers[2] is not None:
-            found.append(MapEntry(tokens[0], "", numbers[1], numbers[2],
-                                  " ".join(tokens[3:]) or None))
-            pending = None
-        elif len(tokens) == 1:
-            pending = tokens[0]
-    return found
 
 
 def _cref(lines):
@@ -254,187 +245,25 @@ def _regions(lines, path, first):
     return regions
 
 
-def _special(name, output, addr, size):
-    """The entry for a gold '** ...' record."""
-    if name in GOLD_FILL:
-        return MapEntry("*fill*", output, addr, size, None, fill=True)
-    if name in GOLD_MERGED:
-        return MapEntry(name, output, addr, size, None, merged=True)
-    return MapEntry(name, output, addr, size, None, linker=True)
-
-
-def _output_section(link, name, numbers):
-    """Record an output section from the numbers after its name, if any."""
-    addr = _hex(numbers[0]) if numbers else None
-    size = _hex(numbers[1]) if len(numbers) > 1 else None
-    if addr is None or size is None:
-        return False
-    lma = addr
-    if numbers[2:4] == ["load", "address"] and len(numbers) > 4:
-        lma = _hex(numbers[4]) if _hex(numbers[4]) is not None else addr
-    link.sections.setdefault(name, OutputSection(name, addr, size, lma))
-    return True
-
-
-def _gnu(windows, link):
+def _gnu(data, start, link):
     """GNU ld and gold: the memory map part (module docstring), from
-    _windows(); the position of the line that ends it, or None.
+    offset start of the map's bytes on; the offset of the line that ends it (an
+    END_HEADINGS line, or objdump's "FILE:  file format ..." that some
+    builds append), or None.
 
-    A large map has hundreds of thousands of lines, nearly all indented
-    (an input section, its numbers, a symbol): those skip the heading
-    checks, which only an unindented line can meet, and build their
-    MapEntry as a tuple.  Object names are kept once each.
+    The loop over its lines is _mapfile.c's: it returns the entries, the
+    output sections' numbers and the lines that may assign a symbol.
     """
-    entries = link.entries
-    append, new = entries.append, tuple.__new__
-    objects = {}        # one string per object name, however many entries
-    output = None
-    waiting = None      # an output section name waiting for its numbers
-    pending = None      # input section name waiting for its numbers
-    pattern = None      # the script pattern the next input sections come from
-    for start, lines in windows:
-        for number, line in enumerate(lines):
-            if line[:1] != " ":
-                if line.startswith(END_HEADINGS) or APPENDED_RE.match(line):
-                    return start + sum(len(before) + 1 for before in lines[:number])
-                tokens = line.split()
-                if not tokens:
-                    continue
-                if not line[0].isspace():
-                    output, pending, pattern = tokens[0], None, None
-                    waiting = None if _output_section(link, output, tokens[1:]) else output
-                    continue
-            else:
-                tokens = line.split()
-                count = len(tokens)
-                if count == 1:
-                    # ` .text.name`, its numbers on the next line: the most
-                    # common line with ` numbers...` (what the end of the
-                    # loop does for it, sooner)
-                    name = tokens[0]
-                    if output is not None and waiting is None and line[1:2] != " " \
-                            and "(" not in name and not line.startswith(" ** "):
-                        pending = name
-                        continue
-                elif not count:
-                    continue
-                elif line[1:2] == " " and output is not None and waiting is None:
-                    # Two spaces in, inside a section with its numbers: a
-                    # continuation `0xADDR 0xSIZE [object]`, a data
-                    # statement, a symbol, an assignment.  The rules below
-                    # in their order, for this case alone.
-                    second = tokens[1]
-                    try:
-                        second = int(second, 16) if second.startswith("0x") else None
-                    except ValueError:
-                        second = None
-                    if second is None:
-                        if count > 2 and "=" in tokens and _hex(tokens[0]) is not None:
-                            # `0x... name = expr`: a symbol the script assigns
-                            name = ASSIGNED_RE.match(" ".join(tokens[1:]))
-                            if name:
-                                link.assigned.add(name.group(1))
-                        continue
-                    first = tokens[0]
-                    if not first.startswith("0x"):
-                        continue
-                    try:
-                        first = int(first, 16)
-                    except ValueError:
-                        continue
-                    if count > 2 and tokens[2] in DATA_STATEMENTS:
-                        append(new(MapEntry, (tokens[2], output, first, second, None, False,
-                                              True, False, None)))
-                    elif isinstance(pending, tuple):
-                        append(_special(pending[1], output, first, second))
-                    elif pending is not None:
-                        obj = tokens[2] if count == 3 else " ".join(tokens[2:]) or None
-                        if obj is not None:
-                            obj = objects.setdefault(obj, obj)
-                        append(new(MapEntry, (pending, output, first, second, obj, False,
-                                              False, False, pattern)))
-                    pending = None
-                    continue
-            count = len(tokens)
-            if count > 2 and "=" in tokens and _hex(tokens[0]) is not None \
-                    and _hex(tokens[1]) is None:
-                # `0x... name = expr`: a symbol the script assigns
-                name = ASSIGNED_RE.match(" ".join(tokens[1:]))
-                if name:
-                    link.assigned.add(name.group(1))
-                continue
-            if output is None:
-                continue
-            if waiting is not None:
-                _output_section(link, waiting, tokens)
-                waiting = None
-                if _hex(tokens[0]) is not None:
-                    continue
-            if line[1:2] != " " and line[:1] == " ":
-                if line.startswith(" ** "):
-                    # gold: "** name" with the numbers after two spaces or below
-                    head, _, rest = line[4:].partition("  ")
-                    numbers = rest.split()
-                    if len(numbers) >= 2 and _hex(numbers[0]) is not None \
-                            and _hex(numbers[1]) is not None:
-                        append(_special(head.strip(), output, _hex(numbers[0]),
-                                        _hex(numbers[1])))
-                        pending = None
-                    else:
-                        pending = ("**", head.strip())
-                    continue
-                # An input section line, or a pattern such as " *(.text)"
-                addr = _hex(tokens[1]) if count > 1 else None
-                size = _hex(tokens[2]) if count > 2 else None
-                name = tokens[0]
-                pending = None
-                if name == "*fill*" and addr is not None and size is not None:
-                    append(new(MapEntry, (name, output, addr, size, None, True, False, False,
-                                          None)))
-                elif addr is not None and size is not None:
-                    obj = " ".join(tokens[3:]) or None
-                    if obj is not None:
-                        obj = objects.setdefault(obj, obj)
-                    append(new(MapEntry, (name, output, addr, size, obj, False, False, False,
-                                          pattern)))
-                elif count == 1 and "(" not in name:
-                    # a long input section name; a pattern (`*(.xdata)`) is none
-                    pending = name
-                elif "(" in name and addr is None:
-                    pattern = ldscript.normalize(line)
-                continue
-            # Indented: a continuation, a data statement, a symbol or a comment
-            # (symbol lines, the most common, fail on their second token); the
-            # numbers are _hex() written out
-            if count < 2:
-                continue
-            second = tokens[1]
-            if not second.startswith("0x"):
-                continue
-            first = tokens[0]
-            if not first.startswith("0x"):
-                continue
-            try:
-                second = int(second, 16)
-            except ValueError:
-                continue
-            try:
-                first = int(first, 16)
-            except ValueError:
-                continue
-            if count > 2 and tokens[2] in DATA_STATEMENTS:
-                append(new(MapEntry, (tokens[2], output, first, second, None, False, True, False,
-                                      None)))
-            elif isinstance(pending, tuple):
-                append(_special(pending[1], output, first, second))
-            elif pending is not None:
-                obj = " ".join(tokens[2:]) or None
-                if obj is not None:
-                    obj = objects.setdefault(obj, obj)
-                append(new(MapEntry, (pending, output, first, second, obj, False, False, False,
-                                      pattern)))
-            pending = None
-    return None
+    link.entries, sections, assigned, end = _scan_gnu(data, start, ldscript.normalize,
+                                                      MapEntry)
+    for name, addr, size, lma in sections:
+        link.sections.setdefault(name, OutputSection(name, addr, size, lma))
+    for line in assigned:
+        # `0x... name = expr`: a symbol the script assigns
+        name = ASSIGNED_RE.match(line)
+        if name:
+            link.assigned.add(name.group(1))
+    return end
 
 
 def _lld(lines):
