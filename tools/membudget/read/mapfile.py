@@ -34,7 +34,6 @@ in C (_mapfile.c) on the file's bytes; only what Python reads is decoded.
 """
 
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .. import model
@@ -68,40 +67,47 @@ class MapEntry(NamedTuple):
     pattern: str | None = None  # the script pattern that placed it (ldscript.normalize)
 
 
-@dataclass(frozen=True)
-class OutputSection:
+class OutputSection(model.FrozenRecord):
     """An output section as the map states it."""
 
-    name: str
-    addr: int           # run address (VMA)
-    size: int
-    lma: int            # load address (= addr unless `load address` follows)
+    FIELDS = ("name", "addr", "size", "lma")
+
+    def __init__(self, name, addr, size, lma):
+        self.name = name
+        self.addr = addr        # run address (VMA)
+        self.size = size
+        self.lma = lma          # load address (= addr unless `load address` follows)
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(model.FrozenRecord):
     """A MEMORY region of the link's script."""
 
-    name: str
-    origin: int
-    length: int
-    attributes: str     # as written: "rx", "xrw", ... ("" when none)
+    FIELDS = ("name", "origin", "length", "attributes")
+
+    def __init__(self, name, origin, length, attributes):
+        self.name = name
+        self.origin = origin
+        self.length = length
+        self.attributes = attributes    # as written: "rx", "xrw", ... ("" when none)
 
 
-@dataclass
-class LinkMap:
+class LinkMap(model.Record):
     """What read_map() returns: input sections, output sections, regions."""
 
-    entries: list[MapEntry]
-    sections: dict[str, OutputSection] = field(default_factory=dict)
-    regions: list[Region] = field(default_factory=list)
-    #: "Discarded input sections" (GNU ld): name, size and object of each
-    discarded: list[MapEntry] = field(default_factory=list)
-    #: the Cross Reference Table (ld --cref): symbol -> the files it lists,
-    #: the defining one first when an object defines it
-    cref: dict[str, list[str]] | None = None
-    #: symbols the script assigns (`__bss_start = .`, PROVIDE(...) used)
-    assigned: set[str] = field(default_factory=set)
+    FIELDS = ("entries", "sections", "regions", "discarded", "cref", "assigned")
+
+    def __init__(self, entries, sections=None, regions=None, discarded=None, cref=None,
+                 assigned=None):
+        self.entries = entries                              # [MapEntry]
+        self.sections = {} if sections is None else sections    # name -> OutputSection
+        self.regions = [] if regions is None else regions       # [Region]
+        #: "Discarded input sections" (GNU ld): name, size and object of each
+        self.discarded = [] if discarded is None else discarded
+        #: the Cross Reference Table (ld --cref): symbol -> the files it lists,
+        #: the defining one first when an object defines it
+        self.cref = cref
+        #: symbols the script assigns (`__bss_start = .`, PROVIDE(...) used)
+        self.assigned = set() if assigned is None else assigned
 
 
 def _hex(token):
