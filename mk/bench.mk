@@ -73,7 +73,7 @@ $(BENCH)/holes.trace: tests/bench/gen_holes.py $(FW_CONFIG)
 
 .PHONY: bench bench-elfs
 
-bench: test-deps $(NATIVE_MODS) bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM) $(BENCH_CALLS)
+bench: test-deps $(MB_RUN) bench-elfs $(BENCH)/rusage $(BENCH_HEAPSIM) $(BENCH_CALLS)
 	$(Q)$(MAKE) --no-print-directory firmware >$(BENCH)/firmware-build.log 2>&1 || \
 		echo "bench: firmware did not build (see $(BENCH)/firmware-build.log)"
 	$(Q)$(TEST_PYTHON) tests/bench/run_bench.py --runs $(BENCH_RUNS) \

@@ -112,7 +112,8 @@ endif
 # make install PREFIX=DIR [DESTDIR=STAGE]: the package under
 # PREFIX/lib/membudget/ and a `membudget` command in PREFIX/bin that runs it
 # with the python3 on PATH (or $MEMBUDGET_PYTHON): standard library and
-# its compiled part (mk/native.mk), no pip needed.  `pip install .` (pyproject.toml) is the other way.
+# its compiled part (mk/native.mk), no pip needed; its bytecode is compiled
+# there, as pip would.  `pip install .` (pyproject.toml) is the other way.
 PREFIX ?= /usr/local
 DESTDIR ?=
 INSTALL_LIB = $(DESTDIR)$(PREFIX)/lib/membudget
@@ -127,6 +128,7 @@ install: $(NATIVE_MODS)
 	$(Q)for f in $(MB_INSTALL_FILES); do \
 		install -D -m 644 "$$f" "$(INSTALL_LIB)/$${f#tools/}" || exit 1; \
 	done
+	$(Q)$(PYTHON) -S -m compileall -q $(INSTALL_LIB)/membudget
 	$(Q)mkdir -p $(INSTALL_BIN)
 	$(Q)printf '#!/bin/sh\n# membudget, installed by make install\nexec "$${MEMBUDGET_PYTHON:-python3}" "%s" "$$@"\n' \
 		"$(PREFIX)/lib/membudget/membudget" >$(INSTALL_BIN)/membudget
