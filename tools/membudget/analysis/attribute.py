@@ -75,7 +75,6 @@ bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
 
 import bisect
 import fnmatch
-import heapq
 import os
 import re
 from array import array
@@ -83,6 +82,9 @@ from array import array
 from .. import model
 from ..read import dwarf, ehframe, elf, mapfile
 from ..read import objects as objfiles
+from ._attribute import check as _check_pieces
+from ._attribute import pieces as _cut_pieces
+from ._attribute import sweep as _sweep_runs
 
 RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
     RANK_LABEL = range(7)
@@ -618,111 +620,17 @@ def _globs(image, claims, resolver):
 
 
 def _sweep(size, starts, ends, payloads):
-    """Yield (start, end, owner, file, symbol, cls) runs over one section's
-    claims (its columns); the last four are the winning claims' places in
-    the columns, or None.
+    """The runs of one section's claims (its columns), in _attribute.c:
+    a list of (start, end, owner, file, symbol, cls), the last four the
+    winning claims' places in the columns, or None.
 
     Owner, file and symbol: the best-ranked claim that names one, the
     earlier of two of one rank.  The class comes from the map's input
     sections first, then from symbol types, whatever the claims' ranks
-    for owners.
-
-    Each run is one interval between consecutive claim boundaries.  The
-    claims are taken in clusters (claims that overlap, directly or
-    through others): most clusters of a large image are one function or
-    object that several sources claim with the same extent, and their
-    best claims are picked in one pass; other clusters go through the
-    heaps of _sweep_cluster().
+    for owners.  Each run is one interval between consecutive claim
+    boundaries.
     """
-    count = len(starts)
-    order = sorted(range(count), key=starts.__getitem__)
-    at = 0              # where the next run starts
-    i = 0
-    map_source = model.SOURCE_MAP
-    while i < count:
-        k = order[i]
-        start, end = starts[k], ends[k]
-        if start > at:
-            yield at, start, None, None, None, None
-        # The cluster, and while it keeps one extent the best claim of each
-        # kind: in order of place, the first of the best rank wins
-        p = payloads[k]
-        owner_rank = file_rank = symbol_rank = p[0]
-        owner = k if p[1] or p[2] else None
-        file = k if p[3] else None
-        symbol = k if p[4] else None
-        cls = k if p[6] else None
-        by_map = p[5] == map_source
-        last = end      # the cluster's end so far
-        same = True     # every claim of the cluster is [start, end)
-        j = i + 1
-        while j < count:
-            k = order[j]
-            other = starts[k]
-            if other >= last:
-                break
-            if other != start or ends[k] != end:
-                same = False
-                if ends[k] > last:
-                    last = ends[k]
-            elif same:
-                p = payloads[k]
-                rank = p[0]
-                if (p[1] or p[2]) and (owner is None or rank < owner_rank):
-                    owner, owner_rank = k, rank
-                if p[3] and (file is None or rank < file_rank):
-                    file, file_rank = k, rank
-                if p[4] and (symbol is None or rank < symbol_rank):
-                    symbol, symbol_rank = k, rank
-                if p[6] and (cls is None or not by_map and p[5] == map_source):
-                    cls, by_map = k, p[5] == map_source
-            j += 1
-        if not same:
-            yield from _sweep_cluster(order[i:j], starts, ends, payloads)
-            at, i = last, j
-            continue
-        yield start, end, owner, file, symbol, cls
-        at, i = end, j
-    if at < size:
-        yield at, size, None, None, None, None
-
-
-def _sweep_cluster(places, starts, ends, payloads):
-    """_sweep() over one cluster of overlapping claims (their places,
-    sorted by start): the best claim of each kind kept on a heap per kind."""
-    points = sorted(set([starts[k] for k in places]).union([ends[k] for k in places]))
-    owners, files, symbols, classes = [], [], [], []
-    push, pop = heapq.heappush, heapq.heappop
-    map_source = model.SOURCE_MAP
-    count = len(places)
-    i = 0
-    for n in range(len(points) - 1):
-        p = points[n]
-        while i < count and starts[places[i]] <= p:
-            k = places[i]
-            c = payloads[k]
-            # (rank, place) is unique: the heap never compares further
-            entry = (c[0], k)
-            if c[1] or c[2]:
-                push(owners, entry)
-            if c[3]:
-                push(files, entry)
-            if c[4]:
-                push(symbols, entry)
-            if c[6]:
-                push(classes, (c[5] != map_source, k))
-            i += 1
-        while owners and ends[owners[0][1]] <= p:
-            pop(owners)
-        while files and ends[files[0][1]] <= p:
-            pop(files)
-        while symbols and ends[symbols[0][1]] <= p:
-            pop(symbols)
-        while classes and ends[classes[0][1]] <= p:
-            pop(classes)
-        yield (p, points[n + 1], owners[0][1] if owners else None,
-               files[0][1] if files else None, symbols[0][1] if symbols else None,
-               classes[0][1] if classes else None)
+    return _sweep_runs(size, starts, ends, payloads, model.SOURCE_MAP)
 
 
 #: Bytes an assembler or linker pads code with, per machine (multi-byte NOPs
@@ -738,17 +646,17 @@ CODE_FILL["EM_X86_64"] = CODE_FILL["EM_386"]
 ZERO = frozenset(b"\x00")
 
 
-def _is_padding(sec, start, end, ctx):
-    """Fill bytes (zeros, or NOPs in code) in a run shorter than the alignment
-    of the address it ends at: what a linker or assembler pads with."""
-    at = end if ctx.claims.relocatable else sec.addr + end
-    align = at & -at if at else 1 << 62
-    if end - start >= min(align, max(64, sec.align)):
-        return False
-    if sec.type == elf.SHT_NOBITS:
-        return True
-    fill = CODE_FILL.get(ctx.machine, ZERO) if sec.cls == "code" else ZERO
-    return set(ctx.data[sec.offset + start:sec.offset + end]) <= fill
+#: The fill sets as 256 flags, for _attribute.c
+_FILL_TABLES = {}
+
+
+def _fill_table(fill):
+    """Padding's rule (fill bytes, a run shorter than the alignment of the
+    address it ends at) is in _attribute.c; these are its fill bytes."""
+    table = _FILL_TABLES.get(fill)
+    if table is None:
+        table = _FILL_TABLES[fill] = bytes(b in fill for b in range(256))
+    return table
 
 
 def _strings(sec, start, end, ctx):
@@ -796,93 +704,43 @@ _MERGED_RUN = (None, model.BUCKET_MERGED_STRINGS, None, None)
 _PLAIN_RUN = (None, None, None, None)
 
 
-def _unowned(sec, start, end, file, symbol, ctx):
-    """Owners of a run no claim owns: yield (start, end, comp, bucket, source, file).
-
-    file and symbol are the payloads of the run's best claims that name
-    a file or a symbol, or None.
-    """
-    if sec.index in ctx.claims.linker:
-        yield start, end, None, model.BUCKET_LINKER, None, None
-    elif (file or symbol) and ctx.resolver.catch_all:
-        yield start, end, ctx.resolver.catch_all, None, (file or symbol)[SOURCE], None
-    elif ctx.merged_section(sec):
-        yield start, end, None, model.BUCKET_MERGED_STRINGS, None, None
-    else:
-        runs = [(start, end, None, None, None, None)]
-        if sec.cls == "rodata" and sec.type != elf.SHT_NOBITS and not (file or symbol):
-            runs = _strings(sec, start, end, ctx)
-        for lo, hi, comp, bucket, source, path in runs:
-            if comp is None and bucket is None:
-                bucket = model.BUCKET_UNATTRIBUTED
-                if not (file or symbol) and _is_padding(sec, lo, hi, ctx):
-                    bucket = model.BUCKET_PADDING
-            yield lo, hi, comp, bucket, source, path
-
-
 def _pieces(ctx):
-    """Run the sweep on every section and merge equal neighbours.
+    """Run the sweep on every section and merge equal neighbours
+    (_attribute.c).
+
+    A run no claim owns goes, in this order, to [linker-generated] in a
+    linker-made section; to the catch-all when a claim names its file or
+    symbol (source: that claim's); to [merged strings] in a merged
+    section; through _strings() when it is read-only and nothing names it;
+    else to [padding] when it is fill shorter than the alignment of the
+    address it ends at, or [unattributed].
 
     @ret (pieces, class_bytes): class_bytes counts the bytes whose class
          each of CLASS_SOURCES decided
     """
     pieces = []
-    new, Piece = tuple.__new__, model.Piece
-    class_bytes = dict.fromkeys(CLASS_SOURCES, 0)
-    by_flags = by_map = by_symbols = 0
-    map_source = model.SOURCE_MAP
-    for index, sec in sorted(ctx.claims.sections.items()):
+    by_map = by_symbols = by_flags = 0
+    claims = ctx.claims
+    catch_all = ctx.resolver.catch_all or None
+    buckets = (model.BUCKET_LINKER, model.BUCKET_MERGED_STRINGS,
+               model.BUCKET_UNATTRIBUTED, model.BUCKET_PADDING)
+    for index, sec in sorted(claims.sections.items()):
         # a section's claims go once its runs are made
-        starts, ends, payloads = ctx.claims.lists.pop(index)
-        ctx.claims.targets.pop(index)
-        runs = []           # [key, start, end], key: cls + the Piece fields after size
-        last = None
-        for start, end, owner, file, symbol, cls in _sweep(sec.size, starts, ends, payloads):
-            if file is not None:
-                file = payloads[file]
-                name = file[3]
-            else:
-                name = None
-            if symbol is not None:
-                symbol = payloads[symbol]
-                symbol_name = symbol[4]
-            else:
-                symbol_name = None
-            if cls is None:
-                kind = sec.cls
-                by_flags += end - start
-            else:
-                cls = payloads[cls]
-                kind = cls[6]
-                if cls[5] == map_source:
-                    by_map += end - start
-                else:
-                    by_symbols += end - start
-            if owner is not None:
-                # the common case, kept free of the generator below
-                owner = payloads[owner]
-                key = (kind, owner[1], owner[2], owner[5], name, symbol_name)
-                if last and last[0] == key and last[2] == start:
-                    last[2] = end
-                else:
-                    last = [key, start, end]
-                    runs.append(last)
-                continue
-            for lo, hi, comp, bucket, source, path in \
-                    _unowned(sec, start, end, file, symbol, ctx):
-                key = (kind, comp, bucket, source, path or name, symbol_name)
-                if last and last[0] == key and last[2] == lo:
-                    last[2] = hi
-                    continue
-                last = [key, lo, hi]
-                runs.append(last)
-        section = sec.name
-        pieces += [new(Piece, (section, key[0], start, end - start, *key[1:]))
-                   for key, start, end in runs]
-    class_bytes[CLASS_MAP] += by_map
-    class_bytes[CLASS_SYMBOLS] += by_symbols
-    class_bytes[CLASS_FLAGS] += by_flags
-    return pieces, class_bytes
+        starts, ends, payloads = claims.lists.pop(index)
+        claims.targets.pop(index)
+        mode = 1 if index in claims.linker else 2 if ctx.merged_section(sec) else 0
+        nobits = sec.type == elf.SHT_NOBITS
+        fill = CODE_FILL.get(ctx.machine, ZERO) if sec.cls == "code" else ZERO
+        spec = (sec.size, sec.cls, mode, sec.cls == "rodata" and not nobits, catch_all,
+                lambda lo, hi, sec=sec: _strings(sec, lo, hi, ctx),
+                0 if claims.relocatable else sec.addr, max(64, sec.align), nobits,
+                ctx.data, sec.offset, _fill_table(fill), model.Piece, model.SOURCE_MAP,
+                buckets)
+        found = _cut_pieces(starts, ends, payloads, pieces, sec.name, spec)
+        by_map += found[0]
+        by_symbols += found[1]
+        by_flags += found[2]
+    return pieces, dict(zip(CLASS_SOURCES, (by_map, by_symbols, by_flags)))
 
 
 def check_invariant(image, pieces):
@@ -890,32 +748,28 @@ def check_invariant(image, pieces):
 
     Pieces must come in section-table order (as attribute() makes them),
     which also keeps sections that share a name (relocatable objects) apart.
+    The walk over the pieces is _attribute.c's.
     """
-    totals = dict.fromkeys(model.CLASSES, 0)
-    classes = model.CLASSES
-    pos = 0
-    count = len(pieces)
-    for sec in image.allocated():
-        at = 0
-        name, size = sec.name, sec.size
-        bss = sec.type == elf.SHT_NOBITS and sec.cls == "bss"
-        while at < size and pos < count:
-            section, cls, offset, length, component, bucket = pieces[pos][:6]
-            if section != name or offset != at or length <= 0 or cls not in classes \
-                    or (cls == "bss") != bss:
-                raise AttributionError(f"{sec.name}: pieces do not tile the section "
-                                       f"at offset {at:#x}")
-            if (component is None) == (bucket is None):
-                raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
-                                       "one of component and bucket")
-            at += length
-            pos += 1
-        if at != sec.size:
+    allocated = image.allocated()
+    broken, total = _check_pieces(
+        [(s.name, s.size, s.type == elf.SHT_NOBITS and s.cls == "bss") for s in allocated],
+        list(pieces), model.CLASSES)
+    if broken:
+        what, number, at, pos = broken
+        sec = allocated[number] if number is not None else None
+        if what == "tile":
+            raise AttributionError(f"{sec.name}: pieces do not tile the section "
+                                   f"at offset {at:#x}")
+        if what == "owner":
+            raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
+                                   "one of component and bucket")
+        if what == "cover":
             raise AttributionError(f"{sec.name}: pieces cover {at} of {sec.size} bytes")
-        totals[sec.cls] += at
-    if pos != len(pieces):
         raise AttributionError(f"piece for {pieces[pos].section} outside every section")
-    if sum(totals.values()) != sum(p.size for p in pieces):
+    totals = dict.fromkeys(model.CLASSES, 0)
+    for sec in allocated:
+        totals[sec.cls] += sec.size
+    if sum(totals.values()) != total:
         raise AttributionError(f"class sums {totals} != section totals")
 
 
