@@ -861,10 +861,736 @@ done:
 	return ret;
 }
 
+/*
+ * The claims' columns, for the sources whose loops are here: each
+ * section's starts, ends and payloads (attribute._Claims.lists), with
+ * the claims a call makes kept in C and appended to them in one go as it
+ * returns.  A capsule holds the columns between calls.
+ */
+enum { RANK_BOUNDARY = 0, RANK_FILE = 2, RANK_SECTIONS = 4, RANK_SYMBOLS = 5, RANK_LABEL = 6 };
+
+struct column {
+	long index;
+	uint64_t addr, size;
+	int linker;
+	PyObject *starts, *ends, *payloads, *object;
+	uint64_t *pending;      /* start, end pairs */
+	Py_ssize_t len, cap;
+};
+
+struct columns {
+	struct column *cols;
+	Py_ssize_t count;
+	int relocatable;
+	uint64_t tls_base;
+	/* the sections by address, for ranges(): starts, their columns; simple:
+	 * no two share addresses */
+	uint64_t *starts;
+	Py_ssize_t *order, nstarts;
+	int simple;
+};
+
+#define CAPSULE "membudget.analysis._attribute.columns"
+
+static void columns_free(PyObject *capsule)
+{
+	struct columns *c = PyCapsule_GetPointer(capsule, CAPSULE);
+	Py_ssize_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->count; i++) {
+		Py_XDECREF(c->cols[i].starts);
+		Py_XDECREF(c->cols[i].ends);
+		Py_XDECREF(c->cols[i].payloads);
+		Py_XDECREF(c->cols[i].object);
+		PyMem_Free(c->cols[i].pending);
+	}
+	PyMem_Free(c->cols);
+	PyMem_Free(c->starts);
+	PyMem_Free(c->order);
+	PyMem_Free(c);
+}
+
+/* The column of section index, or NULL (sections sorted by index) */
+static struct column *column_of(struct columns *c, long index)
+{
+	Py_ssize_t lo = 0, hi = c->count;
+
+	while (lo < hi) {
+		Py_ssize_t mid = (lo + hi) / 2;
+
+		if (c->cols[mid].index < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->count && c->cols[lo].index == index ? &c->cols[lo] : NULL;
+}
+
+/*
+ * _Claims.add(): claim [start, end) of a column, clipped to the section;
+ * a linker-made section takes only boundary and section-glob claims.
+ * payload is as stored (its class already fits the section).
+ */
+static int claim(struct column *col, __int128 start, __int128 end, PyObject *payload, int rank)
+{
+	if (col->linker && rank != RANK_BOUNDARY && rank != RANK_SECTIONS)
+		return 0;
+	if (start < 0)
+		start = 0;
+	if (end > (__int128)col->size)
+		end = col->size;
+	if (start >= end)
+		return 0;
+	if (col->len == col->cap) {
+		Py_ssize_t cap = col->cap ? 2 * col->cap : 256;
+		uint64_t *more = PyMem_Realloc(col->pending, (size_t)cap * 2 * sizeof(uint64_t));
+
+		if (!more) {
+			PyErr_NoMemory();
+			return -1;
+		}
+		col->pending = more;
+		col->cap = cap;
+	}
+	col->pending[2 * col->len] = (uint64_t)start;
+	col->pending[2 * col->len + 1] = (uint64_t)end;
+	col->len++;
+	return PyList_Append(col->payloads, payload);
+}
+
+/* Append one column's pending claims to its arrays */
+static int flush_column(struct column *col)
+{
+	PyObject *bytes, *r;
+	uint64_t *half;
+	Py_ssize_t i;
+	int k;
+
+	if (!col->len)
+		return 0;
+	half = PyMem_Malloc((size_t)col->len * sizeof(*half));
+	if (!half) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < col->len; i++)
+			half[i] = col->pending[2 * i + k];
+		bytes = PyBytes_FromStringAndSize((const char *)half,
+						  col->len * (Py_ssize_t)sizeof(*half));
+		r = bytes ? PyObject_CallMethod(k ? col->ends : col->starts, "frombytes", "O",
+						bytes) : NULL;
+		Py_XDECREF(bytes);
+		if (!r) {
+			PyMem_Free(half);
+			return -1;
+		}
+		Py_DECREF(r);
+	}
+	PyMem_Free(half);
+	col->len = 0;
+	return 0;
+}
+
+/* Every call that claims ends with its claims in the arrays, so Python's
+ * own claims (_Claims.add()) keep their order among them */
+static int flush_all(struct columns *c)
+{
+	Py_ssize_t i;
+
+	for (i = 0; i < c->count; i++)
+		if (flush_column(&c->cols[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static struct columns *get_columns(PyObject *capsule)
+{
+	return PyCapsule_GetPointer(capsule, CAPSULE);
+}
+
+/*
+ * columns(sections, relocatable, tls_base, starts, order)
+ *
+ * sections  (index, addr, size, linker, starts, ends, payloads, object)
+ *           per section with claims, by index; object: the payload of a
+ *           data object's class in that (code) section, or None
+ * starts, order  the sections' addresses, sorted, and their indexes
+ *           (_Claims.starts, .order); order None: sections share addresses
+ */
+static PyObject *py_columns(PyObject *self, PyObject *args)
+{
+	PyObject *sections, *starts, *order, *capsule;
+	struct columns *c;
+	unsigned long long tls_base;
+	int relocatable;
+	Py_ssize_t i;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "O!pKO!O", &PyList_Type, &sections, &relocatable,
+			      &tls_base, &PyList_Type, &starts, &order))
+		return NULL;
+	c = PyMem_Calloc(1, sizeof(*c));
+	if (!c)
+		return PyErr_NoMemory();
+	capsule = PyCapsule_New(c, CAPSULE, columns_free);
+	if (!capsule) {
+		PyMem_Free(c);
+		return NULL;
+	}
+	c->relocatable = relocatable;
+	c->tls_base = tls_base;
+	c->cols = PyMem_Calloc((size_t)PyList_Size(sections) + 1, sizeof(*c->cols));
+	if (!c->cols)
+		goto nomem;
+	for (i = 0; i < PyList_Size(sections); i++) {
+		struct column *col = &c->cols[i];
+		unsigned long long addr, size;
+
+		if (!PyArg_ParseTuple(PyList_GetItem(sections, i), "lKKpOOO!O", &col->index,
+				      &addr, &size, &col->linker, &col->starts, &col->ends,
+				      &PyList_Type, &col->payloads, &col->object))
+			goto fail;
+		col->addr = addr;
+		col->size = size;
+		Py_INCREF(col->starts);
+		Py_INCREF(col->ends);
+		Py_INCREF(col->payloads);
+		Py_INCREF(col->object);
+		c->count++;
+		if (i && col->index <= c->cols[i - 1].index) {
+			PyErr_SetString(PyExc_ValueError, "columns out of order");
+			goto fail;
+		}
+	}
+	c->simple = order != Py_None;
+	if (c->simple) {
+		if (!PyList_Check(order) || PyList_Size(order) != PyList_Size(starts)) {
+			PyErr_SetString(PyExc_ValueError, "starts and order differ");
+			goto fail;
+		}
+		c->nstarts = PyList_Size(starts);
+		c->starts = PyMem_Calloc((size_t)c->nstarts + 1, sizeof(*c->starts));
+		c->order = PyMem_Calloc((size_t)c->nstarts + 1, sizeof(*c->order));
+		if (!c->starts || !c->order)
+			goto nomem;
+		for (i = 0; i < c->nstarts; i++) {
+			long index = PyLong_AsLong(PyList_GetItem(order, i));
+			struct column *col;
+
+			c->starts[i] = PyLong_AsUnsignedLongLong(PyList_GetItem(starts, i));
+			if (PyErr_Occurred())
+				goto fail;
+			col = column_of(c, index);
+			if (!col) {
+				PyErr_SetString(PyExc_ValueError, "a section without a column");
+				goto fail;
+			}
+			c->order[i] = col - c->cols;
+		}
+	}
+	return capsule;
+nomem:
+	PyErr_NoMemory();
+fail:
+	Py_DECREF(capsule);
+	return NULL;
+}
+
+/*
+ * ranges(columns, ranges, payload)
+ *
+ * _Claims.add_ranges(): each (lo, hi) address range claimed in the
+ * section that holds lo, if it also holds hi and no section shares its
+ * addresses.  Returns the ranges left for _Claims.sections_of(), in order.
+ */
+static PyObject *py_ranges(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *ranges, *payload, *left, *it, *r;
+	struct columns *c;
+	long rank;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "OOO!", &capsule, &ranges, &PyTuple_Type, &payload))
+		return NULL;
+	c = get_columns(capsule);
+	if (!c || PyTuple_Size(payload) < P_FIELDS)
+		return c ? PyErr_Format(PyExc_TypeError, "a payload is a 7-tuple") : NULL;
+	rank = PyLong_AsLong(PyTuple_GetItem(payload, P_RANK));
+	if (rank == -1 && PyErr_Occurred())
+		return NULL;
+	left = PyList_New(0);
+	it = left ? PyObject_GetIter(ranges) : NULL;
+	if (!it)
+		goto fail;
+	while ((r = PyIter_Next(it))) {
+		unsigned long long lo, hi, bound[2] = { 0, 0 };
+		int done = 0, exact = 1, k;
+
+		if (PySequence_Size(r) != 2) {
+			if (!PyErr_Occurred())
+				PyErr_SetString(PyExc_ValueError, "a range is a (lo, hi) pair");
+			goto fail_r;
+		}
+		for (k = 0; k < 2; k++) {
+			PyObject *v = PySequence_GetItem(r, k);
+
+			if (!v)
+				goto fail_r;
+			bound[k] = PyLong_AsUnsignedLongLong(v);
+			Py_DECREF(v);
+			if (PyErr_Occurred())
+				break;
+		}
+		lo = bound[0];
+		hi = bound[1];
+		if (PyErr_Occurred()) {
+			if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+				goto fail_r;
+			PyErr_Clear();
+			exact = 0;      /* beyond 64 bits: sections_of() decides */
+		}
+		if (exact && c->simple && c->nstarts) {
+			/* the last section starting at or before lo, else the first */
+			Py_ssize_t a = 0, b = c->nstarts, at;
+
+			while (a < b) {
+				Py_ssize_t mid = (a + b) / 2;
+
+				if (c->starts[mid] <= lo)
+					a = mid + 1;
+				else
+					b = mid;
+			}
+			at = a ? a - 1 : 0;
+			{
+				struct column *col = &c->cols[c->order[at]];
+				unsigned __int128 top = (unsigned __int128)col->addr + col->size;
+
+				if (top > lo && (at == c->nstarts - 1 || c->starts[at + 1] >= hi)) {
+					if (claim(col, (__int128)lo - col->addr,
+						  (__int128)hi - col->addr, payload, (int)rank) < 0)
+						goto fail_r;
+					done = 1;
+				}
+			}
+		}
+		if (!done && PyList_Append(left, r) < 0)
+			goto fail_r;
+		Py_DECREF(r);
+	}
+	if (PyErr_Occurred() || flush_all(c) < 0)
+		goto fail;
+	Py_DECREF(it);
+	return left;
+fail_r:
+	Py_DECREF(r);
+fail:
+	Py_XDECREF(it);
+	Py_XDECREF(left);
+	return NULL;
+}
+
+/* Symbol fields (model.Symbol) */
+enum { S_NAME, S_ADDR, S_SIZE, S_SECTION, S_KIND, S_BINDING, S_FILE };
+
+/* Symbol kinds and bindings are a few shared strings: each is compared
+ * with the names once */
+struct names {
+	PyObject *seen[32];
+	int which[32], count;
+};
+
+static int which_name(struct names *n, PyObject *s, PyObject *names)
+{
+	Py_ssize_t i, count = PyTuple_Size(names);
+	int found = -1;
+
+	for (i = 0; i < n->count; i++)
+		if (n->seen[i] == s)
+			return n->which[i];
+	for (i = 0; i < count; i++) {
+		int eq = PyObject_RichCompareBool(s, PyTuple_GetItem(names, i), Py_EQ);
+
+		if (eq < 0)
+			return -2;
+		if (eq) {
+			found = (int)i;
+			break;
+		}
+	}
+	if (n->count < 32) {
+		n->seen[n->count] = s;
+		n->which[n->count++] = found;
+	}
+	return found;
+}
+
+/* A symbol of the sweep's interest: sized, of SYMBOL_KINDS */
+struct sym {
+	PyObject *obj;          /* borrowed from the symbol list */
+	uint64_t addr, size;
+	uint32_t number, group;
+	uint8_t global, kind, filed;
+	struct column *col;
+};
+
+enum { K_FUNC, K_OBJECT, K_TLS, K_IFUNC };
+
+/*
+ * Read the sized symbols of SYMBOL_KINDS (kinds: ("func", "object",
+ * "tls", "ifunc")), bindings: ("local",); with their columns (NULL: a
+ * section without claims).
+ */
+static struct sym *read_symbols(struct columns *c, PyObject *symbols, PyObject *kinds,
+				PyObject *local, Py_ssize_t *count)
+{
+	struct names kn = { .count = 0 }, bn = { .count = 0 };
+	struct sym *out;
+	Py_ssize_t n = PyList_Size(symbols), i, m = 0;
+
+	if (PyTuple_Size(kinds) != 4 || n >= (Py_ssize_t)NONE) {
+		PyErr_SetString(PyExc_ValueError, "symbol kinds are func, object, tls, ifunc");
+		return NULL;
+	}
+	out = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(*out));
+	if (!out) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		PyObject *s = PyList_GetItem(symbols, i);
+		struct sym *y = &out[m];
+		int kind, binding;
+		long index;
+
+		if (!PyTuple_Check(s) || PyTuple_Size(s) < 7) {
+			PyErr_SetString(PyExc_TypeError, "a symbol is a model.Symbol");
+			goto fail;
+		}
+		y->size = PyLong_AsUnsignedLongLong(PyTuple_GetItem(s, S_SIZE));
+		if (PyErr_Occurred())
+			goto fail;
+		if (!y->size)
+			continue;
+		kind = which_name(&kn, PyTuple_GetItem(s, S_KIND), kinds);
+		if (kind == -2)
+			goto fail;
+		if (kind < 0)
+			continue;
+		binding = which_name(&bn, PyTuple_GetItem(s, S_BINDING), local);
+		index = PyLong_AsLong(PyTuple_GetItem(s, S_SECTION));
+		y->addr = PyLong_AsUnsignedLongLong(PyTuple_GetItem(s, S_ADDR));
+		if (binding == -2 || PyErr_Occurred())
+			goto fail;
+		y->obj = s;
+		y->number = (uint32_t)i;
+		y->group = 0;
+		y->filed = 0;
+		y->global = binding != 0;
+		y->kind = (uint8_t)kind;
+		y->col = column_of(c, index);
+		m++;
+	}
+	*count = m;
+	return out;
+fail:
+	PyMem_Free(out);
+	return NULL;
+}
+
+/* A symbol's bytes in its column (_Claims.add_symbol()) */
+static int claim_symbol(struct columns *c, const struct sym *y, PyObject *payload, int rank)
+{
+	__int128 start = y->addr;
+
+	if (!y->col)
+		return 0;
+	if (!c->relocatable)
+		start -= (__int128)y->col->addr - (y->kind == K_TLS ? c->tls_base : 0);
+	return claim(y->col, start, start + y->size, payload, rank);
+}
+
+static int by_group(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->global != y->global)
+		return x->global < y->global ? -1 : 1;
+	return x->number < y->number ? -1 : x->number > y->number;
+}
+
+static int set_named(Py_buffer *named, uint32_t number)
+{
+	if ((Py_ssize_t)number >= named->len) {
+		PyErr_SetString(PyExc_IndexError, "named is shorter than the symbols");
+		return -1;
+	}
+	((unsigned char *)named->buf)[number] = 1;
+	return 0;
+}
+
+/*
+ * file_symbols(columns, symbols, kinds, local, base, defined, resolve, named,
+ *              source, single)
+ *
+ * Source 2 (attribute._file_symbols()): sized locals under an STT_FILE
+ * symbol; a global the given objects define (defined: name -> path); a
+ * global whose nearest locals with a file in its section, before and
+ * after it by address, share one file.  base(file) expands an STT_FILE
+ * name, resolve(path) names its component (each called once per name, in
+ * the order of the Python loops this replaces); named[number] is set for
+ * each symbol claimed.  Returns the files (STT_FILE name -> path); with
+ * single true and one file, claims nothing (a relocatable object's file
+ * claims its sections whole).
+ */
+static PyObject *py_file_symbols(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *symbols, *kinds, *local, *base, *defined, *resolve, *named_obj;
+	PyObject *source, *rank, *files = NULL, *components = NULL, *none3;
+	struct columns *c;
+	struct sym *syms = NULL;
+	Py_buffer named;
+	Py_ssize_t count = 0, i, g, end, *next = NULL;
+	uint32_t groups = 0;
+	long *group_of = NULL;
+	int single, ok = 0;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "OO!O!O!OO!OOOp", &capsule, &PyList_Type, &symbols,
+			      &PyTuple_Type, &kinds, &PyTuple_Type, &local, &base,
+			      &PyDict_Type, &defined, &resolve, &named_obj, &source, &single))
+		return NULL;
+	c = get_columns(capsule);
+	if (!c || PyObject_GetBuffer(named_obj, &named, PyBUF_WRITABLE) < 0)
+		return NULL;
+	rank = PyLong_FromLong(RANK_FILE);
+	none3 = Py_None;
+	files = PyDict_New();
+	components = PyDict_New();
+	syms = read_symbols(c, symbols, kinds, local, &count);
+	if (!rank || !files || !components || !syms)
+		goto done;
+	/* STT_FILE names expanded in table order; sections grouped in the
+	 * order their first symbol comes */
+	group_of = PyMem_Calloc((size_t)c->count + 1, sizeof(*group_of));
+	if (!group_of) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (i = 0, end = 0; i < count; i++) {
+		struct sym *y = &syms[i];
+		PyObject *file = PyTuple_GetItem(y->obj, S_FILE);
+		int t;
+
+		if (!y->col)
+			continue;
+		t = file != Py_None ? PyObject_IsTrue(file) : 0;
+		if (t < 0)
+			goto done;
+		y->filed = (uint8_t)t;
+		if (t) {
+			int has = PyDict_Contains(files, file);
+
+			if (has < 0)
+				goto done;
+			if (!has) {
+				PyObject *path = PyObject_CallFunctionObjArgs(base, file, NULL);
+
+				if (!path || PyDict_SetItem(files, file, path) < 0) {
+					Py_XDECREF(path);
+					goto done;
+				}
+				Py_DECREF(path);
+			}
+		}
+		if (!group_of[y->col - c->cols])
+			group_of[y->col - c->cols] = ++groups;
+		y->group = (uint32_t)group_of[y->col - c->cols];
+		syms[end++] = *y;
+	}
+	count = end;
+	if (single && PyDict_Size(files) == 1) {
+		ok = 1;
+		goto done;
+	}
+	qsort(syms, (size_t)count, sizeof(*syms), by_group);
+	/* next[i]: the next symbol of i's section with a file, or -1 */
+	next = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*next));
+	if (!next) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (i = count - 1, g = -1; i >= 0; i--) {
+		if (i + 1 < count && syms[i + 1].group != syms[i].group)
+			g = -1;
+		next[i] = g;
+		if (syms[i].filed)
+			g = i;
+	}
+	for (i = 0, g = -1; i < count; i++) {
+		struct sym *y = &syms[i];
+		PyObject *name = PyTuple_GetItem(y->obj, S_NAME);
+		PyObject *file = PyTuple_GetItem(y->obj, S_FILE), *path = NULL, *comp, *payload;
+		int t;
+
+		if (i && syms[i - 1].group != y->group)
+			g = -1;         /* g: the last symbol with a file before i */
+		if (file == Py_None && y->global) {
+			path = PyDict_GetItemWithError(defined, name);
+			if (!path && PyErr_Occurred())
+				goto done;
+			if (!path && g >= 0 && next[i] >= 0) {
+				PyObject *before = PyTuple_GetItem(syms[g].obj, S_FILE);
+				PyObject *after = PyTuple_GetItem(syms[next[i]].obj, S_FILE);
+				int eq = PyObject_RichCompareBool(before, after, Py_EQ);
+
+				if (eq < 0)
+					goto done;
+				if (eq)
+					file = after;
+			}
+		}
+		if (y->filed)
+			g = i;
+		if (!path) {
+			if (file == Py_None || !PyObject_IsTrue(file))
+				continue;
+			path = PyDict_GetItemWithError(files, file);
+			if (!path) {
+				if (!PyErr_Occurred())
+					PyErr_SetObject(PyExc_KeyError, file);
+				goto done;
+			}
+		}
+		comp = PyDict_GetItemWithError(components, path);
+		if (!comp) {
+			if (PyErr_Occurred())
+				goto done;
+			comp = PyObject_CallFunctionObjArgs(resolve, path, NULL);
+			if (!comp || PyDict_SetItem(components, path, comp) < 0) {
+				Py_XDECREF(comp);
+				goto done;
+			}
+			Py_DECREF(comp);
+		}
+		payload = PyTuple_Pack(7, rank, comp, none3, path, name, source, Py_None);
+		if (!payload)
+			goto done;
+		t = claim_symbol(c, y, payload, RANK_FILE);
+		Py_DECREF(payload);
+		if (t < 0 || set_named(&named, y->number) < 0)
+			goto done;
+	}
+	ok = flush_all(c) == 0;
+done:
+	PyBuffer_Release(&named);
+	PyMem_Free(syms);
+	PyMem_Free(next);
+	PyMem_Free(group_of);
+	Py_XDECREF(rank);
+	Py_XDECREF(components);
+	if (!ok)
+		Py_CLEAR(files);
+	return files;
+}
+
+/*
+ * globs(columns, symbols, kinds, local, symbol_glob, named, source)
+ *
+ * Sources 5 and 6 (attribute._globs()), globals first, each group in
+ * table order: a symbol glob's component (symbol_glob(name), or None for
+ * no globs), the symbol's label unless named, and for a data object in a
+ * code section its column's object payload (its class).
+ */
+static PyObject *py_globs(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *symbols, *kinds, *local, *symbol_glob, *named_obj, *source;
+	PyObject *rank5 = NULL, *rank6 = NULL, *ret = NULL;
+	struct columns *c;
+	struct sym *syms = NULL;
+	Py_buffer named;
+	Py_ssize_t count = 0, i;
+	int pass;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "OO!O!O!OOO", &capsule, &PyList_Type, &symbols,
+			      &PyTuple_Type, &kinds, &PyTuple_Type, &local, &symbol_glob,
+			      &named_obj, &source))
+		return NULL;
+	c = get_columns(capsule);
+	if (!c || PyObject_GetBuffer(named_obj, &named, PyBUF_SIMPLE) < 0)
+		return NULL;
+	rank5 = PyLong_FromLong(RANK_SYMBOLS);
+	rank6 = PyLong_FromLong(RANK_LABEL);
+	syms = read_symbols(c, symbols, kinds, local, &count);
+	if (!rank5 || !rank6 || !syms)
+		goto done;
+	for (pass = 1; pass >= 0; pass--) {
+		for (i = 0; i < count; i++) {
+			struct sym *y = &syms[i];
+			PyObject *name = PyTuple_GetItem(y->obj, S_NAME), *payload;
+			int r;
+
+			if (y->global != pass)
+				continue;
+			if (symbol_glob != Py_None) {
+				PyObject *comp = PyObject_CallFunctionObjArgs(symbol_glob, name, NULL);
+				int t = comp ? PyObject_IsTrue(comp) : -1;
+
+				if (t > 0) {
+					payload = PyTuple_Pack(7, rank5, comp, Py_None, Py_None, name,
+							       source, Py_None);
+					t = payload ? claim_symbol(c, y, payload, RANK_SYMBOLS) : -1;
+					Py_XDECREF(payload);
+				}
+				Py_XDECREF(comp);
+				if (t < 0)
+					goto done;
+			}
+			if (y->number >= named.len) {
+				PyErr_SetString(PyExc_IndexError, "named is shorter than the symbols");
+				goto done;
+			}
+			if (!((const unsigned char *)named.buf)[y->number]) {
+				payload = PyTuple_Pack(7, rank6, Py_None, Py_None, Py_None, name, source,
+						       Py_None);
+				r = payload ? claim_symbol(c, y, payload, RANK_LABEL) : -1;
+				Py_XDECREF(payload);
+				if (r < 0)
+					goto done;
+			}
+			if (y->kind == K_OBJECT && y->col && y->col->object != Py_None &&
+			    claim_symbol(c, y, y->col->object, RANK_LABEL) < 0)
+				goto done;
+		}
+	}
+	if (flush_all(c) == 0) {
+		ret = Py_None;
+		Py_INCREF(ret);
+	}
+done:
+	PyBuffer_Release(&named);
+	PyMem_Free(syms);
+	Py_XDECREF(rank5);
+	Py_XDECREF(rank6);
+	return ret;
+}
+
 static PyMethodDef methods[] = {
 	{"sweep", py_sweep, METH_VARARGS, "The runs of one section's claims."},
 	{"pieces", py_pieces, METH_VARARGS, "Cut one section's claims into Pieces."},
 	{"check", py_check, METH_VARARGS, "Where pieces fail to tile the sections, or None."},
+	{"columns", py_columns, METH_VARARGS, "The claims' columns, for the calls below."},
+	{"ranges", py_ranges, METH_VARARGS, "Claim address ranges; returns those left."},
+	{"file_symbols", py_file_symbols, METH_VARARGS, "Source 2: file symbols."},
+	{"globs", py_globs, METH_VARARGS, "Sources 5 and 6: symbol globs and labels."},
 	{NULL, NULL, 0, NULL},
 };
 

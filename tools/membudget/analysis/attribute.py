@@ -83,7 +83,11 @@ from .. import model
 from ..read import dwarf, ehframe, elf, mapfile
 from ..read import objects as objfiles
 from ._attribute import check as _check_pieces
+from ._attribute import columns as _columns
+from ._attribute import file_symbols as _claim_file_symbols
+from ._attribute import globs as _claim_globs
 from ._attribute import pieces as _cut_pieces
+from ._attribute import ranges as _claim_ranges
 from ._attribute import sweep as _sweep_runs
 
 RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
@@ -119,6 +123,11 @@ TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
 #: symbol, source, cls).  Sources make one per unit, object or symbol and
 #: share it between the claims that say the same.
 RANK, COMPONENT, BUCKET, FILE, SYMBOL, SOURCE, CLS = range(7)
+
+
+#: The claims that a data object's type makes for its class (_globs())
+_OBJECT_CLASSES = {cls: (RANK_LABEL, None, None, None, None, model.SOURCE_GLOBS, cls)
+                   for cls in ("data", "rodata")}
 
 
 class AttributionError(Exception):
@@ -226,6 +235,24 @@ class _Claims:
             for sym in image.symbols:
                 if sym.size and sym.section in self.overlapping:
                     self.symbol_sections.setdefault(sym.addr, set()).add(sym.section)
+        # the columns again, for the sources whose loops are in _attribute.c
+        # (dropped before the sweep, which frees each section's claims)
+        self.native = _columns(
+            [(index, sec.addr, sec.size, index in self.linker, *self.lists[index],
+              self._object_payload(sec)) for index, sec in sorted(self.sections.items())],
+            self.relocatable, self.tls_base, self.starts,
+            None if self.overlapping else self.order)
+
+    @staticmethod
+    def _object_payload(sec):
+        """The class claim of a data object in code section sec (a Cortex-M
+        .text that holds *(.rodata*)), as stored there, or None."""
+        if sec.cls != "code":
+            return None
+        cls = "data" if sec.flags & elf.SHF_WRITE else "rodata"
+        payload = _OBJECT_CLASSES[cls]
+        # NOBITS holds bss alone
+        return payload[:6] + (None,) if sec.type == elf.SHT_NOBITS else payload
 
     def add(self, index, start, end, payload):
         """Claim [start, end) of section index (clipped to the section).
@@ -285,51 +312,14 @@ class _Claims:
     def add_ranges(self, ranges, payload):
         """add_addr() for many ranges of one payload.
 
-        The common case, one section and no shared addresses, is done here
-        without sections_of(): the section holding lo, if it also holds hi.
+        The common case, one section and no shared addresses, is done in
+        _attribute.c: the section holding lo, if it also holds hi.
         """
         if self.relocatable:
             return
-        starts, order, sections, add = self.starts, self.order, self.sections, self.add
-        simple = not self.overlapping
-        last = len(order) - 1
-        for lo, hi in ranges:
-            if simple:
-                at = bisect.bisect_right(starts, lo) - 1
-                if at < 0:
-                    at = 0
-                sec = sections[order[at]]
-                base = sec.addr
-                if base + sec.size > lo and (at == last or starts[at + 1] >= hi):
-                    add(sec.index, lo - base, hi - base, payload)
-                    continue
+        for lo, hi in _claim_ranges(self.native, ranges, payload):
             for sec in self.sections_of(lo, hi):
-                add(sec.index, lo - sec.addr, hi - sec.addr, payload)
-
-    def add_symbol(self, sym, payload):
-        """Claim a symbol's bytes in its own section (add(), written out:
-        every sized symbol makes one or two of these)."""
-        _, addr, size, index, kind, _, _ = sym
-        target = self.targets.get(index)
-        if target is None or size == 0:
-            return
-        if target[4] and payload[0] not in (RANK_BOUNDARY, RANK_SECTIONS):
-            return
-        if not self.relocatable:
-            sec = self.sections[index]
-            addr -= sec.addr - self.tls_base if kind == "tls" else sec.addr
-        cls = payload[6]
-        if cls is not None and target[5] != (cls == "bss"):
-            payload = payload[:6] + (None,)
-        end = addr + size
-        if addr < 0:
-            addr = 0
-        if end > target[3]:
-            end = target[3]
-        if addr < end:
-            target[0](addr)
-            target[1](end)
-            target[2](payload)
+                self.add(sec.index, lo - sec.addr, hi - sec.addr, payload)
 
 
 def _boundary(image, claims, names, warnings):
@@ -410,50 +400,24 @@ def _eh_frame(image, claims, resolver, data, units, unit_paths):
 
 def _file_symbols(image, claims, resolver, names, defined):
     """Source 2: locals under STT_FILE, globals the given objects define
-    (defined: name -> file), and globals sandwiched by one file."""
-    sections = claims.sections
-    files = {}
-    by_section = {}
-    for number, sym in enumerate(image.symbols):
-        _, addr, size, section, kind, binding, file = sym
-        if not size or kind not in SYMBOL_KINDS or section not in sections:
-            continue
-        if file and file not in files:
-            files[file] = names.base(file)
-        rows = by_section.get(section)
-        if rows is None:
-            rows = by_section[section] = []
-        rows.append((addr, binding != "local", number, sym))
-    if image.type == "ET_REL" and len(files) == 1:
+    (defined: name -> file), and globals sandwiched by one file.
+
+    The loop over the symbols is _attribute.c's: by section, by address
+    (locals first), a local claims its STT_FILE's file (names.base()), a
+    global the file of defined, else that of its nearest locals with a
+    file before and after it when both name one.
+    """
+    relocatable = image.type == "ET_REL"
+    files = _claim_file_symbols(claims.native, image.symbols, SYMBOL_KINDS, ("local",),
+                                names.base, defined, resolver.path, claims.named,
+                                model.SOURCE_FILE_SYMBOLS, relocatable)
+    if relocatable and len(files) == 1:
         path = next(iter(files.values()))
         payload = (RANK_FILE, resolver.path(path), None, path, None,
                    model.SOURCE_FILE_SYMBOLS, None)
         for sec in claims.sections.values():
             claims.add(sec.index, 0, sec.size, payload)
         return bool(files)
-    add_symbol, named, source = claims.add_symbol, claims.named, model.SOURCE_FILE_SYMBOLS
-    components = {}     # path -> its component
-    for rows in by_section.values():
-        # by address, locals first; (addr, global, number) is unique
-        rows.sort()
-        syms = [row[3] for row in rows]
-        known = [i for i, s in enumerate(syms) if s.file]
-        for i, sym in enumerate(syms):
-            name, _, _, _, _, binding, file = sym
-            if file is None and binding != "local" and name in defined:
-                path = defined[name]
-            else:
-                if file is None and known and binding != "local":
-                    k = bisect.bisect_left(known, i)
-                    if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
-                        file = syms[known[k]].file
-                if not file:
-                    continue
-                path = files[file]
-            comp = components[path] if path in components else \
-                components.setdefault(path, resolver.path(path))
-            add_symbol(sym, (RANK_FILE, comp, None, path, name, source, None))
-            named[rows[i][2]] = 1
     return bool(files or defined)
 
 
@@ -593,30 +557,12 @@ def _globs(image, claims, resolver):
         if comp:
             claims.add(sec.index, 0, sec.size, (RANK_SECTIONS, comp, None, None, None,
                                                 model.SOURCE_GLOBS, None))
-    named, sections, source = claims.named, claims.sections, model.SOURCE_GLOBS
-    add_symbol = claims.add_symbol
-    symbol_glob = resolver.symbol if resolver.has_symbols else None
-    # globals first, each group in table order
-    ordered = [(s.binding == "local", number, s) for number, s in enumerate(image.symbols)
-               if s.size and s.kind in SYMBOL_KINDS]
-    ordered.sort()      # (local, number) is unique
-    classes = {}
-    for _, number, sym in ordered:
-        comp = symbol_glob(sym.name) if symbol_glob else None
-        if comp:
-            add_symbol(sym, (RANK_SYMBOLS, comp, None, None, sym.name, source, None))
-        if not named[number]:
-            add_symbol(sym, (RANK_LABEL, None, None, None, sym.name, source, None))
-        if sym.kind == "object":
-            sec = sections.get(sym.section)
-            if sec is not None and sec.cls == "code":
-                # a data object in an executable section (a Cortex-M .text
-                # that holds *(.rodata*)): its type says its class where no
-                # map does
-                cls = "data" if sec.flags & elf.SHF_WRITE else "rodata"
-                if cls not in classes:
-                    classes[cls] = (RANK_LABEL, None, None, None, None, source, cls)
-                add_symbol(sym, classes[cls])
+    # globals first, each group in table order (_attribute.c): a symbol
+    # glob's claim, a label unless a file symbol's claim names the symbol,
+    # and for a data object in an executable section its class
+    _claim_globs(claims.native, image.symbols, SYMBOL_KINDS, ("local",),
+                 resolver.symbol if resolver.has_symbols else None, claims.named,
+                 model.SOURCE_GLOBS)
 
 
 def _sweep(size, starts, ends, payloads):
@@ -721,6 +667,7 @@ def _pieces(ctx):
     pieces = []
     by_map = by_symbols = by_flags = 0
     claims = ctx.claims
+    claims.native = None    # its hold on the columns
     catch_all = ctx.resolver.catch_all or None
     buckets = (model.BUCKET_LINKER, model.BUCKET_MERGED_STRINGS,
                model.BUCKET_UNATTRIBUTED, model.BUCKET_PADDING)
