@@ -1100,97 +1100,323 @@ fail:
 }
 
 /*
- * ranges(columns, ranges, payload)
- *
- * _Claims.add_ranges(): each (lo, hi) address range claimed in the
- * section that holds lo, if it also holds hi and no section shares its
- * addresses.  Returns the ranges left for _Claims.sections_of(), in order.
+ * An integer as a signed 128-bit one: addresses are 64-bit, but sums
+ * such as lo + size or a pc-relative pointer can pass 2^64 and still
+ * have to compare as Python's integers do.
  */
-static PyObject *py_ranges(PyObject *self, PyObject *args)
+static int wide(PyObject *v, __int128 *out)
 {
-	PyObject *capsule, *ranges, *payload, *left, *it, *r;
+	unsigned long long u = PyLong_AsUnsignedLongLong(v);
+	PyObject *shift = NULL, *high = NULL, *mask = NULL, *low = NULL;
+	long long h;
+	int ret = -1;
+
+	if (!PyErr_Occurred()) {
+		*out = u;
+		return 0;
+	}
+	if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+		return -1;
+	PyErr_Clear();
+	/* high 64 bits signed, low 64 bits unsigned */
+	shift = PyLong_FromLong(64);
+	mask = PyLong_FromUnsignedLongLong(~0ULL);
+	high = shift ? PyNumber_Rshift(v, shift) : NULL;
+	low = mask ? PyNumber_And(v, mask) : NULL;
+	if (high && low) {
+		h = PyLong_AsLongLong(high);
+		u = PyLong_AsUnsignedLongLong(low);
+		if (!PyErr_Occurred()) {
+			*out = (__int128)((unsigned __int128)h << 64 | u);
+			ret = 0;
+		}
+	}
+	Py_XDECREF(shift);
+	Py_XDECREF(mask);
+	Py_XDECREF(high);
+	Py_XDECREF(low);
+	return ret;
+}
+
+/* The n-th item of a sequence as a wide integer */
+static int wide_item(PyObject *seq, Py_ssize_t n, __int128 *out)
+{
+	PyObject *v;
+	int ret;
+
+	if (PyTuple_Check(seq))
+		return wide(PyTuple_GetItem(seq, n), out);
+	v = PySequence_GetItem(seq, n);
+	if (!v)
+		return -1;
+	ret = wide(v, out);
+	Py_DECREF(v);
+	return ret;
+}
+
+/*
+ * _Claims.add_addr()'s common case: the address range [lo, hi) in the
+ * section holding lo, if it also holds hi and no section shares its
+ * addresses.  Returns 1 if claimed, 0 if _Claims.sections_of() must say.
+ */
+static int claim_range(struct columns *c, __int128 lo, __int128 hi, PyObject *payload,
+		       int rank)
+{
+	Py_ssize_t a = 0, b = c->nstarts, at;
+	struct column *col;
+
+	if (!c->simple || !c->nstarts)
+		return 0;
+	/* the last section starting at or before lo, else the first */
+	while (a < b) {
+		Py_ssize_t mid = (a + b) / 2;
+
+		if ((__int128)c->starts[mid] <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	at = a ? a - 1 : 0;
+	col = &c->cols[c->order[at]];
+	if ((__int128)col->addr + col->size > lo &&
+	    (at == c->nstarts - 1 || (__int128)c->starts[at + 1] >= hi))
+		return claim(col, lo - col->addr, hi - col->addr, payload, rank) < 0 ? -1 : 1;
+	return 0;
+}
+
+/* A range claim_range() leaves to slow(lo, hi, payload), after the claims
+ * made here so far, so the columns keep the order of the calls */
+static int claim_slow(struct columns *c, PyObject *slow, PyObject *lo, PyObject *hi,
+		      PyObject *payload)
+{
+	PyObject *r;
+
+	if (flush_all(c) < 0)
+		return -1;
+	r = PyObject_CallFunctionObjArgs(slow, lo, hi, payload, NULL);
+	Py_XDECREF(r);
+	return r ? 0 : -1;
+}
+
+/* The sizes of data objects by address, the first symbol's (_dwarf()) */
+static PyObject *object_sizes(PyObject *symbols)
+{
+	PyObject *sizes = PyDict_New(), *object = PyUnicode_FromString("object");
+	Py_ssize_t i;
+
+	if (!sizes || !object)
+		goto fail;
+	for (i = 0; i < PyList_Size(symbols); i++) {
+		PyObject *s = PyList_GetItem(symbols, i), *size;
+		int t;
+
+		if (!PyTuple_Check(s) || PyTuple_Size(s) < 7) {
+			PyErr_SetString(PyExc_TypeError, "a symbol is a model.Symbol");
+			goto fail;
+		}
+		t = PyObject_RichCompareBool(PyTuple_GetItem(s, 4), object, Py_EQ);
+		size = PyTuple_GetItem(s, 2);
+		if (t > 0)
+			t = PyObject_IsTrue(size);
+		if (t > 0) {
+			PyObject *addr = PyTuple_GetItem(s, 1);
+
+			t = PyDict_Contains(sizes, addr);
+			if (t == 0)
+				t = PyDict_SetItem(sizes, addr, size);
+		}
+		if (t < 0)
+			goto fail;
+	}
+	Py_DECREF(object);
+	return sizes;
+fail:
+	Py_XDECREF(sizes);
+	Py_XDECREF(object);
+	return NULL;
+}
+
+/*
+ * units(columns, units, symbols, slow)
+ *
+ * Source 1 (attribute._dwarf()): for each (ranges, variables, payload) of
+ * a unit, its code ranges (lo, hi) and its variables (addr, size or None:
+ * then the size of the first data object symbol at addr), each claimed as
+ * _Claims.add_addr() would; what claim_range() cannot place goes to
+ * slow(lo, hi, payload), which is add_addr().
+ */
+static PyObject *py_units(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *units, *symbols, *slow, *sizes = NULL, *ret = NULL;
 	struct columns *c;
-	long rank;
+	Py_ssize_t u, i;
 	(void)self;
 
-	if (!PyArg_ParseTuple(args, "OOO!", &capsule, &ranges, &PyTuple_Type, &payload))
+	if (!PyArg_ParseTuple(args, "OO!O!O", &capsule, &PyList_Type, &units, &PyList_Type,
+			      &symbols, &slow))
 		return NULL;
 	c = get_columns(capsule);
-	if (!c || PyTuple_Size(payload) < P_FIELDS)
-		return c ? PyErr_Format(PyExc_TypeError, "a payload is a 7-tuple") : NULL;
-	rank = PyLong_AsLong(PyTuple_GetItem(payload, P_RANK));
-	if (rank == -1 && PyErr_Occurred())
+	if (!c)
 		return NULL;
-	left = PyList_New(0);
-	it = left ? PyObject_GetIter(ranges) : NULL;
-	if (!it)
-		goto fail;
-	while ((r = PyIter_Next(it))) {
-		unsigned long long lo, hi, bound[2] = { 0, 0 };
-		int done = 0, exact = 1, k;
+	for (u = 0; u < PyList_Size(units); u++) {
+		PyObject *ranges, *variables, *payload, *seq;
+		long rank;
+		int pass;
 
-		if (PySequence_Size(r) != 2) {
-			if (!PyErr_Occurred())
-				PyErr_SetString(PyExc_ValueError, "a range is a (lo, hi) pair");
-			goto fail_r;
+		if (!PyArg_ParseTuple(PyList_GetItem(units, u), "OOO!", &ranges, &variables,
+				      &PyTuple_Type, &payload))
+			goto done;
+		if (PyTuple_Size(payload) < P_FIELDS) {
+			PyErr_SetString(PyExc_TypeError, "a payload is a 7-tuple");
+			goto done;
 		}
-		for (k = 0; k < 2; k++) {
-			PyObject *v = PySequence_GetItem(r, k);
+		rank = PyLong_AsLong(PyTuple_GetItem(payload, P_RANK));
+		if (rank == -1 && PyErr_Occurred())
+			goto done;
+		for (pass = 0; pass < 2; pass++) {
+			seq = PySequence_Fast(pass ? variables : ranges, "ranges are a sequence");
+			if (!seq)
+				goto done;
+			for (i = 0; i < PySequence_Size(seq); i++) {
+				PyObject *r = PySequence_GetItem(seq, i), *lo = NULL, *hi = NULL;
+				PyObject *size = NULL;
+				__int128 wlo, whi;
+				int t = -1;
 
-			if (!v)
-				goto fail_r;
-			bound[k] = PyLong_AsUnsignedLongLong(v);
-			Py_DECREF(v);
-			if (PyErr_Occurred())
-				break;
-		}
-		lo = bound[0];
-		hi = bound[1];
-		if (PyErr_Occurred()) {
-			if (!PyErr_ExceptionMatches(PyExc_OverflowError))
-				goto fail_r;
-			PyErr_Clear();
-			exact = 0;      /* beyond 64 bits: sections_of() decides */
-		}
-		if (exact && c->simple && c->nstarts) {
-			/* the last section starting at or before lo, else the first */
-			Py_ssize_t a = 0, b = c->nstarts, at;
-
-			while (a < b) {
-				Py_ssize_t mid = (a + b) / 2;
-
-				if (c->starts[mid] <= lo)
-					a = mid + 1;
-				else
-					b = mid;
-			}
-			at = a ? a - 1 : 0;
-			{
-				struct column *col = &c->cols[c->order[at]];
-				unsigned __int128 top = (unsigned __int128)col->addr + col->size;
-
-				if (top > lo && (at == c->nstarts - 1 || c->starts[at + 1] >= hi)) {
-					if (claim(col, (__int128)lo - col->addr,
-						  (__int128)hi - col->addr, payload, (int)rank) < 0)
-						goto fail_r;
-					done = 1;
+				if (!r || PySequence_Size(r) != 2) {
+					if (r && !PyErr_Occurred())
+						PyErr_SetString(PyExc_ValueError, "a range is a pair");
+					goto next;
+				}
+				lo = PySequence_GetItem(r, 0);
+				hi = PySequence_GetItem(r, 1);
+				if (!lo || !hi)
+					goto next;
+				if (pass) {
+					/* (addr, size or None): [addr, addr + size) */
+					size = hi;
+					hi = NULL;
+					if (size == Py_None) {
+						Py_DECREF(size);
+						size = NULL;
+						if (!sizes && !(sizes = object_sizes(symbols)))
+							goto next;
+						size = PyDict_GetItemWithError(sizes, lo);
+						if (!size) {
+							t = PyErr_Occurred() ? -1 : 0;
+							goto next;
+						}
+						Py_INCREF(size);
+					}
+					t = PyObject_IsTrue(size);
+					if (t <= 0)
+						goto next;
+					t = -1;
+					hi = PyNumber_Add(lo, size);
+					if (!hi)
+						goto next;
+				}
+				if (wide(lo, &wlo) < 0 || wide(hi, &whi) < 0)
+					goto next;
+				t = claim_range(c, wlo, whi, payload, (int)rank);
+				if (t == 0)
+					t = claim_slow(c, slow, lo, hi, payload);
+			next:
+				Py_XDECREF(r);
+				Py_XDECREF(lo);
+				Py_XDECREF(hi);
+				Py_XDECREF(size);
+				if (t < 0) {
+					Py_DECREF(seq);
+					goto done;
 				}
 			}
+			Py_DECREF(seq);
 		}
-		if (!done && PyList_Append(left, r) < 0)
-			goto fail_r;
-		Py_DECREF(r);
 	}
-	if (PyErr_Occurred() || flush_all(c) < 0)
-		goto fail;
-	Py_DECREF(it);
-	return left;
-fail_r:
-	Py_DECREF(r);
-fail:
+	if (flush_all(c) == 0) {
+		ret = Py_None;
+		Py_INCREF(ret);
+	}
+done:
+	Py_XDECREF(sizes);
+	return ret;
+}
+
+/*
+ * fdes(columns, index, fdes, spans, payloads)
+ *
+ * attribute._eh_frame(): each (offset, size, pc_begin) FDE of .eh_frame
+ * (section index) claimed with the payload of the span holding pc_begin:
+ * spans are (lo, hi, ...) sorted, the last one starting at or before pc
+ * decides.
+ */
+static PyObject *py_fdes(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *fdes, *spans, *payloads, *ret = NULL, *it = NULL, *f;
+	struct columns *c;
+	struct column *col;
+	__int128 *lo = NULL, *hi = NULL;
+	Py_ssize_t n, k;
+	long index;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "OlOO!O!", &capsule, &index, &fdes, &PyList_Type, &spans,
+			      &PyList_Type, &payloads))
+		return NULL;
+	c = get_columns(capsule);
+	if (!c)
+		return NULL;
+	col = column_of(c, index);
+	n = PyList_Size(spans);
+	if (PyList_Size(payloads) != n) {
+		PyErr_SetString(PyExc_ValueError, "a payload per span");
+		return NULL;
+	}
+	lo = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(*lo));
+	hi = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(*hi));
+	if (!lo || !hi) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (k = 0; k < n; k++)
+		if (wide_item(PyList_GetItem(spans, k), 0, &lo[k]) < 0 ||
+		    wide_item(PyList_GetItem(spans, k), 1, &hi[k]) < 0)
+			goto done;
+	it = PyObject_GetIter(fdes);
+	if (!it)
+		goto done;
+	while ((f = PyIter_Next(it))) {
+		__int128 offset, size, pc;
+		Py_ssize_t a = 0, b = n;
+
+		if (wide_item(f, 0, &offset) < 0 || wide_item(f, 1, &size) < 0 ||
+		    wide_item(f, 2, &pc) < 0) {
+			Py_DECREF(f);
+			goto done;
+		}
+		Py_DECREF(f);
+		while (a < b) {
+			Py_ssize_t mid = (a + b) / 2;
+
+			if (lo[mid] <= pc)
+				a = mid + 1;
+			else
+				b = mid;
+		}
+		if (a > 0 && lo[a - 1] <= pc && pc < hi[a - 1] && col &&
+		    claim(col, offset, offset + size, PyList_GetItem(payloads, a - 1), 1) < 0)
+			goto done;
+	}
+	if (!PyErr_Occurred() && flush_all(c) == 0) {
+		ret = Py_None;
+		Py_INCREF(ret);
+	}
+done:
 	Py_XDECREF(it);
-	Py_XDECREF(left);
-	return NULL;
+	PyMem_Free(lo);
+	PyMem_Free(hi);
+	return ret;
 }
 
 /* Symbol fields (model.Symbol) */
@@ -1588,8 +1814,9 @@ static PyMethodDef methods[] = {
 	{"pieces", py_pieces, METH_VARARGS, "Cut one section's claims into Pieces."},
 	{"check", py_check, METH_VARARGS, "Where pieces fail to tile the sections, or None."},
 	{"columns", py_columns, METH_VARARGS, "The claims' columns, for the calls below."},
-	{"ranges", py_ranges, METH_VARARGS, "Claim address ranges; returns those left."},
 	{"file_symbols", py_file_symbols, METH_VARARGS, "Source 2: file symbols."},
+	{"units", py_units, METH_VARARGS, "Source 1: units' code ranges and variables."},
+	{"fdes", py_fdes, METH_VARARGS, "Source 1: .eh_frame FDEs with their units."},
 	{"globs", py_globs, METH_VARARGS, "Sources 5 and 6: symbol globs and labels."},
 	{NULL, NULL, 0, NULL},
 };

@@ -84,10 +84,11 @@ from ..read import dwarf, ehframe, elf, mapfile
 from ..read import objects as objfiles
 from ._attribute import check as _check_pieces
 from ._attribute import columns as _columns
+from ._attribute import fdes as _claim_fdes
 from ._attribute import file_symbols as _claim_file_symbols
 from ._attribute import globs as _claim_globs
 from ._attribute import pieces as _cut_pieces
-from ._attribute import ranges as _claim_ranges
+from ._attribute import units as _claim_units
 from ._attribute import sweep as _sweep_runs
 
 RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
@@ -309,18 +310,6 @@ class _Claims:
         for sec in self.sections_of(lo, hi, cls):
             self.add(sec.index, lo - sec.addr, hi - sec.addr, payload)
 
-    def add_ranges(self, ranges, payload):
-        """add_addr() for many ranges of one payload.
-
-        The common case, one section and no shared addresses, is done in
-        _attribute.c: the section holding lo, if it also holds hi.
-        """
-        if self.relocatable:
-            return
-        for lo, hi in _claim_ranges(self.native, ranges, payload):
-            for sec in self.sections_of(lo, hi):
-                self.add(sec.index, lo - sec.addr, hi - sec.addr, payload)
-
 
 def _boundary(image, claims, names, warnings):
     """Source 0: __mb_ boundary symbols; returns True if any was found."""
@@ -352,12 +341,15 @@ def _boundary(image, claims, names, warnings):
 
 
 def _dwarf(image, claims, resolver, root, units):
-    """Source 1: unit code ranges and top-level variables."""
-    sizes = {}
-    for sym in image.symbols:
-        if sym.kind == "object" and sym.size:
-            sizes.setdefault(sym.addr, sym.size)
+    """Source 1: unit code ranges and top-level variables.
+
+    A variable's size is its DWARF type's, else that of the first data
+    object symbol at its address (only there: another object can start at
+    the address of a zero-sized one).  The claims are made in _attribute.c,
+    each as _Claims.add_addr() would.
+    """
     paths = []
+    todo = []           # (ranges, variables, payload) of each unit
     for unit in units:
         path = objfiles.unit_path(unit.name, unit.comp_dir, root)
         paths.append(path)
@@ -368,34 +360,27 @@ def _dwarf(image, claims, resolver, root, units):
                 for sec in claims.sections.values():
                     claims.add(sec.index, 0, sec.size, payload)
             continue
-        claims.add_ranges(unit.ranges, payload)
-        # the symbol's size only where DWARF's type has none: another
-        # object can start at the address of a zero-sized one
-        claims.add_ranges([(addr, addr + size) for addr, size in
-                           ((a, sizes.get(a) if s is None else s) for a, s in unit.variables)
-                           if size], payload)
+        todo.append((unit.ranges, unit.variables, payload))
+    if todo:
+        _claim_units(claims.native, todo, image.symbols, claims.add_addr)
     return paths
 
 
 def _eh_frame(image, claims, resolver, data, units, unit_paths):
-    """Source 1, continued: each .eh_frame FDE goes with its function's unit."""
+    """Source 1, continued: each .eh_frame FDE goes with its function's unit
+    (the unit range holding its pc_begin; the loop is _attribute.c's)."""
     spans = sorted((lo, hi, path) for unit, path in zip(units, unit_paths)
                    for lo, hi in unit.ranges)
-    starts = [s[0] for s in spans]
     sec = next((s for s in claims.sections.values() if s.name == ".eh_frame"), None)
     if not spans or sec is None:
         return
     payloads = {}
-    add, index, right = claims.add, sec.index, bisect.bisect_right
-    for offset, size, pc in ehframe.read_fdes(image, data):
-        k = right(starts, pc) - 1
-        if k >= 0 and spans[k][0] <= pc < spans[k][1]:
-            path = spans[k][2]
-            payload = payloads.get(path)
-            if payload is None:
-                payload = payloads[path] = (RANK_DWARF, resolver.path(path), None, path, None,
-                                            model.SOURCE_DWARF, None)
-            add(index, offset, offset + size, payload)
+    for path in unit_paths:
+        if path not in payloads:
+            payloads[path] = (RANK_DWARF, resolver.path(path), None, path, None,
+                              model.SOURCE_DWARF, None)
+    _claim_fdes(claims.native, sec.index, ehframe.read_fdes(image, data), spans,
+                [payloads[span[2]] for span in spans])
 
 
 def _file_symbols(image, claims, resolver, names, defined):
