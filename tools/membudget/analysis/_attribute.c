@@ -461,6 +461,7 @@ static PyObject *py_sweep(PyObject *self, PyObject *args)
 enum { MODE_PLAIN, MODE_LINKER, MODE_MERGED };
 
 struct cut {
+	const struct claim *claims;
 	PyObject *payloads, *out, *section, *kind, *catch_all, *strings, *piece, *map_source;
 	PyObject *linker, *merged, *unattributed, *padding;
 	allocfunc alloc;
@@ -599,14 +600,8 @@ static int emit_piece(void *ctx, uint64_t start, uint64_t end, uint32_t owner,
 		kind = c->kind;
 		c->by_flags += end - start;
 	} else {
-		PyObject *p = PyList_GetItem(c->payloads, cls);
-		int map;
-
-		kind = PyTuple_GetItem(p, P_CLS);
-		map = PyObject_RichCompareBool(PyTuple_GetItem(p, P_SOURCE), c->map_source, Py_EQ);
-		if (map < 0)
-			return -1;
-		if (map)
+		kind = item(c->payloads, cls, P_CLS);
+		if (c->claims[cls].flags & F_MAP)
 			c->by_map += end - start;
 		else
 			c->by_symbols += end - start;
@@ -724,6 +719,7 @@ static PyObject *py_pieces(PyObject *self, PyObject *args)
 	for (i = 0; i < 256; i++)
 		c.fill[i] = i < fill.len && ((const unsigned char *)fill.buf)[i];
 	claims = read_claims(starts, ends, c.payloads, c.map_source, &count);
+	c.claims = claims;
 	if (claims && sweep(claims, count, size, emit_piece, &c) == 0 && flush(&c) == 0)
 		ret = Py_BuildValue("(KKK)", (unsigned long long)c.by_map,
 				    (unsigned long long)c.by_symbols,
@@ -1539,17 +1535,58 @@ static int claim_symbol(struct columns *c, const struct sym *y, PyObject *payloa
 	return claim(y->col, start, start + y->size, payload, rank);
 }
 
-static int by_group(const void *a, const void *b)
-{
-	const struct sym *x = a, *y = b;
+/* Sort keys: (addr, global << 32 | place in the array) */
+struct skey {
+	uint64_t addr, tie;
+};
 
-	if (x->group != y->group)
-		return x->group < y->group ? -1 : 1;
+static int by_key(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	if (x->global != y->global)
-		return x->global < y->global ? -1 : 1;
-	return x->number < y->number ? -1 : x->number > y->number;
+	return x->tie < y->tie ? -1 : x->tie > y->tie;
+}
+
+/*
+ * Sort symbols by (group, addr, global, number): grouped by counting,
+ * each group sorted on small keys (the array is in number order).
+ */
+static struct sym *sort_symbols(struct sym *syms, Py_ssize_t count, uint32_t groups)
+{
+	Py_ssize_t *at = PyMem_Calloc((size_t)groups + 2, sizeof(*at)), i;
+	struct skey *keys = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*keys));
+	struct sym *out = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*out));
+	uint32_t g;
+
+	if (!at || !keys || !out) {
+		PyMem_Free(at);
+		PyMem_Free(keys);
+		PyMem_Free(out);
+		PyMem_Free(syms);
+		PyErr_NoMemory();
+		return NULL;
+	}
+	for (i = 0; i < count; i++)
+		at[syms[i].group + 1]++;
+	for (g = 1; g <= groups + 1; g++)
+		at[g] += at[g - 1];
+	for (i = 0; i < count; i++) {
+		struct skey *k = &keys[at[syms[i].group]++];
+
+		k->addr = syms[i].addr;
+		k->tie = (uint64_t)syms[i].global << 32 | (uint64_t)i;
+	}
+	/* at[g] is now where group g + 1 starts */
+	for (g = 0, i = 0; g <= groups; i = at[g], g++)
+		qsort(keys + i, (size_t)(at[g] - i), sizeof(*keys), by_key);
+	for (i = 0; i < count; i++)
+		out[i] = syms[keys[i].tie & 0xffffffffu];
+	PyMem_Free(at);
+	PyMem_Free(keys);
+	PyMem_Free(syms);
+	return out;
 }
 
 static int set_named(Py_buffer *named, uint32_t number)
@@ -1579,14 +1616,14 @@ static int set_named(Py_buffer *named, uint32_t number)
 static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 {
 	PyObject *capsule, *symbols, *kinds, *local, *base, *defined, *resolve, *named_obj;
-	PyObject *source, *rank, *files = NULL, *components = NULL, *none3;
+	PyObject *source, *rank, *files = NULL, *components = NULL;
 	struct columns *c;
 	struct sym *syms = NULL;
 	Py_buffer named;
 	Py_ssize_t count = 0, i, g, end, *next = NULL;
 	uint32_t groups = 0;
 	long *group_of = NULL;
-	int single, ok = 0;
+	int single, ok = 0, has_defined;
 	(void)self;
 
 	if (!PyArg_ParseTuple(args, "OO!O!O!OO!OOOp", &capsule, &PyList_Type, &symbols,
@@ -1596,8 +1633,8 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 	c = get_columns(capsule);
 	if (!c || PyObject_GetBuffer(named_obj, &named, PyBUF_WRITABLE) < 0)
 		return NULL;
+	has_defined = PyDict_Size(defined) > 0;
 	rank = PyLong_FromLong(RANK_FILE);
-	none3 = Py_None;
 	files = PyDict_New();
 	components = PyDict_New();
 	syms = read_symbols(c, symbols, kinds, local, &count);
@@ -1646,7 +1683,9 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 		ok = 1;
 		goto done;
 	}
-	qsort(syms, (size_t)count, sizeof(*syms), by_group);
+	syms = sort_symbols(syms, count, groups);
+	if (!syms)
+		goto done;
 	/* next[i]: the next symbol of i's section with a file, or -1 */
 	next = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*next));
 	if (!next) {
@@ -1669,7 +1708,7 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 		if (i && syms[i - 1].group != y->group)
 			g = -1;         /* g: the last symbol with a file before i */
 		if (file == Py_None && y->global) {
-			path = PyDict_GetItemWithError(defined, name);
+			path = has_defined ? PyDict_GetItemWithError(defined, name) : NULL;
 			if (!path && PyErr_Occurred())
 				goto done;
 			if (!path && g >= 0 && next[i] >= 0) {
@@ -1706,7 +1745,7 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 			}
 			Py_DECREF(comp);
 		}
-		payload = PyTuple_Pack(7, rank, comp, none3, path, name, source, Py_None);
+		payload = PyTuple_Pack(7, rank, comp, Py_None, path, name, source, Py_None);
 		if (!payload)
 			goto done;
 		t = claim_symbol(c, y, payload, RANK_FILE);
@@ -1809,6 +1848,105 @@ done:
 	return ret;
 }
 
+/*
+ * source_sizes(pieces)
+ *
+ * The pieces' bytes per source, for the pieces that name one: a list of
+ * (source, bytes) in the order the sources first come.
+ */
+static PyObject *py_source_sizes(PyObject *self, PyObject *pieces)
+{
+	PyObject *seen[64], *out = NULL;
+	unsigned __int128 sums[64];
+	Py_ssize_t i, n, nseen = 0, k;
+	(void)self;
+
+	if (!PyList_Check(pieces)) {
+		PyErr_SetString(PyExc_TypeError, "pieces are a list");
+		return NULL;
+	}
+	n = PyList_Size(pieces);
+	for (i = 0; i < n; i++) {
+		PyObject *p = PyList_GetItem(pieces, i), *source;
+		unsigned long long size;
+		int t;
+
+		if (!PyTuple_Check(p) || PyTuple_Size(p) < 7) {
+			PyErr_SetString(PyExc_TypeError, "a piece is a model.Piece");
+			return NULL;
+		}
+		source = PyTuple_GetItem(p, 6);
+		t = PyObject_IsTrue(source);
+		if (t < 0)
+			return NULL;
+		if (!t)
+			continue;
+		size = PyLong_AsUnsignedLongLong(PyTuple_GetItem(p, 3));
+		if (PyErr_Occurred())
+			return NULL;
+		for (k = 0; k < nseen; k++) {
+			int eq = seen[k] == source ? 1 :
+				 PyObject_RichCompareBool(seen[k], source, Py_EQ);
+
+			if (eq < 0)
+				return NULL;
+			if (eq)
+				break;
+		}
+		if (k == nseen) {
+			if (nseen == 64) {
+				PyErr_SetString(PyExc_ValueError, "more than 64 sources");
+				return NULL;
+			}
+			seen[nseen] = source;
+			sums[nseen++] = 0;
+		}
+		sums[k] += size;
+	}
+	out = PyList_New(nseen);
+	for (k = 0; out && k < nseen; k++) {
+		PyObject *pair = Py_BuildValue("(ON)", seen[k], long128(sums[k]));
+
+		if (!pair) {
+			Py_CLEAR(out);
+			break;
+		}
+		PyList_SetItem(out, k, pair);
+	}
+	return out;
+}
+
+/*
+ * prefixed(symbols, prefix)
+ *
+ * The symbols whose names start with prefix (the __mb_ boundary symbols
+ * among 10^5 others).
+ */
+static PyObject *py_prefixed(PyObject *self, PyObject *args)
+{
+	PyObject *symbols, *prefix, *out;
+	Py_ssize_t i;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &symbols, &prefix))
+		return NULL;
+	out = PyList_New(0);
+	for (i = 0; out && i < PyList_Size(symbols); i++) {
+		PyObject *s = PyList_GetItem(symbols, i);
+		Py_ssize_t hit;
+
+		if (!PyTuple_Check(s) || PyTuple_Size(s) < 1) {
+			PyErr_SetString(PyExc_TypeError, "a symbol is a model.Symbol");
+			Py_CLEAR(out);
+			break;
+		}
+		hit = PyUnicode_Tailmatch(PyTuple_GetItem(s, 0), prefix, 0, PY_SSIZE_T_MAX, -1);
+		if (hit < 0 || (hit && PyList_Append(out, s) < 0))
+			Py_CLEAR(out);
+	}
+	return out;
+}
+
 static PyMethodDef methods[] = {
 	{"sweep", py_sweep, METH_VARARGS, "The runs of one section's claims."},
 	{"pieces", py_pieces, METH_VARARGS, "Cut one section's claims into Pieces."},
@@ -1817,6 +1955,8 @@ static PyMethodDef methods[] = {
 	{"file_symbols", py_file_symbols, METH_VARARGS, "Source 2: file symbols."},
 	{"units", py_units, METH_VARARGS, "Source 1: units' code ranges and variables."},
 	{"fdes", py_fdes, METH_VARARGS, "Source 1: .eh_frame FDEs with their units."},
+	{"source_sizes", py_source_sizes, METH_O, "The pieces' bytes per source."},
+	{"prefixed", py_prefixed, METH_VARARGS, "The symbols whose names start with a prefix."},
 	{"globs", py_globs, METH_VARARGS, "Sources 5 and 6: symbol globs and labels."},
 	{NULL, NULL, 0, NULL},
 };

@@ -71,6 +71,11 @@ component (and no catch-all) is [merged strings], both from the map.
 
 After every run the pieces must tile each allocated section exactly, with
 bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
+
+The loops over claims, symbols and pieces are _attribute.c's (the sweep,
+the pieces, the invariant's walk, and the claims of DWARF units, FDEs,
+file symbols, symbol globs and labels); this module decides what each
+source claims and keeps every message.
 """
 
 import bisect
@@ -88,6 +93,8 @@ from ._attribute import fdes as _claim_fdes
 from ._attribute import file_symbols as _claim_file_symbols
 from ._attribute import globs as _claim_globs
 from ._attribute import pieces as _cut_pieces
+from ._attribute import prefixed as _prefixed
+from ._attribute import source_sizes as _source_sizes
 from ._attribute import units as _claim_units
 from ._attribute import sweep as _sweep_runs
 
@@ -314,8 +321,8 @@ class _Claims:
 def _boundary(image, claims, names, warnings):
     """Source 0: __mb_ boundary symbols; returns True if any was found."""
     ends = {}
-    for sym in image.symbols:
-        m = BOUNDARY.fullmatch(sym.name) if sym.name.startswith("__mb_") else None
+    for sym in _prefixed(image.symbols, "__mb_"):
+        m = BOUNDARY.fullmatch(sym.name)
         if m:
             ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
     ranges, unknown = [], set()
@@ -817,9 +824,8 @@ def _attribute(image, components, map_path, objects, project_root):
     pieces, class_bytes = _pieces(ctx)
     check_invariant(image, pieces)
     source_bytes = dict.fromkeys(model.SOURCES, 0)
-    for piece in pieces:
-        if piece.source:
-            source_bytes[piece.source] += piece.size
+    for source, size in _source_sizes(pieces):
+        source_bytes[source] += size
     return model.Attribution(image=image, pieces=pieces, source_bytes=source_bytes,
                              unavailable=unavailable,
                              warnings=warnings + _unused_path_globs(components, resolver),
