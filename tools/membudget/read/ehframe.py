@@ -13,6 +13,7 @@ import struct
 
 from .. import model
 from . import dwarf
+from ._ehframe import fdes as _walk
 
 PE_OMIT = 0xFF
 PE_PCREL = 0x10
@@ -94,52 +95,31 @@ def read_fdes(image, data):
     blob = data[sec.offset:sec.offset + sec.size]
     e = "<" if image.endian == "little" else ">"
     addr_fmt = "I" if image.elfclass == 32 else "Q"
-    word = struct.Struct(e + "I").unpack_from
-    cies = {}
-    # a CIE's encoding of a fixed size and an absolute or pc-relative
-    # application (nearly all): (struct, pc-relative), read here without
-    # _pointer(); other encodings: None
-    direct = {}
-    fdes = []
-    pos = 0
-    size = len(blob)
     base = sec.addr
+    cies = {}
+
+    def cie(pos, body, end):
+        # a CIE's encoding of a fixed size and an absolute or pc-relative
+        # application (nearly all): (struct code, pc-relative), which
+        # _ehframe.c reads itself; other encodings: None, see pointer()
+        enc = cies[pos] = _cie_encoding(blob, body, end, e, addr_fmt)
+        code = PE_FORMAT.get(enc & 0x0F, False)
+        if code is not False and enc & 0x70 in (0, PE_PCREL):
+            return code or addr_fmt, enc & 0x70 == PE_PCREL
+        return None
+
+    def pointer(field, at):
+        return _pointer(blob, field, cies[at], e, addr_fmt, base + field)[0]
+
+    def unpack(code, at):
+        return struct.unpack_from(e + code, blob, at)
+
     try:
-        while pos + 4 <= size:
-            length, = word(blob, pos)
-            body = pos + 4
-            if length == 0:             # terminator
-                pos = body
-                continue
-            if length == 0xFFFFFFFF:
-                length, = struct.unpack_from(e + "Q", blob, body)
-                body += 8
-            end = body + length
-            if end > size:
-                raise _Bad(f"record at {pos:#x} runs past the section")
-            cie_id, = word(blob, body)
-            if cie_id == 0:
-                enc = cies[pos] = _cie_encoding(blob, body, end, e, addr_fmt)
-                code = PE_FORMAT.get(enc & 0x0F, False)
-                direct[pos] = (struct.Struct(e + (code or addr_fmt)), enc & 0x70 == PE_PCREL) \
-                    if code is not False and enc & 0x70 in (0, PE_PCREL) else None
-            else:
-                cie = body - cie_id
-                if cie not in cies:
-                    raise _Bad(f"FDE at {pos:#x} points to no CIE")
-                field = body + 4
-                how = direct[cie]
-                if how is None:
-                    pc, _ = _pointer(blob, field, cies[cie], e, addr_fmt, base + field)
-                else:
-                    pc = how[0].unpack_from(blob, field)[0]
-                    if how[1]:
-                        pc += base + field
-                fdes.append((pos, end - pos, pc))
-            pos = end
+        # the walk over the records is _ehframe.c's: a record past the end
+        # or an FDE without its CIE is a ValueError with the message
+        return _walk(blob, e == ">", base, cie, pointer, unpack)
     except (_Bad, IndexError, ValueError, struct.error) as err:
         raise model.InputError(image.path, f"bad .eh_frame: {err}") from None
-    return fdes
 
 
 def records(blob, endian):
