@@ -30,9 +30,9 @@ struct claim {
 	uint8_t flags;
 };
 
+/* Sort keys: (start or address, then a tie-breaker that ends in a place) */
 struct order {
-	uint64_t start;
-	uint32_t k;
+	uint64_t start, k;
 };
 
 /* One run of the sweep: the winning claims' places, or NONE */
@@ -45,8 +45,9 @@ static int before(const struct order *x, const struct order *y)
 }
 
 /*
- * Sort by (start, place): each source adds its claims mostly in address
- * order, so the columns are a few long ascending runs, merged pairwise.
+ * Sort by (start, k): each source adds its claims (and a symbol table its
+ * symbols, file by file) mostly in address order, so the keys are a few
+ * long ascending runs, merged pairwise.
  */
 static int sort_order(struct order *order, Py_ssize_t count)
 {
@@ -271,8 +272,8 @@ static int sweep_cluster(const struct claim *claims, const struct order *places,
 	Py_ssize_t npoints = 0, n, i = 0;
 
 	for (n = 0; n < count; n++) {
-		points[npoints++] = claims[places[n].k].start;
-		points[npoints++] = claims[places[n].k].end;
+		points[npoints++] = claims[(uint32_t)places[n].k].start;
+		points[npoints++] = claims[(uint32_t)places[n].k].end;
 	}
 	qsort(points, (size_t)npoints, sizeof(*points), by_value);
 	for (n = 1, i = 1; n < npoints; n++)
@@ -283,8 +284,8 @@ static int sweep_cluster(const struct claim *claims, const struct order *places,
 	for (n = 0; n + 1 < npoints; n++) {
 		uint64_t p = points[n];
 
-		while (i < count && claims[places[i].k].start <= p) {
-			uint32_t k = places[i].k;
+		while (i < count && claims[(uint32_t)places[i].k].start <= p) {
+			uint32_t k = (uint32_t)places[i].k;
 			const struct claim *c = &claims[k];
 			uint64_t key = (uint64_t)c->rank << 32 | k;
 
@@ -330,14 +331,14 @@ static int sweep(const struct claim *claims, Py_ssize_t count, uint64_t size,
 	}
 	for (k = 0; k < count; k++) {
 		order[k].start = claims[k].start;
-		order[k].k = (uint32_t)k;
+		order[k].k = (uint64_t)k;
 	}
 	if (sort_order(order, count) < 0)
 		goto done;
 	while (i < count) {
-		const struct claim *c = &claims[order[i].k];
+		const struct claim *c = &claims[(uint32_t)order[i].k];
 		uint64_t start = c->start, end = c->end, last = end;
-		uint32_t owner_rank, file_rank, symbol_rank, first = order[i].k;
+		uint32_t owner_rank, file_rank, symbol_rank, first = (uint32_t)order[i].k;
 		uint32_t owner, file, symbol, cls;
 		int by_map, same = 1;
 		Py_ssize_t j;
@@ -351,7 +352,7 @@ static int sweep(const struct claim *claims, Py_ssize_t count, uint64_t size,
 		cls = c->flags & F_CLS ? first : NONE;
 		by_map = !!(c->flags & F_MAP);
 		for (j = i + 1; j < count; j++) {
-			uint32_t k2 = order[j].k;
+			uint32_t k2 = (uint32_t)order[j].k;
 			const struct claim *o = &claims[k2];
 
 			if (o->start >= last)
@@ -766,6 +767,8 @@ static PyObject *py_check(PyObject *self, PyObject *args)
 	PyObject *sections, *pieces, *classes, *bss_name, *zero, *ret = NULL;
 	Py_ssize_t nsec, count, pos = 0, s;
 	unsigned __int128 total = 0;
+	PyObject *last_cls = NULL;      /* a class and what it is, kept */
+	int last_known = 0, last_bss = 0;
 	(void)self;
 
 	if (!PyArg_ParseTuple(args, "O!O!O", &PyList_Type, &sections, &PyList_Type, &pieces,
@@ -812,8 +815,15 @@ static PyObject *py_check(PyObject *self, PyObject *args)
 				huge = positive;   /* beyond 64 bits: past the end */
 				length = 0;
 			}
-			known = PySequence_Contains(classes, f[1]);
-			is_bss = PyObject_RichCompareBool(f[1], bss_name, Py_EQ);
+			if (f[1] != last_cls) {
+				last_known = PySequence_Contains(classes, f[1]);
+				last_bss = PyObject_RichCompareBool(f[1], bss_name, Py_EQ);
+				last_cls = f[1];
+				if (last_known < 0 || last_bss < 0)
+					last_cls = NULL;
+			}
+			known = last_known;
+			is_bss = last_bss;
 			if (bad < 0 || known < 0 || is_bss < 0)
 				goto fail;
 			if (bad || offset != at || (length == 0 && !huge) || !known || is_bss != bss) {
@@ -1535,20 +1545,6 @@ static int claim_symbol(struct columns *c, const struct sym *y, PyObject *payloa
 	return claim(y->col, start, start + y->size, payload, rank);
 }
 
-/* Sort keys: (addr, global << 32 | place in the array) */
-struct skey {
-	uint64_t addr, tie;
-};
-
-static int by_key(const void *a, const void *b)
-{
-	const struct skey *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->tie < y->tie ? -1 : x->tie > y->tie;
-}
-
 /*
  * Sort symbols by (group, addr, global, number): grouped by counting,
  * each group sorted on small keys (the array is in number order).
@@ -1556,7 +1552,7 @@ static int by_key(const void *a, const void *b)
 static struct sym *sort_symbols(struct sym *syms, Py_ssize_t count, uint32_t groups)
 {
 	Py_ssize_t *at = PyMem_Calloc((size_t)groups + 2, sizeof(*at)), i;
-	struct skey *keys = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*keys));
+	struct order *keys = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*keys));
 	struct sym *out = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(*out));
 	uint32_t g;
 
@@ -1573,16 +1569,20 @@ static struct sym *sort_symbols(struct sym *syms, Py_ssize_t count, uint32_t gro
 	for (g = 1; g <= groups + 1; g++)
 		at[g] += at[g - 1];
 	for (i = 0; i < count; i++) {
-		struct skey *k = &keys[at[syms[i].group]++];
+		struct order *k = &keys[at[syms[i].group]++];
 
-		k->addr = syms[i].addr;
-		k->tie = (uint64_t)syms[i].global << 32 | (uint64_t)i;
+		k->start = syms[i].addr;
+		k->k = (uint64_t)syms[i].global << 32 | (uint64_t)i;
 	}
 	/* at[g] is now where group g + 1 starts */
 	for (g = 0, i = 0; g <= groups; i = at[g], g++)
-		qsort(keys + i, (size_t)(at[g] - i), sizeof(*keys), by_key);
-	for (i = 0; i < count; i++)
-		out[i] = syms[keys[i].tie & 0xffffffffu];
+		if (sort_order(keys + i, at[g] - i) < 0) {
+			PyMem_Free(out);
+			out = NULL;
+			break;
+		}
+	for (i = 0; out && i < count; i++)
+		out[i] = syms[keys[i].k & 0xffffffffu];
 	PyMem_Free(at);
 	PyMem_Free(keys);
 	PyMem_Free(syms);
@@ -1624,6 +1624,9 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 	uint32_t groups = 0;
 	long *group_of = NULL;
 	int single, ok = 0, has_defined;
+	/* the last lookups: a file's symbols come together */
+	PyObject *seen = NULL, *last_file = NULL, *last_path = NULL, *last_key = NULL;
+	PyObject *last_comp = NULL;
 	(void)self;
 
 	if (!PyArg_ParseTuple(args, "OO!O!O!OO!OOOp", &capsule, &PyList_Type, &symbols,
@@ -1658,7 +1661,7 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 		if (t < 0)
 			goto done;
 		y->filed = (uint8_t)t;
-		if (t) {
+		if (t && file != seen) {
 			int has = PyDict_Contains(files, file);
 
 			if (has < 0)
@@ -1672,6 +1675,7 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 				}
 				Py_DECREF(path);
 			}
+			seen = file;    /* a file's symbols come together */
 		}
 		if (!group_of[y->col - c->cols])
 			group_of[y->col - c->cols] = ++groups;
@@ -1727,14 +1731,20 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 		if (!path) {
 			if (file == Py_None || !PyObject_IsTrue(file))
 				continue;
-			path = PyDict_GetItemWithError(files, file);
-			if (!path) {
-				if (!PyErr_Occurred())
-					PyErr_SetObject(PyExc_KeyError, file);
-				goto done;
+			if (file == last_file) {
+				path = last_path;
+			} else {
+				path = PyDict_GetItemWithError(files, file);
+				if (!path) {
+					if (!PyErr_Occurred())
+						PyErr_SetObject(PyExc_KeyError, file);
+					goto done;
+				}
+				last_file = file;
+				last_path = path;
 			}
 		}
-		comp = PyDict_GetItemWithError(components, path);
+		comp = path == last_key ? last_comp : PyDict_GetItemWithError(components, path);
 		if (!comp) {
 			if (PyErr_Occurred())
 				goto done;
@@ -1745,6 +1755,8 @@ static PyObject *py_file_symbols(PyObject *self, PyObject *args)
 			}
 			Py_DECREF(comp);
 		}
+		last_key = path;        /* both borrowed from dicts that keep them */
+		last_comp = comp;
 		payload = PyTuple_Pack(7, rank, comp, Py_None, path, name, source, Py_None);
 		if (!payload)
 			goto done;
