@@ -71,11 +71,15 @@ component (and no catch-all) is [merged strings], both from the map.
 
 After every run the pieces must tile each allocated section exactly, with
 bss only in NOBITS sections; otherwise AttributionError (a bug, exit 2).
+
+The loops over claims, symbols and pieces are _attribute.c's (the sweep,
+the pieces, the invariant's walk, and the claims of DWARF units, FDEs,
+file symbols, symbol globs and labels); this module decides what each
+source claims and keeps every message.
 """
 
 import bisect
 import fnmatch
-import heapq
 import os
 import re
 from array import array
@@ -83,6 +87,16 @@ from array import array
 from .. import model
 from ..read import dwarf, ehframe, elf, mapfile
 from ..read import objects as objfiles
+from ._attribute import check as _check_pieces
+from ._attribute import columns as _columns
+from ._attribute import fdes as _claim_fdes
+from ._attribute import file_symbols as _claim_file_symbols
+from ._attribute import globs as _claim_globs
+from ._attribute import pieces as _cut_pieces
+from ._attribute import prefixed as _prefixed
+from ._attribute import source_sizes as _source_sizes
+from ._attribute import units as _claim_units
+from ._attribute import sweep as _sweep_runs
 
 RANK_BOUNDARY, RANK_DWARF, RANK_FILE, RANK_MAP, RANK_SECTIONS, RANK_SYMBOLS, \
     RANK_LABEL = range(7)
@@ -117,6 +131,11 @@ TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r\0" + bytes(range(0x80, 0x100))
 #: symbol, source, cls).  Sources make one per unit, object or symbol and
 #: share it between the claims that say the same.
 RANK, COMPONENT, BUCKET, FILE, SYMBOL, SOURCE, CLS = range(7)
+
+
+#: The claims that a data object's type makes for its class (_globs())
+_OBJECT_CLASSES = {cls: (RANK_LABEL, None, None, None, None, model.SOURCE_GLOBS, cls)
+                   for cls in ("data", "rodata")}
 
 
 class AttributionError(Exception):
@@ -224,6 +243,24 @@ class _Claims:
             for sym in image.symbols:
                 if sym.size and sym.section in self.overlapping:
                     self.symbol_sections.setdefault(sym.addr, set()).add(sym.section)
+        # the columns again, for the sources whose loops are in _attribute.c
+        # (dropped before the sweep, which frees each section's claims)
+        self.native = _columns(
+            [(index, sec.addr, sec.size, index in self.linker, *self.lists[index],
+              self._object_payload(sec)) for index, sec in sorted(self.sections.items())],
+            self.relocatable, self.tls_base, self.starts,
+            None if self.overlapping else self.order)
+
+    @staticmethod
+    def _object_payload(sec):
+        """The class claim of a data object in code section sec (a Cortex-M
+        .text that holds *(.rodata*)), as stored there, or None."""
+        if sec.cls != "code":
+            return None
+        cls = "data" if sec.flags & elf.SHF_WRITE else "rodata"
+        payload = _OBJECT_CLASSES[cls]
+        # NOBITS holds bss alone
+        return payload[:6] + (None,) if sec.type == elf.SHT_NOBITS else payload
 
     def add(self, index, start, end, payload):
         """Claim [start, end) of section index (clipped to the section).
@@ -280,61 +317,12 @@ class _Claims:
         for sec in self.sections_of(lo, hi, cls):
             self.add(sec.index, lo - sec.addr, hi - sec.addr, payload)
 
-    def add_ranges(self, ranges, payload):
-        """add_addr() for many ranges of one payload.
-
-        The common case, one section and no shared addresses, is done here
-        without sections_of(): the section holding lo, if it also holds hi.
-        """
-        if self.relocatable:
-            return
-        starts, order, sections, add = self.starts, self.order, self.sections, self.add
-        simple = not self.overlapping
-        last = len(order) - 1
-        for lo, hi in ranges:
-            if simple:
-                at = bisect.bisect_right(starts, lo) - 1
-                if at < 0:
-                    at = 0
-                sec = sections[order[at]]
-                base = sec.addr
-                if base + sec.size > lo and (at == last or starts[at + 1] >= hi):
-                    add(sec.index, lo - base, hi - base, payload)
-                    continue
-            for sec in self.sections_of(lo, hi):
-                add(sec.index, lo - sec.addr, hi - sec.addr, payload)
-
-    def add_symbol(self, sym, payload):
-        """Claim a symbol's bytes in its own section (add(), written out:
-        every sized symbol makes one or two of these)."""
-        _, addr, size, index, kind, _, _ = sym
-        target = self.targets.get(index)
-        if target is None or size == 0:
-            return
-        if target[4] and payload[0] not in (RANK_BOUNDARY, RANK_SECTIONS):
-            return
-        if not self.relocatable:
-            sec = self.sections[index]
-            addr -= sec.addr - self.tls_base if kind == "tls" else sec.addr
-        cls = payload[6]
-        if cls is not None and target[5] != (cls == "bss"):
-            payload = payload[:6] + (None,)
-        end = addr + size
-        if addr < 0:
-            addr = 0
-        if end > target[3]:
-            end = target[3]
-        if addr < end:
-            target[0](addr)
-            target[1](end)
-            target[2](payload)
-
 
 def _boundary(image, claims, names, warnings):
     """Source 0: __mb_ boundary symbols; returns True if any was found."""
     ends = {}
-    for sym in image.symbols:
-        m = BOUNDARY.fullmatch(sym.name) if sym.name.startswith("__mb_") else None
+    for sym in _prefixed(image.symbols, "__mb_"):
+        m = BOUNDARY.fullmatch(sym.name)
         if m:
             ends.setdefault((m.group(1), m.group(2)), {}).setdefault(m.group(3), sym.addr)
     ranges, unknown = [], set()
@@ -360,12 +348,15 @@ def _boundary(image, claims, names, warnings):
 
 
 def _dwarf(image, claims, resolver, root, units):
-    """Source 1: unit code ranges and top-level variables."""
-    sizes = {}
-    for sym in image.symbols:
-        if sym.kind == "object" and sym.size:
-            sizes.setdefault(sym.addr, sym.size)
+    """Source 1: unit code ranges and top-level variables.
+
+    A variable's size is its DWARF type's, else that of the first data
+    object symbol at its address (only there: another object can start at
+    the address of a zero-sized one).  The claims are made in _attribute.c,
+    each as _Claims.add_addr() would.
+    """
     paths = []
+    todo = []           # (ranges, variables, payload) of each unit
     for unit in units:
         path = objfiles.unit_path(unit.name, unit.comp_dir, root)
         paths.append(path)
@@ -376,82 +367,49 @@ def _dwarf(image, claims, resolver, root, units):
                 for sec in claims.sections.values():
                     claims.add(sec.index, 0, sec.size, payload)
             continue
-        claims.add_ranges(unit.ranges, payload)
-        # the symbol's size only where DWARF's type has none: another
-        # object can start at the address of a zero-sized one
-        claims.add_ranges([(addr, addr + size) for addr, size in
-                           ((a, sizes.get(a) if s is None else s) for a, s in unit.variables)
-                           if size], payload)
+        todo.append((unit.ranges, unit.variables, payload))
+    if todo:
+        _claim_units(claims.native, todo, image.symbols, claims.add_addr)
     return paths
 
 
 def _eh_frame(image, claims, resolver, data, units, unit_paths):
-    """Source 1, continued: each .eh_frame FDE goes with its function's unit."""
+    """Source 1, continued: each .eh_frame FDE goes with its function's unit
+    (the unit range holding its pc_begin; the loop is _attribute.c's)."""
     spans = sorted((lo, hi, path) for unit, path in zip(units, unit_paths)
                    for lo, hi in unit.ranges)
-    starts = [s[0] for s in spans]
     sec = next((s for s in claims.sections.values() if s.name == ".eh_frame"), None)
     if not spans or sec is None:
         return
     payloads = {}
-    add, index, right = claims.add, sec.index, bisect.bisect_right
-    for offset, size, pc in ehframe.read_fdes(image, data):
-        k = right(starts, pc) - 1
-        if k >= 0 and spans[k][0] <= pc < spans[k][1]:
-            path = spans[k][2]
-            payload = payloads.get(path)
-            if payload is None:
-                payload = payloads[path] = (RANK_DWARF, resolver.path(path), None, path, None,
-                                            model.SOURCE_DWARF, None)
-            add(index, offset, offset + size, payload)
+    for path in unit_paths:
+        if path not in payloads:
+            payloads[path] = (RANK_DWARF, resolver.path(path), None, path, None,
+                              model.SOURCE_DWARF, None)
+    _claim_fdes(claims.native, sec.index, ehframe.read_fdes(image, data), spans,
+                [payloads[span[2]] for span in spans])
 
 
 def _file_symbols(image, claims, resolver, names, defined):
     """Source 2: locals under STT_FILE, globals the given objects define
-    (defined: name -> file), and globals sandwiched by one file."""
-    sections = claims.sections
-    files = {}
-    by_section = {}
-    for number, sym in enumerate(image.symbols):
-        _, addr, size, section, kind, binding, file = sym
-        if not size or kind not in SYMBOL_KINDS or section not in sections:
-            continue
-        if file and file not in files:
-            files[file] = names.base(file)
-        rows = by_section.get(section)
-        if rows is None:
-            rows = by_section[section] = []
-        rows.append((addr, binding != "local", number, sym))
-    if image.type == "ET_REL" and len(files) == 1:
+    (defined: name -> file), and globals sandwiched by one file.
+
+    The loop over the symbols is _attribute.c's: by section, by address
+    (locals first), a local claims its STT_FILE's file (names.base()), a
+    global the file of defined, else that of its nearest locals with a
+    file before and after it when both name one.
+    """
+    relocatable = image.type == "ET_REL"
+    files = _claim_file_symbols(claims.native, image.symbols, SYMBOL_KINDS, ("local",),
+                                names.base, defined, resolver.path, claims.named,
+                                model.SOURCE_FILE_SYMBOLS, relocatable)
+    if relocatable and len(files) == 1:
         path = next(iter(files.values()))
         payload = (RANK_FILE, resolver.path(path), None, path, None,
                    model.SOURCE_FILE_SYMBOLS, None)
         for sec in claims.sections.values():
             claims.add(sec.index, 0, sec.size, payload)
         return bool(files)
-    add_symbol, named, source = claims.add_symbol, claims.named, model.SOURCE_FILE_SYMBOLS
-    components = {}     # path -> its component
-    for rows in by_section.values():
-        # by address, locals first; (addr, global, number) is unique
-        rows.sort()
-        syms = [row[3] for row in rows]
-        known = [i for i, s in enumerate(syms) if s.file]
-        for i, sym in enumerate(syms):
-            name, _, _, _, _, binding, file = sym
-            if file is None and binding != "local" and name in defined:
-                path = defined[name]
-            else:
-                if file is None and known and binding != "local":
-                    k = bisect.bisect_left(known, i)
-                    if 0 < k < len(known) and syms[known[k - 1]].file == syms[known[k]].file:
-                        file = syms[known[k]].file
-                if not file:
-                    continue
-                path = files[file]
-            comp = components[path] if path in components else \
-                components.setdefault(path, resolver.path(path))
-            add_symbol(sym, (RANK_FILE, comp, None, path, name, source, None))
-            named[rows[i][2]] = 1
     return bool(files or defined)
 
 
@@ -591,138 +549,26 @@ def _globs(image, claims, resolver):
         if comp:
             claims.add(sec.index, 0, sec.size, (RANK_SECTIONS, comp, None, None, None,
                                                 model.SOURCE_GLOBS, None))
-    named, sections, source = claims.named, claims.sections, model.SOURCE_GLOBS
-    add_symbol = claims.add_symbol
-    symbol_glob = resolver.symbol if resolver.has_symbols else None
-    # globals first, each group in table order
-    ordered = [(s.binding == "local", number, s) for number, s in enumerate(image.symbols)
-               if s.size and s.kind in SYMBOL_KINDS]
-    ordered.sort()      # (local, number) is unique
-    classes = {}
-    for _, number, sym in ordered:
-        comp = symbol_glob(sym.name) if symbol_glob else None
-        if comp:
-            add_symbol(sym, (RANK_SYMBOLS, comp, None, None, sym.name, source, None))
-        if not named[number]:
-            add_symbol(sym, (RANK_LABEL, None, None, None, sym.name, source, None))
-        if sym.kind == "object":
-            sec = sections.get(sym.section)
-            if sec is not None and sec.cls == "code":
-                # a data object in an executable section (a Cortex-M .text
-                # that holds *(.rodata*)): its type says its class where no
-                # map does
-                cls = "data" if sec.flags & elf.SHF_WRITE else "rodata"
-                if cls not in classes:
-                    classes[cls] = (RANK_LABEL, None, None, None, None, source, cls)
-                add_symbol(sym, classes[cls])
+    # globals first, each group in table order (_attribute.c): a symbol
+    # glob's claim, a label unless a file symbol's claim names the symbol,
+    # and for a data object in an executable section its class
+    _claim_globs(claims.native, image.symbols, SYMBOL_KINDS, ("local",),
+                 resolver.symbol if resolver.has_symbols else None, claims.named,
+                 model.SOURCE_GLOBS)
 
 
 def _sweep(size, starts, ends, payloads):
-    """Yield (start, end, owner, file, symbol, cls) runs over one section's
-    claims (its columns); the last four are the winning claims' places in
-    the columns, or None.
+    """The runs of one section's claims (its columns), in _attribute.c:
+    a list of (start, end, owner, file, symbol, cls), the last four the
+    winning claims' places in the columns, or None.
 
     Owner, file and symbol: the best-ranked claim that names one, the
     earlier of two of one rank.  The class comes from the map's input
     sections first, then from symbol types, whatever the claims' ranks
-    for owners.
-
-    Each run is one interval between consecutive claim boundaries.  The
-    claims are taken in clusters (claims that overlap, directly or
-    through others): most clusters of a large image are one function or
-    object that several sources claim with the same extent, and their
-    best claims are picked in one pass; other clusters go through the
-    heaps of _sweep_cluster().
+    for owners.  Each run is one interval between consecutive claim
+    boundaries.
     """
-    count = len(starts)
-    order = sorted(range(count), key=starts.__getitem__)
-    at = 0              # where the next run starts
-    i = 0
-    map_source = model.SOURCE_MAP
-    while i < count:
-        k = order[i]
-        start, end = starts[k], ends[k]
-        if start > at:
-            yield at, start, None, None, None, None
-        # The cluster, and while it keeps one extent the best claim of each
-        # kind: in order of place, the first of the best rank wins
-        p = payloads[k]
-        owner_rank = file_rank = symbol_rank = p[0]
-        owner = k if p[1] or p[2] else None
-        file = k if p[3] else None
-        symbol = k if p[4] else None
-        cls = k if p[6] else None
-        by_map = p[5] == map_source
-        last = end      # the cluster's end so far
-        same = True     # every claim of the cluster is [start, end)
-        j = i + 1
-        while j < count:
-            k = order[j]
-            other = starts[k]
-            if other >= last:
-                break
-            if other != start or ends[k] != end:
-                same = False
-                if ends[k] > last:
-                    last = ends[k]
-            elif same:
-                p = payloads[k]
-                rank = p[0]
-                if (p[1] or p[2]) and (owner is None or rank < owner_rank):
-                    owner, owner_rank = k, rank
-                if p[3] and (file is None or rank < file_rank):
-                    file, file_rank = k, rank
-                if p[4] and (symbol is None or rank < symbol_rank):
-                    symbol, symbol_rank = k, rank
-                if p[6] and (cls is None or not by_map and p[5] == map_source):
-                    cls, by_map = k, p[5] == map_source
-            j += 1
-        if not same:
-            yield from _sweep_cluster(order[i:j], starts, ends, payloads)
-            at, i = last, j
-            continue
-        yield start, end, owner, file, symbol, cls
-        at, i = end, j
-    if at < size:
-        yield at, size, None, None, None, None
-
-
-def _sweep_cluster(places, starts, ends, payloads):
-    """_sweep() over one cluster of overlapping claims (their places,
-    sorted by start): the best claim of each kind kept on a heap per kind."""
-    points = sorted(set([starts[k] for k in places]).union([ends[k] for k in places]))
-    owners, files, symbols, classes = [], [], [], []
-    push, pop = heapq.heappush, heapq.heappop
-    map_source = model.SOURCE_MAP
-    count = len(places)
-    i = 0
-    for n in range(len(points) - 1):
-        p = points[n]
-        while i < count and starts[places[i]] <= p:
-            k = places[i]
-            c = payloads[k]
-            # (rank, place) is unique: the heap never compares further
-            entry = (c[0], k)
-            if c[1] or c[2]:
-                push(owners, entry)
-            if c[3]:
-                push(files, entry)
-            if c[4]:
-                push(symbols, entry)
-            if c[6]:
-                push(classes, (c[5] != map_source, k))
-            i += 1
-        while owners and ends[owners[0][1]] <= p:
-            pop(owners)
-        while files and ends[files[0][1]] <= p:
-            pop(files)
-        while symbols and ends[symbols[0][1]] <= p:
-            pop(symbols)
-        while classes and ends[classes[0][1]] <= p:
-            pop(classes)
-        yield (p, points[n + 1], owners[0][1] if owners else None,
-               files[0][1] if files else None, symbols[0][1] if symbols else None,
-               classes[0][1] if classes else None)
+    return _sweep_runs(size, starts, ends, payloads, model.SOURCE_MAP)
 
 
 #: Bytes an assembler or linker pads code with, per machine (multi-byte NOPs
@@ -738,17 +584,17 @@ CODE_FILL["EM_X86_64"] = CODE_FILL["EM_386"]
 ZERO = frozenset(b"\x00")
 
 
-def _is_padding(sec, start, end, ctx):
-    """Fill bytes (zeros, or NOPs in code) in a run shorter than the alignment
-    of the address it ends at: what a linker or assembler pads with."""
-    at = end if ctx.claims.relocatable else sec.addr + end
-    align = at & -at if at else 1 << 62
-    if end - start >= min(align, max(64, sec.align)):
-        return False
-    if sec.type == elf.SHT_NOBITS:
-        return True
-    fill = CODE_FILL.get(ctx.machine, ZERO) if sec.cls == "code" else ZERO
-    return set(ctx.data[sec.offset + start:sec.offset + end]) <= fill
+#: The fill sets as 256 flags, for _attribute.c
+_FILL_TABLES = {}
+
+
+def _fill_table(fill):
+    """Padding's rule (fill bytes, a run shorter than the alignment of the
+    address it ends at) is in _attribute.c; these are its fill bytes."""
+    table = _FILL_TABLES.get(fill)
+    if table is None:
+        table = _FILL_TABLES[fill] = bytes(b in fill for b in range(256))
+    return table
 
 
 def _strings(sec, start, end, ctx):
@@ -796,93 +642,44 @@ _MERGED_RUN = (None, model.BUCKET_MERGED_STRINGS, None, None)
 _PLAIN_RUN = (None, None, None, None)
 
 
-def _unowned(sec, start, end, file, symbol, ctx):
-    """Owners of a run no claim owns: yield (start, end, comp, bucket, source, file).
-
-    file and symbol are the payloads of the run's best claims that name
-    a file or a symbol, or None.
-    """
-    if sec.index in ctx.claims.linker:
-        yield start, end, None, model.BUCKET_LINKER, None, None
-    elif (file or symbol) and ctx.resolver.catch_all:
-        yield start, end, ctx.resolver.catch_all, None, (file or symbol)[SOURCE], None
-    elif ctx.merged_section(sec):
-        yield start, end, None, model.BUCKET_MERGED_STRINGS, None, None
-    else:
-        runs = [(start, end, None, None, None, None)]
-        if sec.cls == "rodata" and sec.type != elf.SHT_NOBITS and not (file or symbol):
-            runs = _strings(sec, start, end, ctx)
-        for lo, hi, comp, bucket, source, path in runs:
-            if comp is None and bucket is None:
-                bucket = model.BUCKET_UNATTRIBUTED
-                if not (file or symbol) and _is_padding(sec, lo, hi, ctx):
-                    bucket = model.BUCKET_PADDING
-            yield lo, hi, comp, bucket, source, path
-
-
 def _pieces(ctx):
-    """Run the sweep on every section and merge equal neighbours.
+    """Run the sweep on every section and merge equal neighbours
+    (_attribute.c).
+
+    A run no claim owns goes, in this order, to [linker-generated] in a
+    linker-made section; to the catch-all when a claim names its file or
+    symbol (source: that claim's); to [merged strings] in a merged
+    section; through _strings() when it is read-only and nothing names it;
+    else to [padding] when it is fill shorter than the alignment of the
+    address it ends at, or [unattributed].
 
     @ret (pieces, class_bytes): class_bytes counts the bytes whose class
          each of CLASS_SOURCES decided
     """
     pieces = []
-    new, Piece = tuple.__new__, model.Piece
-    class_bytes = dict.fromkeys(CLASS_SOURCES, 0)
-    by_flags = by_map = by_symbols = 0
-    map_source = model.SOURCE_MAP
-    for index, sec in sorted(ctx.claims.sections.items()):
+    by_map = by_symbols = by_flags = 0
+    claims = ctx.claims
+    claims.native = None    # its hold on the columns
+    catch_all = ctx.resolver.catch_all or None
+    buckets = (model.BUCKET_LINKER, model.BUCKET_MERGED_STRINGS,
+               model.BUCKET_UNATTRIBUTED, model.BUCKET_PADDING)
+    for index, sec in sorted(claims.sections.items()):
         # a section's claims go once its runs are made
-        starts, ends, payloads = ctx.claims.lists.pop(index)
-        ctx.claims.targets.pop(index)
-        runs = []           # [key, start, end], key: cls + the Piece fields after size
-        last = None
-        for start, end, owner, file, symbol, cls in _sweep(sec.size, starts, ends, payloads):
-            if file is not None:
-                file = payloads[file]
-                name = file[3]
-            else:
-                name = None
-            if symbol is not None:
-                symbol = payloads[symbol]
-                symbol_name = symbol[4]
-            else:
-                symbol_name = None
-            if cls is None:
-                kind = sec.cls
-                by_flags += end - start
-            else:
-                cls = payloads[cls]
-                kind = cls[6]
-                if cls[5] == map_source:
-                    by_map += end - start
-                else:
-                    by_symbols += end - start
-            if owner is not None:
-                # the common case, kept free of the generator below
-                owner = payloads[owner]
-                key = (kind, owner[1], owner[2], owner[5], name, symbol_name)
-                if last and last[0] == key and last[2] == start:
-                    last[2] = end
-                else:
-                    last = [key, start, end]
-                    runs.append(last)
-                continue
-            for lo, hi, comp, bucket, source, path in \
-                    _unowned(sec, start, end, file, symbol, ctx):
-                key = (kind, comp, bucket, source, path or name, symbol_name)
-                if last and last[0] == key and last[2] == lo:
-                    last[2] = hi
-                    continue
-                last = [key, lo, hi]
-                runs.append(last)
-        section = sec.name
-        pieces += [new(Piece, (section, key[0], start, end - start, *key[1:]))
-                   for key, start, end in runs]
-    class_bytes[CLASS_MAP] += by_map
-    class_bytes[CLASS_SYMBOLS] += by_symbols
-    class_bytes[CLASS_FLAGS] += by_flags
-    return pieces, class_bytes
+        starts, ends, payloads = claims.lists.pop(index)
+        claims.targets.pop(index)
+        mode = 1 if index in claims.linker else 2 if ctx.merged_section(sec) else 0
+        nobits = sec.type == elf.SHT_NOBITS
+        fill = CODE_FILL.get(ctx.machine, ZERO) if sec.cls == "code" else ZERO
+        spec = (sec.size, sec.cls, mode, sec.cls == "rodata" and not nobits, catch_all,
+                lambda lo, hi, sec=sec: _strings(sec, lo, hi, ctx),
+                0 if claims.relocatable else sec.addr, max(64, sec.align), nobits,
+                ctx.data, sec.offset, _fill_table(fill), model.Piece, model.SOURCE_MAP,
+                buckets)
+        found = _cut_pieces(starts, ends, payloads, pieces, sec.name, spec)
+        by_map += found[0]
+        by_symbols += found[1]
+        by_flags += found[2]
+    return pieces, dict(zip(CLASS_SOURCES, (by_map, by_symbols, by_flags)))
 
 
 def check_invariant(image, pieces):
@@ -890,32 +687,28 @@ def check_invariant(image, pieces):
 
     Pieces must come in section-table order (as attribute() makes them),
     which also keeps sections that share a name (relocatable objects) apart.
+    The walk over the pieces is _attribute.c's.
     """
-    totals = dict.fromkeys(model.CLASSES, 0)
-    classes = model.CLASSES
-    pos = 0
-    count = len(pieces)
-    for sec in image.allocated():
-        at = 0
-        name, size = sec.name, sec.size
-        bss = sec.type == elf.SHT_NOBITS and sec.cls == "bss"
-        while at < size and pos < count:
-            section, cls, offset, length, component, bucket = pieces[pos][:6]
-            if section != name or offset != at or length <= 0 or cls not in classes \
-                    or (cls == "bss") != bss:
-                raise AttributionError(f"{sec.name}: pieces do not tile the section "
-                                       f"at offset {at:#x}")
-            if (component is None) == (bucket is None):
-                raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
-                                       "one of component and bucket")
-            at += length
-            pos += 1
-        if at != sec.size:
+    allocated = image.allocated()
+    broken, total = _check_pieces(
+        [(s.name, s.size, s.type == elf.SHT_NOBITS and s.cls == "bss") for s in allocated],
+        list(pieces), model.CLASSES)
+    if broken:
+        what, number, at, pos = broken
+        sec = allocated[number] if number is not None else None
+        if what == "tile":
+            raise AttributionError(f"{sec.name}: pieces do not tile the section "
+                                   f"at offset {at:#x}")
+        if what == "owner":
+            raise AttributionError(f"{sec.name}: piece at {at:#x} needs exactly "
+                                   "one of component and bucket")
+        if what == "cover":
             raise AttributionError(f"{sec.name}: pieces cover {at} of {sec.size} bytes")
-        totals[sec.cls] += at
-    if pos != len(pieces):
         raise AttributionError(f"piece for {pieces[pos].section} outside every section")
-    if sum(totals.values()) != sum(p.size for p in pieces):
+    totals = dict.fromkeys(model.CLASSES, 0)
+    for sec in allocated:
+        totals[sec.cls] += sec.size
+    if sum(totals.values()) != total:
         raise AttributionError(f"class sums {totals} != section totals")
 
 
@@ -1031,9 +824,8 @@ def _attribute(image, components, map_path, objects, project_root):
     pieces, class_bytes = _pieces(ctx)
     check_invariant(image, pieces)
     source_bytes = dict.fromkeys(model.SOURCES, 0)
-    for piece in pieces:
-        if piece.source:
-            source_bytes[piece.source] += piece.size
+    for source, size in _source_sizes(pieces):
+        source_bytes[source] += size
     return model.Attribution(image=image, pieces=pieces, source_bytes=source_bytes,
                              unavailable=unavailable,
                              warnings=warnings + _unused_path_globs(components, resolver),
