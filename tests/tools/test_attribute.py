@@ -7,6 +7,7 @@ from array import array
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from elfwriter import Section, write_elf
 from membudget import model
 from membudget.analysis import attribute
 from membudget.read import elf
@@ -530,3 +531,41 @@ def test_sweep_matches_brute_force(size, raw):
             assert file == best(byte, attribute.FILE)
             assert symbol == best(byte, attribute.SYMBOL)
             assert cls == best_class(byte)
+
+
+def _hand_map(tmp_path, sections, lines):
+    """An ELF of sections (elfwriter) and a GNU map of those lines."""
+    elf_path, map_path = tmp_path / "hand.elf", tmp_path / "hand.map"
+    write_elf(elf_path, sections, [])
+    map_path.write_text("Linker script and memory map\n\n" + "\n".join(lines) + "\n")
+    return elf.read_image(str(elf_path)), map_path
+
+
+def test_map_entries_clipped_to_the_next_one(tmp_path):
+    """ld lists two inputs at overlapping addresses (sizes before merging):
+    each claims up to where the next one of its output section starts, so
+    the later one keeps its bytes (its claim would lose the rank tie)."""
+    text = Section(".text", "code", 0x1000, 0x40, bytes(0x40))
+    image, map_path = _hand_map(tmp_path, [text], [
+        ".text           0x0000000000001000       0x40",
+        " .text.a        0x0000000000001000       0x30 a.o",
+        " .text.b        0x0000000000001010       0x30 b.o"])
+    comps = [model.ComponentDef("a", paths=("a.o",)), model.ComponentDef("b", paths=("b.o",))]
+    result = attribute.attribute(image, comps, map_path=map_path)
+    owned = collections.Counter()
+    for piece in result.pieces:
+        owned[piece.component] += piece.size
+    assert owned == {"a": 0x10, "b": 0x30}
+
+
+def test_map_class_of_an_unnamed_input_in_a_writable_section(tmp_path):
+    """An input whose name says no class, in a writable PROGBITS section,
+    is data by the map (a table in a mixed section), not by section flags."""
+    data = Section(".data", "data", 0x2000, 0x20, bytes(0x20))
+    image, map_path = _hand_map(tmp_path, [data], [
+        ".data           0x0000000000002000       0x20",
+        " .mytable       0x0000000000002000       0x20 t.o"])
+    result = attribute.attribute(image, [model.ComponentDef("t", paths=("t.o",))],
+                                 map_path=map_path)
+    assert [(p.component, p.cls, p.size) for p in result.pieces] == [("t", "data", 0x20)]
+    assert result.class_bytes[attribute.CLASS_MAP] == 0x20

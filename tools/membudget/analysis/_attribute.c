@@ -1959,6 +1959,268 @@ static PyObject *py_prefixed(PyObject *self, PyObject *args)
 	return out;
 }
 
+/*
+ * Source 3's loop (attribute._map): one claim per input section of the
+ * map, in the section of its output section that holds its address.
+ * What needs a rule of Python's (the class a name says, an object's
+ * source file, a component's globs) is asked of the callables given,
+ * once per object or path; payloads are shared through the dicts given.
+ */
+struct candidate {
+	long index;
+	__int128 addr, size;
+	int writable, nobits;
+};
+
+/* The sections named output, from outputs[output]: a tuple of
+ * (index, addr, size, writable, nobits); *n = 0 when none */
+static struct candidate *candidates(PyObject *outputs, PyObject *output, Py_ssize_t *n)
+{
+	PyObject *secs = PyDict_GetItemWithError(outputs, output);
+	struct candidate *cand;
+	Py_ssize_t i;
+
+	*n = 0;
+	if (!secs)
+		return PyErr_Occurred() ? NULL : PyMem_Malloc(1);
+	*n = PyTuple_Size(secs);
+	if (*n < 0)
+		return NULL;
+	cand = PyMem_Malloc((size_t)*n * sizeof(*cand) + 1);
+	if (!cand) {
+		PyErr_NoMemory();
+		return NULL;
+	}
+	for (i = 0; i < *n; i++) {
+		PyObject *t = PyTuple_GetItem(secs, i);
+
+		if (!t || !PyTuple_Check(t) || PyTuple_Size(t) != 5 ||
+		    (cand[i].index = PyLong_AsLong(PyTuple_GetItem(t, 0))) == -1 ||
+		    wide(PyTuple_GetItem(t, 1), &cand[i].addr) < 0 ||
+		    wide(PyTuple_GetItem(t, 2), &cand[i].size) < 0 ||
+		    (cand[i].writable = PyObject_IsTrue(PyTuple_GetItem(t, 3))) < 0 ||
+		    (cand[i].nobits = PyObject_IsTrue(PyTuple_GetItem(t, 4))) < 0) {
+			if (!PyErr_Occurred())
+				PyErr_SetString(PyExc_ValueError, "bad output section");
+			PyMem_Free(cand);
+			return NULL;
+		}
+	}
+	return cand;
+}
+
+/* dict[key], computed by fn(key) and stored when missing; a new reference */
+static PyObject *memo(PyObject *dict, PyObject *key, PyObject *fn)
+{
+	PyObject *v = PyDict_GetItemWithError(dict, key);
+
+	if (v) {
+		Py_INCREF(v);
+		return v;
+	}
+	if (PyErr_Occurred())
+		return NULL;
+	v = PyObject_CallFunctionObjArgs(fn, key, NULL);
+	if (v && PyDict_SetItem(dict, key, v) < 0)
+		Py_CLEAR(v);
+	return v;
+}
+
+/*
+ * map(columns, entries, outputs, input_class, object_source, section_glob,
+ *     resolve_path, merged_match, sources, components, payloads, constants)
+ *
+ * entries        the map's entries with a size, in map order
+ * outputs        output section name -> its sections (candidates() above)
+ * section_glob, merged_match   callables, or None when there are none
+ * sources        object -> source path (filled in)
+ * components     path -> component (filled in)
+ * payloads       (component, bucket, path, class) -> payload (filled in)
+ * constants      (rank, source, padding, linker, merged strings, "data", "bss")
+ */
+static PyObject *py_map(PyObject *self, PyObject *args)
+{
+	PyObject *capsule, *entries, *outputs, *input_class, *object_source, *section_glob;
+	PyObject *resolve_path, *merged_match, *sources, *components, *payloads;
+	PyObject *rank, *source, *padding, *linker_bucket, *merged_bucket, *data, *bss;
+	PyObject *last_output = NULL;
+	struct candidate *cand = NULL;
+	struct columns *c;
+	Py_ssize_t ncand = 0, count, k;
+	(void)self;
+
+	if (!PyArg_ParseTuple(args, "OO!O!OOOOOO!O!O!(OOOOOOO)", &capsule, &PyList_Type,
+			      &entries, &PyDict_Type, &outputs, &input_class, &object_source,
+			      &section_glob, &resolve_path, &merged_match, &PyDict_Type, &sources,
+			      &PyDict_Type, &components, &PyDict_Type, &payloads, &rank, &source,
+			      &padding, &linker_bucket, &merged_bucket, &data, &bss))
+		return NULL;
+	long map_rank;
+
+	c = get_columns(capsule);
+	if (!c || ((map_rank = PyLong_AsLong(rank)) == -1 && PyErr_Occurred()))
+		return NULL;
+	count = PyList_Size(entries);
+	for (k = 0; k < count; k++) {
+		PyObject *e = PyList_GetItem(entries, k), *name, *output, *obj;
+		PyObject *comp = NULL, *bucket = Py_None, *path = NULL, *cls = NULL;
+		PyObject *key, *payload;
+		struct candidate *sec = NULL;
+		struct column *col;
+		__int128 addr, size, end, after;
+		Py_ssize_t i;
+		int fill, linker, merged, ok;
+
+		if (!PyTuple_Check(e) || PyTuple_Size(e) < 8) {
+			PyErr_SetString(PyExc_TypeError, "a map entry must be a MapEntry");
+			goto fail;
+		}
+		name = PyTuple_GetItem(e, 0);
+		output = PyTuple_GetItem(e, 1);
+		obj = PyTuple_GetItem(e, 4);
+		if (wide(PyTuple_GetItem(e, 2), &addr) < 0 || wide(PyTuple_GetItem(e, 3), &size) < 0 ||
+		    (fill = PyObject_IsTrue(PyTuple_GetItem(e, 5))) < 0 ||
+		    (linker = PyObject_IsTrue(PyTuple_GetItem(e, 6))) < 0 ||
+		    (merged = PyObject_IsTrue(PyTuple_GetItem(e, 7))) < 0)
+			goto fail;
+		/* Only allocated output sections hold bytes (.debug_* offsets are
+		 * no addresses); consecutive entries share their output's name */
+		if (output != last_output) {
+			int same = last_output ? PyUnicode_Compare(output, last_output) == 0 : 0;
+
+			if (PyErr_Occurred())
+				goto fail;
+			if (!same) {
+				PyMem_Free(cand);
+				cand = candidates(outputs, output, &ncand);
+				if (!cand)
+					goto fail;
+			}
+			last_output = output;
+		}
+		for (i = 0; i < ncand; i++)
+			if (cand[i].addr <= addr && addr < cand[i].addr + cand[i].size) {
+				sec = &cand[i];
+				break;
+			}
+		if (!sec)
+			continue;
+		/* the extent, clipped as _map_spans() does */
+		end = addr + size;
+		if (k + 1 < count) {
+			PyObject *next = PyList_GetItem(entries, k + 1);
+			PyObject *next_output = PyTuple_GetItem(next, 1);
+
+			if (!next_output || wide(PyTuple_GetItem(next, 2), &after) < 0)
+				goto fail;
+			if (addr <= after && after < end) {
+				int same = next_output == output ||
+					   PyUnicode_Compare(next_output, output) == 0;
+
+				if (PyErr_Occurred())
+					goto fail;
+				if (same)
+					end = after;
+			}
+		}
+		if (fill) {
+			bucket = padding;
+		} else if (linker) {
+			bucket = linker_bucket;
+		} else if (merged) {
+			bucket = merged_bucket;
+		} else {
+			int has;
+
+			cls = PyObject_CallFunctionObjArgs(input_class, name, NULL);
+			if (!cls)
+				goto fail;
+			if (cls == Py_None && sec->writable && !sec->nobits) {
+				/* a table or the like in a writable (mixed) section */
+				Py_DECREF(cls);
+				cls = Py_NewRef(data);
+			}
+			if ((has = PyObject_IsTrue(obj)) < 0)
+				goto claim_fail;
+			path = has ? memo(sources, obj, object_source) : Py_NewRef(Py_None);
+			if (!path)
+				goto claim_fail;
+			if (section_glob != Py_None) {
+				comp = PyObject_CallFunctionObjArgs(section_glob, name, NULL);
+				if (!comp || (has = PyObject_IsTrue(comp)) < 0)
+					goto claim_fail;
+				if (!has)
+					Py_CLEAR(comp);
+			}
+			if (!comp && !(comp = memo(components, path, resolve_path)))
+				goto claim_fail;
+			if (comp == Py_None && merged_match != Py_None) {
+				PyObject *m = PyObject_CallFunctionObjArgs(merged_match, name, NULL);
+
+				if (!m || (has = PyObject_IsTrue(m)) < 0) {
+					Py_XDECREF(m);
+					goto claim_fail;
+				}
+				Py_DECREF(m);
+				if (has)
+					bucket = merged_bucket;
+			}
+		}
+		if (!comp)
+			comp = Py_NewRef(Py_None);
+		if (!path)
+			path = Py_NewRef(Py_None);
+		if (!cls)
+			cls = Py_NewRef(Py_None);
+		key = PyTuple_Pack(4, comp, bucket, path, cls);
+		payload = key ? PyDict_GetItemWithError(payloads, key) : NULL;
+		if (payload) {
+			Py_INCREF(payload);
+		} else if (key && !PyErr_Occurred()) {
+			payload = PyTuple_Pack(7, rank, comp, bucket, path, Py_None, source, cls);
+			if (payload && PyDict_SetItem(payloads, key, payload) < 0)
+				Py_CLEAR(payload);
+		}
+		Py_XDECREF(key);
+		if (!payload)
+			goto claim_fail;
+		col = column_of(c, sec->index);
+		ok = 0;
+		if (col && !col->linker) {
+			/* NOBITS holds bss alone; a stored byte is never bss */
+			if (cls != Py_None && sec->nobits != (PyUnicode_Compare(cls, bss) == 0)) {
+				PyObject *stripped = PyTuple_Pack(7, rank, comp, bucket, path, Py_None,
+								  source, Py_None);
+
+				Py_DECREF(payload);
+				payload = stripped;
+			}
+			ok = payload ? claim(col, addr - sec->addr, end - sec->addr, payload,
+					     (int)map_rank) : -1;
+		}
+		Py_XDECREF(payload);
+		Py_DECREF(comp);
+		Py_DECREF(path);
+		Py_DECREF(cls);
+		if (ok < 0)
+			goto fail;
+		continue;
+claim_fail:
+		Py_XDECREF(comp);
+		Py_XDECREF(path);
+		Py_XDECREF(cls);
+		goto fail;
+	}
+	PyMem_Free(cand);
+	if (flush_all(c) < 0)
+		return NULL;
+	Py_RETURN_NONE;
+fail:
+	PyMem_Free(cand);
+	flush_all(c);
+	return NULL;
+}
+
 static PyMethodDef methods[] = {
 	{"sweep", py_sweep, METH_VARARGS, "The runs of one section's claims."},
 	{"pieces", py_pieces, METH_VARARGS, "Cut one section's claims into Pieces."},
@@ -1970,6 +2232,7 @@ static PyMethodDef methods[] = {
 	{"source_sizes", py_source_sizes, METH_O, "The pieces' bytes per source."},
 	{"prefixed", py_prefixed, METH_VARARGS, "The symbols whose names start with a prefix."},
 	{"globs", py_globs, METH_VARARGS, "Sources 5 and 6: symbol globs and labels."},
+	{"map", py_map, METH_VARARGS, "Source 3: the map's input sections."},
 	{NULL, NULL, 0, NULL},
 };
 

@@ -92,6 +92,7 @@ from ._attribute import columns as _columns
 from ._attribute import fdes as _claim_fdes
 from ._attribute import file_symbols as _claim_file_symbols
 from ._attribute import globs as _claim_globs
+from ._attribute import map as _native_map
 from ._attribute import pieces as _cut_pieces
 from ._attribute import prefixed as _prefixed
 from ._attribute import source_sizes as _source_sizes
@@ -476,69 +477,20 @@ def _map(image, claims, resolver, root, link, units, unit_paths):
             k = bisect.bisect_right(starts, entry.addr) - 1
             if k >= 0 and spans[k][0] <= entry.addr < spans[k][1]:
                 sources[entry.object] = spans[k][2]
-    section_glob = resolver.section if resolver.has_sections else None
-    components = {}     # path -> its component
-    payloads = {}       # (component, bucket, path, cls) -> the claims' payload
-    catch_all, targets = resolver.catch_all, claims.targets
-    write, nobits = elf.SHF_WRITE, elf.SHT_NOBITS
-    last = len(entries) - 1
-    for k, (name, output, addr, size, obj, fill, linker, merged, _) in enumerate(entries):
-        # Only allocated output sections hold bytes (.debug_* offsets are
-        # no addresses)
-        sec = None
-        for candidate in by_name.get(output, ()):
-            if candidate.addr <= addr < candidate.addr + candidate.size:
-                sec = candidate
-                break
-        if sec is None:
-            continue
-        # the extent, clipped as _map_spans() does
-        end = addr + size
-        if k < last:
-            after = entries[k + 1]
-            if after.output == output and addr <= after.addr < end:
-                end = after.addr
-        comp = bucket = path = cls = None
-        if fill:
-            bucket = model.BUCKET_PADDING
-        elif linker:
-            bucket = model.BUCKET_LINKER
-        elif merged:
-            bucket = model.BUCKET_MERGED_STRINGS
-        else:
-            cls = input_class(name)
-            if cls is None and sec.flags & write and sec.type != nobits:
-                cls = "data"    # a table or the like in a writable (mixed) section
-            if obj:
-                path = sources.get(obj)
-                if path is None and obj not in sources:
-                    path = sources[obj] = objfiles.object_source(obj, root)
-            comp = section_glob(name) if section_glob else None
-            if not comp:
-                comp = components[path] if path in components else \
-                    components.setdefault(path, resolver.path(path))
-            if comp is None and catch_all is None and _matches(name, MERGED_SECTIONS):
-                bucket = model.BUCKET_MERGED_STRINGS
-        key = (comp, bucket, path, cls)
-        payload = payloads.get(key)
-        if payload is None:
-            payload = payloads[key] = (RANK_MAP, comp, bucket, path, None, model.SOURCE_MAP,
-                                       cls)
-        # claims.add(), written out: the map's claims are the most numerous
-        start_at, end_at = addr - sec.addr, end - sec.addr
-        add_start, add_end, add_payload, limit, generated, stored = targets[sec.index]
-        if generated:
-            continue    # rank 3 claims nothing in a linker-generated section
-        if cls is not None and stored != (cls == "bss"):
-            payload = payload[:6] + (None,)
-        if start_at < 0:
-            start_at = 0
-        if end_at > limit:
-            end_at = limit
-        if start_at < end_at:
-            add_start(start_at)
-            add_end(end_at)
-            add_payload(payload)
+    # Claimed by _attribute.c, in map order: the sections of each output
+    # section, and what a rule of Python's says (class, source file,
+    # component) asked once per name, object or path
+    outputs = {name: tuple((s.index, s.addr, s.size, bool(s.flags & elf.SHF_WRITE),
+                            s.type == elf.SHT_NOBITS) for s in secs)
+               for name, secs in by_name.items()}
+    _native_map(claims.native, entries, outputs, input_class,
+                lambda obj: objfiles.object_source(obj, root),
+                resolver.section if resolver.has_sections else None, resolver.path,
+                None if resolver.catch_all is not None
+                else lambda name: _matches(name, MERGED_SECTIONS),
+                sources, {}, {},
+                (RANK_MAP, model.SOURCE_MAP, model.BUCKET_PADDING, model.BUCKET_LINKER,
+                 model.BUCKET_MERGED_STRINGS, "data", "bss"))
     return sources
 
 
