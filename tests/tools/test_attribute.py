@@ -569,3 +569,15 @@ def test_map_class_of_an_unnamed_input_in_a_writable_section(tmp_path):
                                  map_path=map_path)
     assert [(p.component, p.cls, p.size) for p in result.pieces] == [("t", "data", 0x20)]
     assert result.class_bytes[attribute.CLASS_MAP] == 0x20
+
+
+def test_map_object_claimed_twice_is_input_error(tmp_path):
+    """The component globs' error, raised inside the map's C loop, reaches
+    the caller as it is."""
+    text = Section(".text", "code", 0x1000, 0x40, bytes(0x40))
+    image, map_path = _hand_map(tmp_path, [text], [
+        ".text           0x0000000000001000       0x40",
+        " .text.a        0x0000000000001000       0x40 a.o"])
+    comps = [model.ComponentDef("a", paths=("a.o",)), model.ComponentDef("b", paths=("*.o",))]
+    with pytest.raises(model.InputError, match="'a' and 'b'"):
+        attribute.attribute(image, comps, map_path=map_path)

@@ -2216,8 +2216,9 @@ claim_fail:
 		return NULL;
 	Py_RETURN_NONE;
 fail:
+	/* The claims made so far are dropped with the attribution the
+	 * exception ends: flushing them would call Python with it set */
 	PyMem_Free(cand);
-	flush_all(c);
 	return NULL;
 }
 
