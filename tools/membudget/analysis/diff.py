@@ -27,6 +27,7 @@ from operator import itemgetter
 
 from ..model import BUCKET_PADDING, CLASSES
 from ..read import budgets as budgets_mod, elf
+from . import snapshot
 from .summary import BUDGET_ORDER, Sizes
 
 
@@ -35,6 +36,9 @@ CLONE_RE = re.compile(r"(\.(constprop|isra|part|lto_priv|cold|clone|specialized)
 
 #: Pairing by closest size beyond this many candidate pairs sorts instead
 PAIR_LIMIT = 250_000
+
+#: An entry's (name, file, class): what the first round matches on
+_KEY = itemgetter(0, 1, 3)
 
 
 @dataclass
@@ -212,9 +216,9 @@ def _ids(doc):
             "commit": git.get("commit"), "dirty": bool(git.get("dirty"))}
 
 
-def _strip_prefixes(rows):
+def _strip_prefixes(files):
     """Cut the directory all absolute file paths of one build share."""
-    absolute = {f for f in {r["file"] for r in rows} if f and os.path.isabs(f)}
+    absolute = {f for f in files if f and os.path.isabs(f)}
     if not absolute:
         return {}
     if len(absolute) == 1:
@@ -224,18 +228,36 @@ def _strip_prefixes(rows):
     return {f: os.path.relpath(f, common) for f in absolute}
 
 
+def _rows(doc):
+    """A document's symbol rows as (name, file, owner, class, size) tuples:
+    so they are read (read.snapshot.ROW) and built, or packed
+    (snapshot.PackedRows); dicts as in the file."""
+    symbols = doc["symbols"]
+    if isinstance(symbols, snapshot.PackedRows):
+        return symbols.rows()
+    return [r if type(r) is tuple else
+            (r.get("name"), r.get("file"), r["owner"], r["class"], r["size"])
+            for r in symbols]
+
+
 def _entries(doc):
-    """Symbol rows of one build as [name, file, owner, cls, size], padding excluded."""
-    rows = [r for r in doc["symbols"] if r["owner"] != BUCKET_PADDING]
-    cut = _strip_prefixes(rows)
+    """Symbol rows of one build as (name, file, owner, cls, size), padding
+    excluded, one per (name, file, class)."""
+    rows = [r for r in _rows(doc) if r[2] != BUCKET_PADDING]
+    cut = _strip_prefixes(set(map(itemgetter(1), rows)))
+    if cut:
+        get = cut.get
+        rows = [(name, get(file, file), owner, cls, size)
+                for name, file, owner, cls, size in rows]
+    if len(set(map(_KEY, rows))) == len(rows):
+        return rows
+    # one (name, file, class) in several owners or build directories:
+    # one entry, the first row's owner
     merged = {}
-    for r in rows:
-        file = cut.get(r["file"], r["file"])
-        key = (r.get("name"), file, r["class"])
-        if key in merged:
-            merged[key][4] += r["size"]
-        else:
-            merged[key] = [r.get("name"), file, r["owner"], r["class"], r["size"]]
+    for row in rows:
+        key = _KEY(row)
+        first = merged.get(key)
+        merged[key] = row if first is None else first[:4] + (first[4] + row[4],)
     return list(merged.values())
 
 
@@ -256,6 +278,26 @@ def _pair(base, head):
     return pairs
 
 
+def _exact(base, head):
+    """The first round when no (name, file, class) repeats on either side
+    (the case of _entries' output): a join.  None when one repeats."""
+    base_keys = list(map(_KEY, base))
+    heads = dict(zip(map(_KEY, head), head))
+    if len(heads) != len(head) or len(set(base_keys)) != len(base):
+        return None
+    pairs, base_left = [], []
+    get = heads.get
+    for b, k in zip(base, base_keys):
+        h = get(k)
+        if h is None:
+            base_left.append(b)
+        else:
+            pairs.append((b, h))
+    matched = set(base_keys)
+    head_left = [h for h in head if _KEY(h) not in matched]
+    return pairs, base_left, head_left
+
+
 def match(base_entries, head_entries):
     """Match symbols of two builds; returns (pairs, removed, added)."""
     # Bytes no symbol names match only within their file: across files
@@ -265,6 +307,10 @@ def match(base_entries, head_entries):
             lambda e: (base_name(e[0]), e[3]) if e[0] is not None else None)
     pairs = []
     base_left, head_left = base_entries, head_entries
+    first = _exact(base_entries, head_entries)
+    if first is not None:
+        pairs, base_left, head_left = first
+        keys = keys[1:]
     for key in keys:
         # keys only HEAD has can pair with nothing: they are never grouped
         groups = {}
@@ -285,16 +331,17 @@ def match(base_entries, head_entries):
                     heads[k] = [e]
                 else:
                     group.append(e)
-        paired = set()
+        # by identity, per side: a document diffed with itself shares rows
+        paired_b, paired_h = set(), set()
         for k, b_list in groups.items():
             h_list = heads.get(k)
             if h_list:
                 for b, h in _pair(b_list, h_list):
                     pairs.append((b, h))
-                    paired.add(id(b))
-                    paired.add(id(h))
-        base_left = [e for e in base_left if id(e) not in paired]
-        head_left = [e for e in head_left if id(e) not in paired]
+                    paired_b.add(id(b))
+                    paired_h.add(id(h))
+        base_left = [e for e in base_left if id(e) not in paired_b]
+        head_left = [e for e in head_left if id(e) not in paired_h]
     return pairs, base_left, head_left
 
 
