@@ -23,7 +23,8 @@ budgets file (per component and image) make the exit status 1.
 import os
 import re
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, filterfalse
+from operator import itemgetter, ne, not_
 
 from ..model import BUCKET_PADDING, CLASSES
 from ..read import budgets as budgets_mod, elf
@@ -39,6 +40,8 @@ PAIR_LIMIT = 250_000
 
 #: An entry's (name, file, class): what the first round matches on
 _KEY = itemgetter(0, 1, 3)
+_SIZE = itemgetter(4)
+_BASE, _HEAD = itemgetter(0), itemgetter(1)
 
 
 @dataclass
@@ -228,28 +231,42 @@ def _strip_prefixes(files):
     return {f: os.path.relpath(f, common) for f in absolute}
 
 
-def _rows(doc):
-    """A document's symbol rows as (name, file, owner, class, size) tuples:
-    so they are read (read.snapshot.ROW) and built, or packed
-    (snapshot.PackedRows); dicts as in the file."""
+def _columns(doc):
+    """A document's symbols as five lists: names, files, owners, classes,
+    sizes.  Rows are tuples as read (read.snapshot.ROW) and built, or
+    packed (snapshot.PackedRows); dicts as in the file."""
     symbols = doc["symbols"]
     if isinstance(symbols, snapshot.PackedRows):
-        return symbols.rows()
-    return [r if type(r) is tuple else
-            (r.get("name"), r.get("file"), r["owner"], r["class"], r["size"])
-            for r in symbols]
+        return symbols.columns()
+    if not symbols:
+        return [], [], [], [], []
+    if set(map(type, symbols)) != {tuple}:
+        symbols = [r if type(r) is tuple else
+                   (r.get("name"), r.get("file"), r["owner"], r["class"], r["size"])
+                   for r in symbols]
+    return list(zip(*symbols))
 
 
 def _entries(doc):
     """Symbol rows of one build as (name, file, owner, cls, size), padding
     excluded, one per (name, file, class)."""
-    rows = [r for r in _rows(doc) if r[2] != BUCKET_PADDING]
-    cut = _strip_prefixes(set(map(itemgetter(1), rows)))
+    # a column at a time: loops that run in C, not once per row in Python
+    columns = _columns(doc)
+    padding = columns[2].count(BUCKET_PADDING)
+    if padding:
+        start = columns[2].index(BUCKET_PADDING)
+        if columns[2][start:start + padding].count(BUCKET_PADDING) == padding:
+            # one run, as in a snapshot (sorted by owner): cut it out
+            columns = [column[:start] + column[start + padding:] for column in columns]
+        else:
+            keep = list(map(BUCKET_PADDING.__ne__, columns[2]))
+            columns = [list(compress(column, keep)) for column in columns]
+    names, files, owners, classes, sizes = columns
+    cut = _strip_prefixes(set(files))
     if cut:
-        get = cut.get
-        rows = [(name, get(file, file), owner, cls, size)
-                for name, file, owner, cls, size in rows]
-    if len(set(map(_KEY, rows))) == len(rows):
+        files = list(map(cut.get, files, files))
+    rows = list(zip(names, files, owners, classes, sizes))
+    if len(set(zip(names, files, classes))) == len(rows):
         return rows
     # one (name, file, class) in several owners or build directories:
     # one entry, the first row's owner
@@ -282,19 +299,16 @@ def _exact(base, head):
     """The first round when no (name, file, class) repeats on either side
     (the case of _entries' output): a join.  None when one repeats."""
     base_keys = list(map(_KEY, base))
-    heads = dict(zip(map(_KEY, head), head))
-    if len(heads) != len(head) or len(set(base_keys)) != len(base):
+    head_keys = list(map(_KEY, head))
+    heads = dict(zip(head_keys, head))
+    bases = set(base_keys)
+    if len(heads) != len(head) or len(bases) != len(base):
         return None
-    pairs, base_left = [], []
-    get = heads.get
-    for b, k in zip(base, base_keys):
-        h = get(k)
-        if h is None:
-            base_left.append(b)
-        else:
-            pairs.append((b, h))
-    matched = set(base_keys)
-    head_left = [h for h in head if _KEY(h) not in matched]
+    found = list(map(heads.__contains__, base_keys))
+    pairs = list(zip(compress(base, found),
+                     map(heads.__getitem__, compress(base_keys, found))))
+    base_left = list(compress(base, map(not_, found)))
+    head_left = list(compress(head, map(not_, map(bases.__contains__, head_keys))))
     return pairs, base_left, head_left
 
 
@@ -346,14 +360,20 @@ def match(base_entries, head_entries):
 
 
 def _symbol_deltas(base_doc, head_doc):
-    pairs, removed, added = match(_entries(base_doc), _entries(head_doc))
-    rows, unchanged = [], 0
-    for b, h in pairs:
-        if b[4] == h[4]:
-            unchanged += 1
-            continue
-        rows.append(SymbolDelta(h[0], b[0] if b[0] != h[0] else None, h[1] or b[1],
-                                h[2], h[3], b[4], h[4]))
+    base, head = _entries(base_doc), _entries(head_doc)
+    # A row the same in both builds (most of them) is a first-round pair
+    # of equal sizes, as (name, file, class) repeats on neither side:
+    # counted, and left out of the matching
+    same = set(base).intersection(head)
+    if same:
+        base = list(filterfalse(same.__contains__, base))
+        head = list(filterfalse(same.__contains__, head))
+    pairs, removed, added = match(base, head)
+    changed = list(compress(pairs, map(ne, map(_SIZE, map(_BASE, pairs)),
+                                       map(_SIZE, map(_HEAD, pairs)))))
+    unchanged = len(same) + len(pairs) - len(changed)
+    rows = [SymbolDelta(h[0], b[0] if b[0] != h[0] else None, h[1] or b[1],
+                        h[2], h[3], b[4], h[4]) for b, h in changed]
     rows += [SymbolDelta(b[0], None, b[1], b[2], b[3], b[4], None) for b in removed]
     rows += [SymbolDelta(h[0], None, h[1], h[2], h[3], None, h[4]) for h in added]
     rows.sort(key=lambda r: (-abs(r.delta), r.owner, r.name or "", r.file or ""))

@@ -22,7 +22,8 @@ import hashlib
 import os
 import subprocess
 from array import array
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_, itemgetter
 
 from ..model import InputError
 from ..read import elf
@@ -87,39 +88,43 @@ class PackedRows:
     packed they take ~3 MiB.  rows() gives the tuples back.
     """
 
-    __slots__ = ("names", "nones", "columns", "sizes")
+    __slots__ = ("names", "nones", "indexed", "sizes")
 
     def __init__(self, rows):
-        names = [row[0] for row in rows]
-        self.nones = array("I", [i for i, name in enumerate(names) if name is None])
+        columns = list(zip(*rows)) or [()] * 5
+        names = list(columns[0])
+        self.nones = array("I", compress(range(len(names)), map(is_, names, repeat(None))))
         for i in self.nones:
             names[i] = ""
         joined = "\0".join(names)
         # a name holding a NUL stays a list: split could not give it back
         self.names = joined if joined.count("\0") == len(names) - 1 else names
         # file, owner, class: few distinct values, each stored once
-        self.columns = []
-        for i in (1, 2, 3):
-            values = [row[i] for row in rows]
+        self.indexed = []
+        for values in columns[1:4]:
             index = {value: n for n, value in enumerate(dict.fromkeys(values))}
-            self.columns.append((list(index), array(_index_type(len(index)),
-                                                    map(index.__getitem__, values))))
-        sizes = [row[4] for row in rows]
+            # itemgetter looks them all up in one call (one value: not a tuple)
+            at = itemgetter(*values)(index) if len(values) > 1 else [index[v] for v in values]
+            self.indexed.append((list(index), array(_index_type(len(index)), at)))
         try:
-            self.sizes = array("Q", sizes)
+            self.sizes = array("Q", columns[4])
         except (OverflowError, TypeError):
-            self.sizes = sizes
+            self.sizes = list(columns[4])
 
-    def rows(self):
-        """The rows as (name, file, owner, class, size) tuples, in order."""
+    def columns(self):
+        """The rows as five lists: names, files, owners, classes, sizes."""
         if not self.sizes:
-            return []
+            return [], [], [], [], []
         names = self.names.split("\0") if isinstance(self.names, str) else list(self.names)
         for i in self.nones:
             names[i] = None
-        files, owners, classes = (list(map(values.__getitem__, at))
-                                  for values, at in self.columns)
-        return list(zip(names, files, owners, classes, self.sizes))
+        files, owners, classes = (itemgetter(*at)(values) if len(at) > 1 else
+                                  [values[i] for i in at] for values, at in self.indexed)
+        return [names, files, owners, classes, list(self.sizes)]
+
+    def rows(self):
+        """The rows as (name, file, owner, class, size) tuples, in order."""
+        return list(zip(*self.columns()))
 
 
 def compilers(image):
