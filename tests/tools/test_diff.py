@@ -451,3 +451,12 @@ def test_markdown_hard_cap_beyond_tables():
     assert len(md) < 700
     assert md.startswith("## membudget: fw\n")
     assert md.rstrip().endswith("`membudget diff --format json` has all of it.")
+
+
+def test_a_document_diffed_with_itself_is_the_same():
+    """Rows as tuples (as loaded and built) shared by both sides."""
+    doc = synthetic(50, 0)
+    doc["symbols"] = [tuple(r[k] for k in ("name", "file", "owner", "class", "size"))
+                      for r in doc["symbols"]] * 2
+    result = diff.compare(doc, doc)
+    assert result.same and result.unchanged == 50

@@ -4,6 +4,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import re
 import tomllib
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from cli_helpers import HEAP_AND_OTHER, ROOT, run, write_budgets
 from membudget.analysis import snapshot
 from membudget.commands import snapshot as snapshot_cmd
+from membudget.model import InputError
 from membudget.read import snapshot as snapshot_file
 
 
@@ -110,3 +112,72 @@ def test_committed_baseline_is_a_valid_snapshot():
     assert [c["name"] for c in doc["components"]] == list(budgets["components"])
     assert doc["budgets"]["path"] == "budgets/firmware.toml"
     assert sum(s["size"] for s in doc["symbols"]) == doc["totals"]["ram"]
+
+
+# The in-memory rows: tuples, packed, written as objects
+
+def _doc(rows):
+    return {"schema": 1, "kind": "snapshot", "elf": {"path": "x.elf"}, "totals": {},
+            "symbols": rows}
+
+
+ODD_ROWS = [("f", "src/a.c", "app", "code", 12), (None, None, "[padding]", "rodata", 3),
+            ("", "", "app", "data", 0), ('q"uo\\te\u00e9\u4e2d', "/abs/b.c", "lib", "bss", 1 << 40),
+            ("g", "src/a.c", "app", "code", 7)]
+
+
+@pytest.mark.parametrize("rows", [ODD_ROWS, [], ODD_ROWS[:1]])
+def test_snapshot_text_is_json_dumps_of_the_objects(rows):
+    doc = _doc(list(rows))
+    objects = dict(doc, symbols=[dict(zip(snapshot_file.ROW, r)) for r in rows])
+    assert snapshot_cmd.text(doc) == json.dumps(objects, indent=1) + "\n"
+
+
+@pytest.mark.parametrize("rows", [ODD_ROWS, [], ODD_ROWS[:1],
+                                  [("a\0b", None, "o", "code", 1), (None, "f", "o", "bss", 2)]])
+def test_packed_rows_give_the_rows_back(rows):
+    assert snapshot.PackedRows(list(rows)).rows() == list(rows)
+
+
+def test_load_rows_is_load_with_tuples(tmp_path):
+    """Rows shaped and valid become tuples; anything else is read as before."""
+    row = {"name": "s", "file": None, "owner": "app", "class": "code", "size": 4}
+    doc = _doc([row, {"owner": "app", "class": "code", "size": 1},
+                dict(row, extra=[dict(row)]), dict(reversed(list(row.items())))])
+    doc.update(provenance={"git": None, "compilers": []}, components=[], buckets=[],
+               totals=dict(code=1, rodata=0, data=0, bss=0), elf={"nested": [row]})
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(doc))
+    plain, rows = snapshot_file.load(path), snapshot_file.load(path, rows=True)
+    assert rows["symbols"] == [("s", None, "app", "code", 4), (None, None, "app", "code", 1),
+                               ("s", None, "app", "code", 4), ("s", None, "app", "code", 4)]
+    assert {k: v for k, v in rows.items() if k != "symbols"} == \
+        {k: v for k, v in plain.items() if k != "symbols"}
+    assert rows["elf"]["nested"] == [row]
+
+
+@pytest.mark.parametrize("mutate, fragment", [
+    (lambda d: d["symbols"].append({"name": "x", "file": None, "owner": "x",
+                                    "class": "code", "size": -1}),
+     "symbols[1].size: expected a byte count"),
+    (lambda d: d["symbols"].append({"name": 5, "file": None, "owner": "x",
+                                    "class": "code", "size": 1}),
+     "symbols[1].name: expected a string or null"),
+    (lambda d: d["symbols"].append({"name": "x", "file": None, "owner": "x",
+                                    "class": "code", "size": True}),
+     "symbols[1].size: expected a byte count"),
+    # shaped like a symbol row, where an object of another kind belongs
+    (lambda d: d.update(totals=dict(d["symbols"][0])), "totals.code: expected a byte count"),
+    (lambda d: d["components"].append(dict(d["symbols"][0])),
+     "components/buckets[0].code: expected a byte count"),
+])
+def test_load_rows_says_what_load_says(tmp_path, mutate, fragment):
+    doc = _doc([{"name": "s", "file": None, "owner": "app", "class": "code", "size": 4}])
+    doc.update(provenance={"git": None, "compilers": []}, components=[], buckets=[],
+               totals=dict(code=4, rodata=0, data=0, bss=0))
+    mutate(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    for rows in (False, True):
+        with pytest.raises(InputError, match=re.escape(fragment)):
+            snapshot_file.load(path, rows=rows)

@@ -23,10 +23,12 @@ budgets file (per component and image) make the exit status 1.
 import os
 import re
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress, filterfalse
+from operator import itemgetter, ne, not_
 
 from ..model import BUCKET_PADDING, CLASSES
 from ..read import budgets as budgets_mod, elf
+from . import snapshot
 from .summary import BUDGET_ORDER, Sizes
 
 
@@ -35,6 +37,11 @@ CLONE_RE = re.compile(r"(\.(constprop|isra|part|lto_priv|cold|clone|specialized)
 
 #: Pairing by closest size beyond this many candidate pairs sorts instead
 PAIR_LIMIT = 250_000
+
+#: An entry's (name, file, class): what the first round matches on
+_KEY = itemgetter(0, 1, 3)
+_SIZE = itemgetter(4)
+_BASE, _HEAD = itemgetter(0), itemgetter(1)
 
 
 @dataclass
@@ -212,9 +219,9 @@ def _ids(doc):
             "commit": git.get("commit"), "dirty": bool(git.get("dirty"))}
 
 
-def _strip_prefixes(rows):
+def _strip_prefixes(files):
     """Cut the directory all absolute file paths of one build share."""
-    absolute = {f for f in {r["file"] for r in rows} if f and os.path.isabs(f)}
+    absolute = {f for f in files if f and os.path.isabs(f)}
     if not absolute:
         return {}
     if len(absolute) == 1:
@@ -224,18 +231,50 @@ def _strip_prefixes(rows):
     return {f: os.path.relpath(f, common) for f in absolute}
 
 
+def _columns(doc):
+    """A document's symbols as five lists: names, files, owners, classes,
+    sizes.  Rows are tuples as read (read.snapshot.ROW) and built, or
+    packed (snapshot.PackedRows); dicts as in the file."""
+    symbols = doc["symbols"]
+    if isinstance(symbols, snapshot.PackedRows):
+        return symbols.columns()
+    if not symbols:
+        return [], [], [], [], []
+    if set(map(type, symbols)) != {tuple}:
+        symbols = [r if type(r) is tuple else
+                   (r.get("name"), r.get("file"), r["owner"], r["class"], r["size"])
+                   for r in symbols]
+    return list(zip(*symbols))
+
+
 def _entries(doc):
-    """Symbol rows of one build as [name, file, owner, cls, size], padding excluded."""
-    rows = [r for r in doc["symbols"] if r["owner"] != BUCKET_PADDING]
-    cut = _strip_prefixes(rows)
-    merged = {}
-    for r in rows:
-        file = cut.get(r["file"], r["file"])
-        key = (r.get("name"), file, r["class"])
-        if key in merged:
-            merged[key][4] += r["size"]
+    """Symbol rows of one build as (name, file, owner, cls, size), padding
+    excluded, one per (name, file, class)."""
+    # a column at a time: loops that run in C, not once per row in Python
+    columns = _columns(doc)
+    padding = columns[2].count(BUCKET_PADDING)
+    if padding:
+        start = columns[2].index(BUCKET_PADDING)
+        if columns[2][start:start + padding].count(BUCKET_PADDING) == padding:
+            # one run, as in a snapshot (sorted by owner): cut it out
+            columns = [column[:start] + column[start + padding:] for column in columns]
         else:
-            merged[key] = [r.get("name"), file, r["owner"], r["class"], r["size"]]
+            keep = list(map(BUCKET_PADDING.__ne__, columns[2]))
+            columns = [list(compress(column, keep)) for column in columns]
+    names, files, owners, classes, sizes = columns
+    cut = _strip_prefixes(set(files))
+    if cut:
+        files = list(map(cut.get, files, files))
+    rows = list(zip(names, files, owners, classes, sizes))
+    if len(set(zip(names, files, classes))) == len(rows):
+        return rows
+    # one (name, file, class) in several owners or build directories:
+    # one entry, the first row's owner
+    merged = {}
+    for row in rows:
+        key = _KEY(row)
+        first = merged.get(key)
+        merged[key] = row if first is None else first[:4] + (first[4] + row[4],)
     return list(merged.values())
 
 
@@ -256,6 +295,23 @@ def _pair(base, head):
     return pairs
 
 
+def _exact(base, head):
+    """The first round when no (name, file, class) repeats on either side
+    (the case of _entries' output): a join.  None when one repeats."""
+    base_keys = list(map(_KEY, base))
+    head_keys = list(map(_KEY, head))
+    heads = dict(zip(head_keys, head))
+    bases = set(base_keys)
+    if len(heads) != len(head) or len(bases) != len(base):
+        return None
+    found = list(map(heads.__contains__, base_keys))
+    pairs = list(zip(compress(base, found),
+                     map(heads.__getitem__, compress(base_keys, found))))
+    base_left = list(compress(base, map(not_, found)))
+    head_left = list(compress(head, map(not_, map(bases.__contains__, head_keys))))
+    return pairs, base_left, head_left
+
+
 def match(base_entries, head_entries):
     """Match symbols of two builds; returns (pairs, removed, added)."""
     # Bytes no symbol names match only within their file: across files
@@ -265,6 +321,10 @@ def match(base_entries, head_entries):
             lambda e: (base_name(e[0]), e[3]) if e[0] is not None else None)
     pairs = []
     base_left, head_left = base_entries, head_entries
+    first = _exact(base_entries, head_entries)
+    if first is not None:
+        pairs, base_left, head_left = first
+        keys = keys[1:]
     for key in keys:
         # keys only HEAD has can pair with nothing: they are never grouped
         groups = {}
@@ -285,28 +345,35 @@ def match(base_entries, head_entries):
                     heads[k] = [e]
                 else:
                     group.append(e)
-        paired = set()
+        # by identity, per side: a document diffed with itself shares rows
+        paired_b, paired_h = set(), set()
         for k, b_list in groups.items():
             h_list = heads.get(k)
             if h_list:
                 for b, h in _pair(b_list, h_list):
                     pairs.append((b, h))
-                    paired.add(id(b))
-                    paired.add(id(h))
-        base_left = [e for e in base_left if id(e) not in paired]
-        head_left = [e for e in head_left if id(e) not in paired]
+                    paired_b.add(id(b))
+                    paired_h.add(id(h))
+        base_left = [e for e in base_left if id(e) not in paired_b]
+        head_left = [e for e in head_left if id(e) not in paired_h]
     return pairs, base_left, head_left
 
 
 def _symbol_deltas(base_doc, head_doc):
-    pairs, removed, added = match(_entries(base_doc), _entries(head_doc))
-    rows, unchanged = [], 0
-    for b, h in pairs:
-        if b[4] == h[4]:
-            unchanged += 1
-            continue
-        rows.append(SymbolDelta(h[0], b[0] if b[0] != h[0] else None, h[1] or b[1],
-                                h[2], h[3], b[4], h[4]))
+    base, head = _entries(base_doc), _entries(head_doc)
+    # A row the same in both builds (most of them) is a first-round pair
+    # of equal sizes, as (name, file, class) repeats on neither side:
+    # counted, and left out of the matching
+    same = set(base).intersection(head)
+    if same:
+        base = list(filterfalse(same.__contains__, base))
+        head = list(filterfalse(same.__contains__, head))
+    pairs, removed, added = match(base, head)
+    changed = list(compress(pairs, map(ne, map(_SIZE, map(_BASE, pairs)),
+                                       map(_SIZE, map(_HEAD, pairs)))))
+    unchanged = len(same) + len(pairs) - len(changed)
+    rows = [SymbolDelta(h[0], b[0] if b[0] != h[0] else None, h[1] or b[1],
+                        h[2], h[3], b[4], h[4]) for b, h in changed]
     rows += [SymbolDelta(b[0], None, b[1], b[2], b[3], b[4], None) for b in removed]
     rows += [SymbolDelta(h[0], None, h[1], h[2], h[3], None, h[4]) for h in added]
     rows.sort(key=lambda r: (-abs(r.delta), r.owner, r.name or "", r.file or ""))

@@ -4,7 +4,7 @@ or over a budget the --gate policy fails."""
 import json
 import os
 
-from ..analysis import diff, gate as gate_mod
+from ..analysis import diff, gate as gate_mod, snapshot as snapshot_rows
 from ..model import SCHEMA, InputError
 from ..read import baseref, budgets as budgets_mod, override, snapshot as snapshot_file
 from ..render import diff as render_diff, ratchet as render_ratchet
@@ -51,7 +51,7 @@ def compare(base, head, budgets=None, base_map=None, head_map=None, objects=(),
     override.Override lines.
     """
     sides = {"base": (base, base_map), "head": (head, head_map)}
-    docs = {key: snapshot_file.load(path) for key, (path, _) in sides.items()
+    docs = {key: snapshot_file.load(path, rows=True) for key, (path, _) in sides.items()
             if not snapshot_file.is_elf(path)}
     if budgets is None:
         # Attribute an ELF the way the snapshot it is compared with was
@@ -61,6 +61,10 @@ def compare(base, head, budgets=None, base_map=None, head_map=None, objects=(),
     loaded = budgets_mod.load(budgets) if budgets else None
     for key, (path, map_path) in sides.items():
         if key not in docs:
+            # what is kept of the other side, packed while this one is analysed
+            for doc in docs.values():
+                if not isinstance(doc["symbols"], snapshot_rows.PackedRows):
+                    doc["symbols"] = snapshot_rows.PackedRows(doc["symbols"])
             docs[key] = snapshot.build(path, budgets, map_path or default_map(path),
                                        objects, loaded_budgets=loaded)
     result = diff.compare(docs["base"], docs["head"], loaded, min_delta, min_percent,
