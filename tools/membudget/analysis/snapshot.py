@@ -30,21 +30,23 @@ from ..read import elf
 from ..read.snapshot import KIND
 
 
-def document(report_doc, analysis):
+def document(report_doc, provenance_doc, pieces):
     """The snapshot of an analysed image.
 
-    @v report_doc   the report's JSON document (render/json.py document())
-    @v analysis     pipeline.Analysis of the image
-    @ret doc        the snapshot document (plain JSON-ready data, but for
-                    the symbols: (name, file, owner, class, size) tuples)
+    @v report_doc       the report's JSON document (render/json.py document())
+    @v provenance_doc   provenance() of the image
+    @v pieces           its attribution's pieces: all the rows need, so a
+                        caller can free the rest of the analysis first
+    @ret doc            the snapshot document (plain JSON-ready data, but for
+                        the symbols: (name, file, owner, class, size) tuples)
     """
     doc = dict(report_doc)
     doc["kind"] = KIND
-    doc["provenance"] = provenance(analysis.image, analysis.budgets_path)
+    doc["provenance"] = provenance_doc
     # 100k new tuples among a million live objects: collections would
     # walk them all, again and again
     with elf.gc_paused():
-        doc["symbols"] = symbols(analysis.attribution.pieces)
+        doc["symbols"] = symbols(pieces)
     return doc
 
 
