@@ -73,6 +73,7 @@ help:
 	@echo "make boot-test  boot the image under QEMU + SeaBIOS and check the INT 15h hook"
 	@echo "make mutants    apply each tests/mutants/*.patch to a copy; fail if the unit and boot tests miss one"
 	@echo "make fuzz       fuzz the heap, umalloc and the e820 mangler (FUZZ_SECONDS=N each, default 60)"
+	@echo "make native     build membudget's C loops in place (tools/membudget/*/_*.abi3.so)"
 	@echo "make install    install the membudget command (PREFIX=/usr/local, DESTDIR=)"
 	@echo "make test-deps  install what only the tests need (make test runs it)"
 	@echo "make clean      remove build/"
