@@ -31,6 +31,7 @@ host: $(HOST_TESTS) $(HOST_SIMS) $(HOST32_TESTS)
 
 # build/host/heapsim is the i386 one
 $(BUILD)/host/heapsim: $(BUILD)/host32/heapsim
+	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
 # Each cmocka binary writes JUnit XML into $(RESULTS); cmocka will not
