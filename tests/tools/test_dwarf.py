@@ -163,6 +163,55 @@ def test_bad_dwarf_is_input_error(build_elf, tmp_path):
         assert result.unavailable[model.SOURCE_DWARF].startswith("bad DWARF")
 
 
+def _uleb(data, pos):
+    value = shift = 0
+    while True:
+        value |= (data[pos] & 0x7F) << shift
+        shift += 7
+        pos += 1
+        if data[pos - 1] < 0x80:
+            return value, pos
+
+
+def _cu_low_pc_form(table):
+    """Offset in an abbreviation table of DW_TAG_compile_unit's
+    DW_AT_low_pc form byte."""
+    pos = 0
+    while True:
+        _, pos = _uleb(table, pos)
+        tag, pos = _uleb(table, pos)
+        pos += 1                                    # children
+        while True:
+            attr, pos = _uleb(table, pos)
+            form_at = pos
+            form, pos = _uleb(table, pos)
+            if form == 0x21:                        # implicit_const: its value
+                _, pos = _uleb(table, pos)
+            if (attr, form) == (0, 0):
+                break
+            if tag == 0x11 and attr == 0x11:
+                return form_at
+
+
+def test_unit_low_pc_of_a_non_address_form_is_input_error(build_elf, tmp_path):
+    """A compile unit whose DW_AT_low_pc has a constant form (damage a
+    fuzzer found): bad DWARF in one line, not a TypeError."""
+    built = build_elf("dw-i386", **BUILDS["dw-i386"])
+    # without .debug_aranges, the unit DIE's own pcs give its code
+    bare = _objcopy(built, tmp_path, "--remove-section=.debug_aranges")
+    image = elf.read_image(bare)
+    abbrev = next(s for s in image.sections if s.name == ".debug_abbrev")
+    data = bytearray(bare.read_bytes())
+    # the compile unit's low pc: DW_FORM_addr becomes DW_FORM_data4, the
+    # same 4 bytes
+    data[abbrev.offset + _cu_low_pc_form(bytes(data[abbrev.offset:]))] = 0x06
+    path = tmp_path / "low-pc-data4.elf"
+    path.write_bytes(bytes(data))
+    with pytest.raises(model.InputError, match=r"bad DWARF: unit at 0x0: DW_AT_low_pc "
+                       r"of form 0x6 is no address"):
+        dwarf.read_units(elf.read_image(path))
+
+
 def test_random_damage_never_escapes(build_elf, tmp_path):
     built = build_elf("dw-x86_64", **BUILDS["dw-x86_64"])
     image = elf.read_image(built.elf)

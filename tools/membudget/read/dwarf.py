@@ -69,6 +69,7 @@ PROBLEMS = {
     "children": "unit at {:#x}: unterminated children",
     "sibling": "unit at {:#x}: DW_AT_sibling {:#x} points back before {:#x}",
     "address index": "unit at {:#x}: address index {}",
+    "low pc": "unit at {:#x}: DW_AT_low_pc of form {:#x} is no address",
     "aranges runs past": ".debug_aranges: set runs past the section",
     "aranges address size": ".debug_aranges: address size {}",
 }
@@ -286,6 +287,8 @@ def _unit_ranges(unit, attrs):
     """Code ranges from the unit DIE (low/high pc, DW_AT_ranges)."""
     low = attrs.get(AT_LOW_PC)
     base = unit.address(*low) if low else 0
+    if base is None:
+        raise DwarfError(PROBLEMS["low pc"].format(unit.offset, low[0]))
     high = attrs.get(AT_HIGH_PC)
     if low and high:
         form, value = high
