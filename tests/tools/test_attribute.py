@@ -7,10 +7,11 @@ from array import array
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from elfwriter import Section, write_elf
+from elfwriter import Section, Symbol as Sym, write_elf
 from membudget import model
 from membudget.analysis import attribute
 from membudget.read import elf
+from membudget.read.elf import STB_GLOBAL, STT_FILE, STT_FUNC
 
 FIX = "tests/tools/fixtures/"
 COMPONENTS = [
@@ -581,3 +582,25 @@ def test_map_object_claimed_twice_is_input_error(tmp_path):
     comps = [model.ComponentDef("a", paths=("a.o",)), model.ComponentDef("b", paths=("*.o",))]
     with pytest.raises(model.InputError, match="'a' and 'b'"):
         attribute.attribute(image, comps, map_path=map_path)
+
+
+def test_global_between_locals_of_one_file_takes_that_file(tmp_path):
+    """With no DWARF and no map, a global whose nearest sized locals before
+    and after it both belong to one STT_FILE is that file's; one between
+    two files' locals stays unowned."""
+    text = Section(".text", "code", 0x1000, 0x60, bytes(0x60))
+    path = tmp_path / "sandwich.elf"
+    write_elf(path, [text], [
+        Sym("a.c", None, 0, kind=STT_FILE),
+        Sym("a_first", 0, 0x1000, 0x10, STT_FUNC), Sym("a_last", 0, 0x1020, 0x10, STT_FUNC),
+        Sym("b.c", None, 0, kind=STT_FILE),
+        Sym("b_only", 0, 0x1040, 0x10, STT_FUNC),
+        Sym("in_a", 0, 0x1010, 0x10, STT_FUNC, STB_GLOBAL),
+        Sym("between", 0, 0x1030, 0x10, STT_FUNC, STB_GLOBAL)])
+    comps = [model.ComponentDef("a", paths=("a.c",)), model.ComponentDef("b", paths=("b.c",))]
+    result = attribute.attribute(elf.read_image(str(path)), comps)
+    owner = {p.symbol: (p.component, p.file) for p in result.pieces if p.symbol}
+    assert owner["in_a"] == ("a", "a.c")
+    assert owner["a_first"] == owner["a_last"] == ("a", "a.c")
+    assert owner["b_only"] == ("b", "b.c")
+    assert owner["between"] == (None, None)
