@@ -149,6 +149,21 @@ def test_build_id_and_hash(build_elf):
     assert not elf.read_image(build_elf("i386-nodebug", **VARIANTS["i386-nodebug"]).elf).has_dwarf
 
 
+def test_hash_is_of_the_bytes_read_when_the_file_is_replaced(build_elf, tmp_path):
+    """The hash is computed on first use; a link that replaces the file
+    after it was read must not change it: it is the read bytes' hash."""
+    import hashlib
+    built = build_elf("x86_64", **VARIANTS["x86_64"])
+    original = built.elf.read_bytes()
+    path = tmp_path / "app.elf"
+    path.write_bytes(original)
+    image = elf.read_image(path)
+    newer = tmp_path / "new.elf"
+    newer.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+    newer.replace(path)
+    assert image.sha256 == hashlib.sha256(original).hexdigest()
+
+
 # --- bad input: always InputError with a one-line message ----------------
 
 def _expect_input_error(path, pattern):

@@ -18,6 +18,7 @@ Callers may rely on:
 import contextlib
 import gc
 import mmap
+import os
 import struct
 
 from .. import model
@@ -347,7 +348,7 @@ def read_image(path):
                 data = f.read()
                 digest = _digest_of_bytes(data)
             else:
-                digest = _digest_of_file(path)
+                digest = _digest_of_file(path, data, _identity(os.fstat(f.fileno())))
     except OSError as err:
         raise model.InputError(path, err.strerror or str(err)) from None
     with gc_paused():
@@ -362,16 +363,24 @@ def _digest_of_bytes(data):
     return digest
 
 
-def _digest_of_file(path):
-    """Image.sha256 of a mapped file: read from the file (hashing the map
-    would bring every page of it into memory), on first use."""
+def _identity(st):
+    """What tells a file's version apart: a linker writes a new file."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _digest_of_file(path, data, identity):
+    """Image.sha256 of a mapped file, on first use: read from the file
+    (hashing the map would bring every page of it into memory), or from
+    the map (data) when path is no longer the file that was mapped."""
     def digest():
         import hashlib
         try:
             with open(path, "rb") as f:
-                return hashlib.file_digest(f, "sha256").hexdigest()
-        except OSError as err:
-            raise model.InputError(path, err.strerror or str(err)) from None
+                if _identity(os.fstat(f.fileno())) == identity:
+                    return hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError:
+            pass
+        return hashlib.sha256(data).hexdigest()
     return digest
 
 
