@@ -35,9 +35,9 @@ static uint64_t get64(const unsigned char *p, int big)
 }
 
 /*
- * One name out of the string table, or NULL with `*bad` set: 1 for an
- * offset outside the table, 2 for a name without its NUL.  A name at the
- * same offset as the previous one (the STT_FILE group's) is the same object.
+ * One name out of the string table, or NULL with `*bad` set for an offset
+ * outside the table or a name without its NUL (elf.py's _string() says
+ * which).
  */
 static PyObject *name_at(const char *strings, Py_ssize_t len, uint32_t off, int *bad)
 {
@@ -45,13 +45,9 @@ static PyObject *name_at(const char *strings, Py_ssize_t len, uint32_t off, int 
 
 	if (off == 0)
 		return PyUnicode_FromStringAndSize("", 0);
-	if (off >= (uint64_t)len) {
-		*bad = 1;
-		return NULL;
-	}
-	end = memchr(strings + off, 0, (size_t)(len - off));
+	end = off < (uint64_t)len ? memchr(strings + off, 0, (size_t)(len - off)) : NULL;
 	if (!end) {
-		*bad = 2;
+		*bad = 1;
 		return NULL;
 	}
 	return PyUnicode_DecodeUTF8(strings + off, end - (strings + off), "replace");
@@ -66,8 +62,8 @@ static PyObject *name_at(const char *strings, Py_ssize_t len, uint32_t off, int 
  * Symbol   model.Symbol, a tuple subclass
  * kinds, bindings  16 names each, for st_info's halves
  *
- * Returns the list of Symbol, or raises ValueError(number, reason, offset)
- * for a bad name: elf.py turns it into the reader's one-line error.
+ * Returns the list of Symbol, or raises ValueError(number, offset) for a
+ * bad name: elf.py turns it into the reader's one-line error.
  */
 static PyObject *symbols(PyObject *self, PyObject *args)
 {
@@ -132,8 +128,7 @@ static PyObject *symbols(PyObject *self, PyObject *args)
 		sname = name_at(str.buf, str.len, name, &bad);
 		if (!sname) {
 			if (bad) {
-				PyObject *why = Py_BuildValue("(nsI)", n,
-							      bad == 1 ? "outside" : "unterminated", name);
+				PyObject *why = Py_BuildValue("(nI)", n, name);
 				if (why) {
 					PyErr_SetObject(PyExc_ValueError, why);
 					Py_DECREF(why);

@@ -77,10 +77,11 @@ SYMBOL_KINDS = {0: "notype", 1: "object", 2: "func", 3: "section", 4: "file",
                 5: "common", 6: "tls", 10: "ifunc"}
 SYMBOL_BINDINGS = {0: "local", 1: "global", 2: "weak", 10: "unique"}
 
-# Field layouts per ELF class: header after e_ident, section header, symbol
+# Field layouts per ELF class: header after e_ident, section header; a
+# symbol's entry size (_elf.c decodes the entries)
 HEADER = {32: "HHIIIIIHHHHHH", 64: "HHIQQQIHHHHHH"}
 SHDR = {32: "IIIIIIIIII", 64: "IIQQQQIIQQ"}
-SYM = {32: ("IIIBBH", 16), 64: ("IBBHQQ", 24)}
+SYM_SIZE = {32: 16, 64: 24}       # Elf32_Sym, Elf64_Sym
 
 
 def classify(flags, sh_type):
@@ -252,7 +253,7 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
     empty STT_FILE name ends the group (ld emits one for linker locals).
     """
     _, _, _, _, off, size, link, _, _, entsize = headers[symtab_index]
-    fmt, want = SYM[bits]
+    want = SYM_SIZE[bits]
     if entsize != want:
         rd.fail(f"symbol table: bad entry size {entsize} (expected {want})")
     if size % want:
@@ -270,11 +271,9 @@ def _symbols(rd, bits, endian, headers, symtab_index, machine):
         return _decode_symbols(raw, strings, bits, endian == ">", xindex, machine == EM_ARM,
                                model.Symbol, kinds, bindings)
     except ValueError as err:
-        number, reason, offset = err.args
-        if reason == "outside":
-            rd.fail(f"symbol {number}: string offset {offset:#x} "
-                    f"outside string table ({len(strings)} bytes)")
-        rd.fail(f"symbol {number}: unterminated string at offset {offset:#x}")
+        number, offset = err.args
+        _string(strings, offset, rd.path, f"symbol {number}")  # raises its message
+        raise
 
 
 def _xindex_table(rd, endian, headers, symtab_index):
@@ -400,7 +399,7 @@ def symbol_table(image, table):
     rd = _Reader(image.path, image.data)
     headers = [(0,) * 10] * (max(s.index for s in image.sections) + 1)
     for sec in image.sections:
-        entsize = SYM[image.elfclass][1] if sec.index == table.index else 0
+        entsize = SYM_SIZE[image.elfclass] if sec.index == table.index else 0
         headers[sec.index] = (0, sec.type, sec.flags, sec.addr, sec.offset, sec.size,
                               sec.link, sec.info, sec.align, entsize)
     machine = next((k for k, v in MACHINES.items() if v == image.machine), 0)
